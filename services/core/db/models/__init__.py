@@ -1,0 +1,27 @@
+"""Every table of the store of record; importing this package registers them all on Base.metadata."""
+
+from services.core.db.models.mailing import DeliveryBatch, Digest, Subscriber
+from services.core.db.models.outbox import Event
+from services.core.db.models.panel import Comparison, PanelSeat, Scorecard, Verdict, Vote
+from services.core.db.models.people import ApiToken, AuditEntry, User
+from services.core.db.models.sources import Entry, Source
+from services.core.db.models.tools import Evidence, Tool
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Comparison",
+    "DeliveryBatch",
+    "Digest",
+    "Entry",
+    "Event",
+    "Evidence",
+    "PanelSeat",
+    "Scorecard",
+    "Source",
+    "Subscriber",
+    "Tool",
+    "User",
+    "Verdict",
+    "Vote",
+]

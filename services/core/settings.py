@@ -1,0 +1,179 @@
+"""Every setting the project reads, from the environment (prefix ``VERDICTS_``), in one class.
+
+Secrets may also come from a file: ``VERDICTS_SECRET_KEY_FILE=/run/secrets/key`` reads the key
+from that file. A bad value stops the process at start with the variable's name in the message.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "VERDICTS_"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SENDGRID_API_HOST = "https://api.sendgrid.com"
+#: Settings that may be given as ``<NAME>_FILE`` (Docker and Kubernetes secrets).
+FILE_SETTINGS = ("database_url", "redis_url", "sendgrid_api_key", "sendgrid_webhook_key", "secret_key")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
+
+    database_url: str = Field("sqlite:///./var/verdicts.db", description="SQLAlchemy URL of the store of record")
+    redis_url: str | None = Field(None, description="Redis for the broker; unset runs the embedded in-process broker")
+    redis_namespace: str = Field("dramatiq", min_length=1, description="key prefix of the broker's queues")
+    sendgrid_api_key: SecretStr | None = Field(None, description="unset writes mail to the file outbox")
+    sendgrid_host: AnyHttpUrl = Field(AnyHttpUrl(SENDGRID_API_HOST), description="SendGrid API or a compatible endpoint")
+    sendgrid_webhook_key: SecretStr | None = Field(None, description="public key that signs the Event Webhook")
+    outbox_dir: Path = Field(Path("./var/outbox"), description="where the file mailer writes .eml files")
+    var_dir: Path = Field(Path("./var"), description="embedded mode's data folder (SQLite, generated secret key)")
+    base_url: AnyHttpUrl = Field(AnyHttpUrl("http://127.0.0.1:8000"), description="public URL used in links and mail")
+    secret_key: SecretStr | None = Field(None, description="signs sessions and links; required in production")
+    mail_from: str = Field("Verdicts <digest@verdicts.example.org>", description="From header of every mail")
+    postal_address: str = Field("Verdicts, 1 Example Street, Springfield", description="postal address in the footer")
+    email_templates_dir: Path = Field(PROJECT_ROOT / "templates" / "email", description="MJML and text templates")
+    allow_private_networks: bool = Field(False, description="let the fetcher reach private and loopback addresses")
+    fetch_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
+    fetch_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    fetch_max_bytes: Annotated[int, Field(ge=1024)] = 15 * 1024 * 1024
+    event_grace_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+    relay_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 2.0
+    poll_tick_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    digest_cron: str = Field("0 9 * * mon", description="when the weekly digest is compiled (crontab: m h dom mon dow)")
+    digest_timezone: str = "UTC"
+    worker_metrics: bool = Field(False, description="set by `verdicts worker`: enables dramatiq's Prometheus middleware")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("sendgrid_api_key", "sendgrid_webhook_key", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        address = value.rsplit("<", 1)[-1].rstrip(">").strip()
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValueError(f"not an email address: {exc}") from exc
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("must have five fields: minute hour day month weekday")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """No broker configured: one process with an in-process worker."""
+        return self.redis_url is None
+
+    @property
+    def public_url(self) -> str:
+        return str(self.base_url).rstrip("/")
+
+    def secret(self) -> str:
+        if self.secret_key is None:
+            raise SettingsError("VERDICTS_SECRET_KEY is not set")
+        return self.secret_key.get_secret_value()
+
+
+def _file_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for name in FILE_SETTINGS:
+        variable = f"{PREFIX}{name.upper()}_FILE"
+        path = environ.get(variable)
+        if not path:
+            continue
+        if environ.get(f"{PREFIX}{name.upper()}"):
+            raise SettingsError(f"{variable}: set either {PREFIX}{name.upper()} or {variable}, not both")
+        try:
+            overrides[name] = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"{variable}: cannot read {path}: {exc.strerror}") from exc
+    return overrides
+
+
+def _embedded_secret(var_dir: Path) -> str:
+    """The key kept in ``var/secret_key`` so sessions and links survive a restart of the demo."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read the settings once at start; raise SettingsError naming the variable on a bad value."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {**_file_overrides(environ), **overrides}
+    try:
+        if environ is os.environ:
+            settings = Settings(**values)
+        else:
+            settings = _settings_from_mapping(environ, values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{PREFIX}{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from exc
+    if settings.secret_key is None:
+        if not settings.embedded:
+            raise SettingsError("VERDICTS_SECRET_KEY is required in production (VERDICTS_REDIS_URL is set)")
+        settings = settings.model_copy(update={"secret_key": SecretStr(_embedded_secret(settings.var_dir))})
+    return settings
+
+
+def _settings_from_mapping(environ: Mapping[str, str], values: dict[str, object]) -> Settings:
+    """Build from an explicit mapping instead of the process environment (used by tests and tools)."""
+    from_env = {
+        name: environ[f"{PREFIX}{name.upper()}"]
+        for name in Settings.model_fields
+        if f"{PREFIX}{name.upper()}" in environ
+    }
+    return Settings.model_validate({**from_env, **values})

@@ -1,0 +1,45 @@
+"""Email rendering: Jinja fills the MJML, mjml-python turns it into HTML; subject and text beside it.
+
+Each mail has three templates sharing one name: ``NAME.subject.txt``, ``NAME.mjml`` and ``NAME.txt``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from mjml import mjml2html
+
+
+class TemplateRenderError(RuntimeError):
+    """A template failed to render; the message names it."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+
+
+class EmailRenderer:
+    def __init__(self, templates_dir: Path):
+        loader = jinja2.FileSystemLoader(str(templates_dir))
+        self._markup = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        self._plain = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
+                                         keep_trailing_newline=True)
+
+    def render(self, name: str, context: dict[str, Any]) -> RenderedEmail:
+        try:
+            subject = self._plain.get_template(f"{name}.subject.txt").render(context)
+            mjml_source = self._markup.get_template(f"{name}.mjml").render(context)
+            text = self._plain.get_template(f"{name}.txt").render(context)
+        except jinja2.TemplateError as exc:
+            raise TemplateRenderError(f"{name}: {type(exc).__name__}: {exc}") from exc
+        try:
+            html = mjml2html(mjml_source, disable_comments=True)
+        except Exception as exc:  # mjml-python raises ValueError; anything else is as fatal
+            raise TemplateRenderError(f"{name}.mjml: MJML error: {exc}") from exc
+        return RenderedEmail(subject=" ".join(subject.split()), html=html, text=text.strip() + "\n")

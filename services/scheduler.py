@@ -1,0 +1,40 @@
+"""The scheduler's ticks: relay and sweep the outbox, enqueue due sources, compile the weekly digest.
+
+Every tick is idempotent, so running two schedulers costs a little work and breaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from services.core import outbox_actors, runtime
+from services.digest.actors import compile_digest
+from services.ingest.actors import enqueue_due_sources
+
+log = logging.getLogger(__name__)
+
+
+def _safely(job):  # noqa: ANN001, ANN202 - wraps a zero-argument tick
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("scheduler tick %s failed; it runs again at its next time", job.__name__)
+
+    run.__name__ = job.__name__
+    return run
+
+
+def add_ticks(scheduler: BaseScheduler) -> BaseScheduler:
+    settings = runtime.current().settings
+    scheduler.add_job(_safely(outbox_actors.relay_and_sweep), "interval", seconds=settings.relay_interval_seconds,
+                      id="outbox", max_instances=1, coalesce=True)
+    scheduler.add_job(_safely(enqueue_due_sources), "interval", seconds=settings.poll_tick_seconds,
+                      id="poll", max_instances=1, coalesce=True)
+    minute, hour, day, month, weekday = settings.digest_cron.split()
+    scheduler.add_job(_safely(compile_digest.send), CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                      day_of_week=weekday, timezone=settings.digest_timezone), id="digest", coalesce=True)
+    return scheduler

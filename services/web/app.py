@@ -1,0 +1,44 @@
+"""The web app factory: public pages, editor pages, health checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from services.core.runtime import Runtime
+from services.web.auth import LoginRequired
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    from services.web.editor import routes as editor_routes
+    from services.web.ops import health
+    from services.web.public import routes as public_routes
+
+    settings = runtime.settings
+    app = FastAPI(title="verdicts", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret(),
+        session_cookie="verdicts_session",
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+        max_age=14 * 24 * 3600,
+    )
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    app.include_router(public_routes.router)
+    app.include_router(editor_routes.router)
+    app.include_router(health.router)
+    return app

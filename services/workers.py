@@ -1,0 +1,38 @@
+"""Booting a process that runs or sends to actors: broker first, then runtime, then every actor.
+
+The dramatiq CLI loads ``services.workers:boot_from_environment`` (see `verdicts worker`).
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq import Worker
+
+from services.core import broker, runtime
+from services.core.runtime import Runtime
+from services.core.settings import Settings, load_settings
+
+
+def declare_actors() -> None:
+    """Import every module that declares actors or event handlers (after the broker is set)."""
+    from services.core import outbox_actors  # noqa: F401
+    from services.digest import actors as digest_actors  # noqa: F401
+    from services.ingest import actors as ingest_actors  # noqa: F401
+
+
+def boot(settings: Settings, the_broker: dramatiq.Broker | None = None) -> Runtime:
+    broker.setup(the_broker or broker.build_broker(settings))
+    rt = runtime.install(Runtime.from_settings(settings))
+    declare_actors()
+    return rt
+
+
+def boot_from_environment() -> None:
+    boot(load_settings())
+
+
+def start_embedded_worker(threads: int = 4) -> Worker:
+    """The in-process worker of embedded mode, consuming every queue of the StubBroker."""
+    worker = Worker(broker.current(), worker_threads=threads, worker_timeout=100)
+    worker.start()
+    return worker

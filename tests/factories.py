@@ -1,0 +1,55 @@
+"""Small builders for test data, going through the real domain functions."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from services.core.db.models import Comparison, Subscriber, Tool
+from services.core.db.base import utcnow
+from services.core.domain import Call, SubscriberState
+from services.core.slugs import unique_slug
+from services.review import comparisons, panel, queue
+from services.review.queue import ToolEdits
+
+
+def candidate(session: Session, name: str, score: float = 0.8) -> Tool:
+    tool = Tool(slug=unique_slug(session, Tool.slug, name), name=name, score=score, reasons=["test"],
+                canonical_key=f"name:{name.lower()}")
+    session.add(tool)
+    session.flush()
+    return tool
+
+
+def judged_tool(session: Session, name: str, calls: tuple[Call, ...], category: str = "Developer Tools") -> Tool:
+    """An approved tool whose verdict the panel completed with ``calls`` (one per seat)."""
+    seats = panel.ensure_seats(session)
+    tool = candidate(session, name)
+    queue.approve(session, tool.id, None, ToolEdits(category=category, tagline=f"{name} tagline", entry_price="Free",
+                                                    description=f"{name} description"))
+    verdict_id = tool_verdict_id(session, tool)
+    for seat, call in zip(seats, calls, strict=True):
+        panel.submit(session, verdict_id, seat.id, call, f"{seat.lens} on {name}: {call.value}")
+    return tool
+
+
+def tool_verdict_id(session: Session, tool: Tool) -> int:
+    from sqlalchemy import select
+
+    from services.core.db.models import Verdict
+
+    return session.scalar(select(Verdict.id).where(Verdict.tool_id == tool.id))  # type: ignore[return-value]
+
+
+def published_comparison(session: Session, a: str = "Alpha", b: str = "Beta") -> Comparison:
+    first = judged_tool(session, a, (Call.SHIP, Call.SHIP, Call.SHIP, Call.SKIP))
+    second = judged_tool(session, b, (Call.SHIP, Call.SKIP, Call.SKIP, Call.SKIP))
+    comparison = comparisons.create(session, first.id, second.id, editor_note="A note")
+    comparisons.publish(session, comparison.id)
+    return comparison
+
+
+def confirmed_subscriber(session: Session, email: str) -> Subscriber:
+    subscriber = Subscriber(email=email, state=SubscriberState.CONFIRMED.value, confirmed_at=utcnow())
+    session.add(subscriber)
+    session.flush()
+    return subscriber

@@ -1,0 +1,98 @@
+"""The fetcher: validators, caps, redirects and the SSRF guard, against a real local server."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from services.ingest.fetcher import FetchError, FetchPolicy, fetch
+from tests.local_http import LocalServer, Reply
+
+OPEN = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
+GUARDED = FetchPolicy(allow_private_networks=False, timeout_seconds=5)
+FEED = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+
+
+def test_a_second_fetch_with_the_etag_gets_not_modified(http: LocalServer) -> None:
+    # Given a feed served with an ETag
+    http.routes["/feed"] = Reply(body=FEED, etag='"v1"')
+    first = fetch(http.url("/feed"), OPEN)
+    # When it is fetched again with that ETag
+    second = fetch(http.url("/feed"), OPEN, etag=first.etag)
+    # Then the server answers 304 and no body is read; our User-Agent was sent
+    assert first.status == 200 and first.body == FEED and first.etag == '"v1"'
+    assert second.not_modified
+    assert http.requests[-1][1]["if-none-match"] == '"v1"'
+    assert http.requests[-1][1]["user-agent"].startswith("verdicts-feed-fetcher/")
+
+
+def test_a_body_over_the_cap_is_refused_after_decompression(http: LocalServer) -> None:
+    # Given 3 KB of gzip that inflates to 2 MB, under a 1 MB cap
+    bomb = gzip.compress(b"\0" * 2_000_000)
+    http.routes["/bomb"] = Reply(body=bomb, headers={"Content-Encoding": "gzip"})
+    # Then the fetch stops with too_large
+    with pytest.raises(FetchError) as caught:
+        fetch(http.url("/bomb"), FetchPolicy(allow_private_networks=True, max_bytes=1_000_000))
+    assert caught.value.kind == "too_large"
+
+
+def test_gzip_bodies_are_decoded(http: LocalServer) -> None:
+    http.routes["/gz"] = Reply(body=gzip.compress(FEED), headers={"Content-Encoding": "gzip"})
+    assert fetch(http.url("/gz"), OPEN).body == FEED
+
+
+def test_a_permanent_redirect_reports_the_new_url(http: LocalServer) -> None:
+    http.routes["/old"] = Reply(301, headers={"Location": "/new"})
+    http.routes["/new"] = Reply(body=FEED)
+    result = fetch(http.url("/old"), OPEN)
+    assert result.permanent_url == http.url("/new")
+
+
+def test_a_temporary_redirect_keeps_the_stored_url(http: LocalServer) -> None:
+    http.routes["/old"] = Reply(302, headers={"Location": "/new"})
+    http.routes["/new"] = Reply(body=FEED)
+    assert fetch(http.url("/old"), OPEN).permanent_url is None
+
+
+def test_a_redirect_loop_is_an_error(http: LocalServer) -> None:
+    http.routes["/a"] = Reply(302, headers={"Location": "/b"})
+    http.routes["/b"] = Reply(302, headers={"Location": "/a"})
+    with pytest.raises(FetchError) as caught:
+        fetch(http.url("/a"), OPEN)
+    assert caught.value.kind == "redirect_loop"
+
+
+@pytest.mark.parametrize(("status", "kind"), [(404, "http_status"), (500, "http_status"), (410, "gone"), (429, "throttled"), (503, "throttled")])
+def test_error_statuses_become_typed_errors(http: LocalServer, status: int, kind: str) -> None:
+    http.routes["/x"] = Reply(status, b"no", {"Retry-After": "120"})
+    with pytest.raises(FetchError) as caught:
+        fetch(http.url("/x"), OPEN)
+    assert caught.value.kind == kind
+    if kind == "throttled":
+        assert caught.value.retry_after == 120
+
+
+def test_the_guard_refuses_loopback_before_connecting(http: LocalServer) -> None:
+    # Given the default policy (private networks not allowed)
+    http.routes["/feed"] = Reply(body=FEED)
+    # When a loopback URL is fetched, Then it is refused and no request arrives
+    with pytest.raises(FetchError) as caught:
+        fetch(http.url("/feed"), GUARDED)
+    assert caught.value.kind == "forbidden_address"
+    assert http.requests == []
+
+
+def test_the_guard_checks_every_redirect_hop(http: LocalServer) -> None:
+    # Given a redirect to a non-http scheme
+    http.routes["/r"] = Reply(302, headers={"Location": "file:///etc/passwd"})
+    with pytest.raises(FetchError) as caught:
+        fetch(http.url("/r"), OPEN)
+    assert caught.value.kind == "forbidden_scheme"
+
+
+def test_an_empty_body_is_an_error(http: LocalServer) -> None:
+    http.routes["/empty"] = Reply(body=b"  \n")
+    with pytest.raises(FetchError) as caught:
+        fetch(http.url("/empty"), OPEN)
+    assert caught.value.kind == "empty"
