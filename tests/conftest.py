@@ -21,7 +21,13 @@ from services.core.db.migrate import upgrade
 from services.core.runtime import Runtime
 from services.core.settings import Settings, load_settings
 from services.workers import boot
-from tests.services_check import PG_ADMIN_URL, REDIS_URL, in_ci, redis_reachable, unavailable
+from tests.services_check import (
+    PG_ADMIN_URL,
+    REDIS_URL,
+    in_ci,
+    redis_reachable,
+    unavailable,
+)
 
 RUN_ID = uuid.uuid4().hex[:10]
 REDIS_NAMESPACE = f"verdicts-test-{RUN_ID}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.core.db.models import Comparison, Subscriber, Tool
 from services.core.db.base import utcnow
+from services.core.db.models import Comparison, Subscriber, Tool
 from services.core.domain import Call, SubscriberState
 from services.core.slugs import unique_slug
 from services.review import comparisons, panel, queue

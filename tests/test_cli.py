@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from services.core import events, outbox_actors
 from services.core.db.models import Event
 from services.core.runtime import Runtime

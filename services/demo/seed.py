@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.core.db.base import utcnow
 from services.core.db.models import Subscriber, Tool, User, Verdict
 from services.core.domain import Call, Role, SubscriberState, ToolState
-from services.core.db.base import utcnow
+from services.core.passwords import hash_password
 from services.review import comparisons, panel, queue
 from services.review.queue import ToolEdits
-from services.core.passwords import hash_password
 
 EDITOR_EMAIL = "editor@example.org"
 SUBSCRIBER_EMAIL = "reader@example.org"

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from services.core import events, links
 from services.core.db.base import utcnow
 from services.core.db.models import Comparison, Digest, Tool, Verdict, Vote
-from services.core.domain import Call, ComparisonState, DigestState, ToolState, parse_iso_week, ship_percent
+from services.core.domain import (
+    Call,
+    ComparisonState,
+    DigestState,
+    ToolState,
+    parse_iso_week,
+    ship_percent,
+)
 from services.core.settings import Settings
 from services.digest import placeholders
 from services.digest.render import EmailRenderer

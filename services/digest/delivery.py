@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.core import events, links
 from services.core.db.base import utcnow
 from services.core.db.models import DeliveryBatch, Digest, Subscriber
-from services.core.domain import BatchState, Call, DigestState, OutgoingMail, SubscriberState
+from services.core.domain import (
+    BatchState,
+    Call,
+    DigestState,
+    OutgoingMail,
+    SubscriberState,
+)
 from services.core.settings import Settings
 from services.digest import placeholders
 from services.digest.mailers import Mailer

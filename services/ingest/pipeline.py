@@ -18,10 +18,10 @@ from services.core.db.base import utcnow
 from services.core.db.models import Entry, Evidence, Source, Tool
 from services.core.domain import Detection, ParsedEntry, SourceState, ToolState
 from services.core.settings import Settings
+from services.core.slugs import unique_slug
 from services.ingest.detect import detect
 from services.ingest.fetcher import FetchError, FetchPolicy, FetchResult, fetch
-from services.ingest.parser import ParseError, parse_feed, content_hash
-from services.core.slugs import unique_slug
+from services.ingest.parser import ParseError, content_hash, parse_feed
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,10 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    from services.web import login
     from services.web.editor import routes as editor_routes
     from services.web.ops import health
-    from services.web.public import routes as public_routes
+    from services.web.public import pages, subscribers
 
     settings = runtime.settings
     app = FastAPI(title="verdicts", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
@@ -38,7 +39,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def _to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
-    app.include_router(public_routes.router)
-    app.include_router(editor_routes.router)
-    app.include_router(health.router)
+    for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router):
+        app.include_router(router)
     return app

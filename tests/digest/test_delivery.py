@@ -6,8 +6,6 @@ import email
 from email import policy
 from pathlib import Path
 
-from sqlalchemy import select
-
 from services.core.db.models import DeliveryBatch, Digest
 from services.core.domain import BatchState, OutgoingMail
 from services.core.runtime import Runtime

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from services.core.db.base import Base
 from services.core.db import models  # noqa: F401  (registers every table)
+from services.core.db.base import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -2,7 +2,13 @@
 
 from services.core.db.models.mailing import DeliveryBatch, Digest, Subscriber
 from services.core.db.models.outbox import Event
-from services.core.db.models.panel import Comparison, PanelSeat, Scorecard, Verdict, Vote
+from services.core.db.models.panel import (
+    Comparison,
+    PanelSeat,
+    Scorecard,
+    Verdict,
+    Vote,
+)
 from services.core.db.models.people import ApiToken, AuditEntry, User
 from services.core.db.models.sources import Entry, Source
 from services.core.db.models.tools import Evidence, Tool

@@ -1,0 +1,50 @@
+"""`verdicts users …`: people who sign in."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from services.commands import common
+from services.core.domain import Role
+
+app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+
+
+@app.command("add")
+def users_add(
+    email: str,
+    role: Annotated[Role, typer.Option(help="what the person may do")],
+    lens: Annotated[Optional[str], typer.Option(help="reviewers: the panel seat's lens")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+) -> None:
+    """Add a person; prints a generated password unless one comes on stdin."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from services.core.db.models import PanelSeat, User
+    from services.core.passwords import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
+    if len(password) < 10:
+        common.err.print("[red]error:[/red] a password needs at least 10 characters")
+        raise typer.Exit(2)
+    rt = common.plain(common.settings())
+    with rt.sessions() as session, session.begin():
+        address = email.strip().lower()
+        if session.scalar(select(User).where(User.email == address)) is not None:
+            common.err.print(f"[red]error:[/red] {address} already exists")
+            raise typer.Exit(1)
+        user = User(email=address, role=role.value, password_hash=hash_password(password))
+        session.add(user)
+        session.flush()
+        if role is Role.REVIEWER and lens:
+            seat = session.scalar(select(PanelSeat).where(PanelSeat.lens == lens)) or PanelSeat(lens=lens)
+            seat.user_id = user.id
+            session.add(seat)
+    common.console.print(f"added {address} as {role.value}" + (f" on the {lens} seat" if lens else ""))
+    if not password_stdin:
+        common.console.print(f"password (shown once): {password}")

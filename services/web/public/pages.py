@@ -1,0 +1,42 @@
+"""Public pages: the index of comparisons, a comparison, a tool."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from services.core.db.models import Tool, Verdict
+from services.review import comparisons
+from services.review.votes import community_percent
+from services.web.rendering import message, page
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    with request.app.state.runtime.sessions() as session:
+        views = [comparisons.view(session, c) for c in comparisons.published(session)]
+    return page(request, "index.html", comparisons=views)
+
+
+@router.get("/c/{slug}", response_class=HTMLResponse)
+def comparison_page(request: Request, slug: str) -> HTMLResponse:
+    with request.app.state.runtime.sessions() as session:
+        found = comparisons.by_slug(session, slug)
+        if found is None or found.state != "published":
+            return message(request, "Not found", "No comparison by that name.", 404)
+        view = comparisons.view(session, found)
+    return page(request, "comparison.html", c=view, base_url=request.app.state.runtime.settings.public_url)
+
+
+@router.get("/t/{slug}", response_class=HTMLResponse)
+def tool_page(request: Request, slug: str) -> HTMLResponse:
+    with request.app.state.runtime.sessions() as session:
+        tool = session.scalar(select(Tool).where(Tool.slug == slug, Tool.state == "approved"))
+        if tool is None:
+            return message(request, "Not found", "No tool by that name.", 404)
+        verdict = session.scalar(select(Verdict).where(Verdict.tool_id == tool.id))
+        community = community_percent(session, [tool.id])[tool.id]
+    return page(request, "tool.html", tool=tool, verdict=verdict, community=community)
