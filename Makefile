@@ -26,6 +26,7 @@ demo: install
 
 services:
 	bash scripts/ensure-services.sh
+	bash scripts/ensure-browser.sh
 
 test: $(TEST_STAMP) services
 	$(PY) -m pytest

@@ -21,6 +21,7 @@ from services.core.db.migrate import upgrade
 from services.core.runtime import Runtime
 from services.core.settings import Settings, load_settings
 from services.workers import boot
+from tests.browser import browser  # noqa: F401  (the session-wide Chromium fixture)
 from tests.services_check import (
     PG_ADMIN_URL,
     REDIS_URL,
