@@ -18,6 +18,7 @@ class SourceKind(str, enum.Enum):
     FEED = "feed"
     GITHUB_RELEASES = "github-releases"
     HF_MODELS = "hf-models"
+    JSON_FEED = "json-feed"
 
 
 class SourceState(str, enum.Enum):
@@ -88,6 +89,8 @@ class ParsedEntry:
     published_at: dt.datetime | None
     author: str | None = None
     tags: tuple[str, ...] = ()
+    #: A release tag when the source knows it (GitHub releases), else None.
+    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,12 @@ class Detection:
     homepage: str | None = None
     version: str | None = None
     key: str | None = None
+    #: Further keys the same tool may be known by (linked repositories, product URL, name).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(k for k in (self.key, *self.aliases) if k))
 
     @property
     def is_release(self) -> bool:

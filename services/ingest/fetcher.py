@@ -6,17 +6,23 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import socket
+import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 USER_AGENT = "verdicts-feed-fetcher/0.1 (+https://github.com/verdicts; polite polling of release feeds)"
 MAX_REDIRECTS = 5
 PERMANENT_REDIRECTS = {301, 308}
 REDIRECTS = {301, 302, 303, 307, 308}
+ACCEPT_FEEDS = ("application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
+                "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
@@ -53,23 +59,61 @@ class FetchResult:
         return self.status == 304
 
 
-def check_destination(url: str, policy: FetchPolicy) -> None:
-    """Refuse non-http(s) schemes and, unless allowed, hosts that resolve to non-public addresses."""
+def check_destination(url: str) -> None:
+    """Refuse non-http(s) schemes and URLs without a host; addresses are checked when connecting."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError("forbidden_scheme", f"refusing {parts.scheme or 'schemeless'} URL {url!r}")
     if not parts.hostname:
         raise FetchError("bad_url", f"no host in {url!r}")
-    if policy.allow_private_networks:
-        return
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (a seam the SSRF tests stub to return forbidden addresses)."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise FetchError("dns", f"cannot resolve {parts.hostname}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if _forbidden(address):
-            raise FetchError("forbidden_address", f"{parts.hostname} resolves to non-public address {address}")
+        raise FetchError("dns", f"cannot resolve {host}: {exc}") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def pinned_address(host: str, port: int, allow_private_networks: bool) -> str:
+    """The address to connect to: resolved once, checked, and then used as is (no second lookup,
+    so a DNS answer that changes between check and connect cannot reach a private address)."""
+    addresses = resolve(host, port)
+    if not addresses:
+        raise FetchError("dns", f"{host} has no address")
+    if not allow_private_networks:
+        for text in addresses:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+            if _forbidden(address):
+                raise FetchError("forbidden_address", f"{host} resolves to non-public address {address}")
+    return addresses[0]
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to the address the guard checked.
+
+    TLS still verifies the certificate against the host name: httpcore passes the URL's host as
+    ``server_hostname`` when it wraps the stream, whatever address the socket reached.
+    """
+
+    def __init__(self, allow_private_networks: bool) -> None:
+        self.allow_private_networks = allow_private_networks
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        address = pinned_address(host, port, self.allow_private_networks)
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+def guarded_client(policy: FetchPolicy) -> httpx.Client:
+    """An httpx client whose every connection goes through the SSRF guard; no proxies from the environment."""
+    transport = httpx.HTTPTransport(retries=0)
+    transport._pool._network_backend = GuardedBackend(policy.allow_private_networks)  # noqa: SLF001 - no public hook
+    timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
+    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
+                        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
 
 
 def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -86,30 +130,40 @@ def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """Read the raw stream and decompress it in bounded steps, counting decoded bytes against the cap."""
+def _read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
+    """Read the raw stream and decompress it in bounded steps, counting decoded bytes against the cap.
+
+    httpx's own decoding hands a stacked ``gzip, gzip`` bomb back as one huge chunk, so the raw bytes
+    are inflated here, at most ``max_bytes + 1`` at a time. A slow trickle stops at ``deadline``.
+    """
     encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",") if e.strip()]
-    decoders = [zlib.decompressobj(47) for e in encodings if e in ("gzip", "x-gzip", "deflate")]
     if any(e not in ("gzip", "x-gzip", "deflate", "identity") for e in encodings):
         raise FetchError("bad_encoding", f"unsupported content-encoding {encodings}")
+    decoders = [zlib.decompressobj(47) for e in encodings if e != "identity"]
     body = bytearray()
+
+    def grow(pieces: list[bytes], extra: int) -> None:
+        if len(body) + extra + sum(map(len, pieces)) > max_bytes:
+            raise FetchError("too_large", f"body larger than {max_bytes} bytes after decompression")
+
     for chunk in response.iter_raw():
+        if time.monotonic() > deadline:
+            raise FetchError("timeout", "the body took longer than the total timeout to arrive")
         pieces = [chunk]
-        for decoder in reversed(decoders):
+        for decoder in reversed(decoders):  # the last encoding applied is undone first
             out: list[bytes] = []
-            for piece in pieces:
-                data = piece
+            for data in pieces:
                 while data:
-                    room = max_bytes - len(body) + 1
-                    out.append(decoder.decompress(data, room))
+                    try:
+                        out.append(decoder.decompress(data, max_bytes - len(body) + 1))
+                    except zlib.error as exc:
+                        raise FetchError("bad_encoding", f"corrupt compressed body: {exc}") from exc
+                    grow(out, 0)
                     data = decoder.unconsumed_tail
-                    if sum(map(len, out)) + len(body) > max_bytes:
-                        raise FetchError("too_large", f"body larger than {max_bytes} bytes after decompression")
             pieces = out
+        grow(pieces, 0)
         for piece in pieces:
             body.extend(piece)
-        if len(body) > max_bytes:
-            raise FetchError("too_large", f"body larger than {max_bytes} bytes after decompression")
     return bytes(body)
 
 
@@ -133,35 +187,41 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     client: httpx.Client | None = None,
+    accept: str = ACCEPT_FEEDS,
 ) -> FetchResult:
-    """GET ``url`` with validators; follow at most five redirects, checking each hop."""
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5", "Accept-Encoding": "gzip, deflate"}
+    """GET ``url`` with validators; follow at most five redirects, checking each hop.
+
+    ``client`` should come from :func:`guarded_client` (a shared one saves connections); without
+    it a guarded client is built for this one fetch.
+    """
+    headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
+    deadline = time.monotonic() + policy.timeout_seconds
     own_client = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=False)
+    http = client or guarded_client(policy)
     try:
-        current, all_permanent, seen = url, True, set()
+        current, all_permanent, seen = url, True, {url}
         for _hop in range(MAX_REDIRECTS + 1):
-            check_destination(current, policy)
-            seen.add(current)
+            check_destination(current)
             try:
-                with http.stream("GET", current, headers=headers, timeout=timeout) as response:
+                with http.stream("GET", current, headers=headers) as response:
                     if response.status_code in REDIRECTS:
                         location = response.headers.get("location")
                         if not location:
-                            raise FetchError("bad_redirect", f"{response.status_code} without Location", status=response.status_code)
-                        target = urljoin(current, location)
+                            raise FetchError("bad_redirect", f"{response.status_code} without Location",
+                                             status=response.status_code)
+                        target = urljoin(current, location.strip())
                         if target in seen:
                             raise FetchError("redirect_loop", f"redirect loop at {target}", status=response.status_code)
+                        seen.add(target)
                         all_permanent = all_permanent and response.status_code in PERMANENT_REDIRECTS
                         current = target
                         continue
                     permanent = current if all_permanent and current != url else None
-                    return _finish(response, current, permanent, policy)
+                    return _finish(response, current, permanent, policy, deadline)
             except httpx.TimeoutException as exc:
                 raise FetchError("timeout", f"timed out fetching {current}: {type(exc).__name__}") from exc
             except httpx.HTTPError as exc:
@@ -172,7 +232,8 @@ def fetch(
             http.close()
 
 
-def _finish(response: httpx.Response, url: str, permanent: str | None, policy: FetchPolicy) -> FetchResult:
+def _finish(response: httpx.Response, url: str, permanent: str | None, policy: FetchPolicy,
+            deadline: float) -> FetchResult:
     status = response.status_code
     if status == 304:
         return FetchResult(url=url, status=304, etag=response.headers.get("etag"),
@@ -184,7 +245,7 @@ def _finish(response: httpx.Response, url: str, permanent: str | None, policy: F
         raise FetchError("gone", "HTTP 410 Gone: the source was removed", status=status)
     if status >= 400:
         raise FetchError("http_status", f"HTTP {status}", status=status)
-    body = _read_capped(response, policy.max_bytes)
+    body = _read_capped(response, policy.max_bytes, deadline)
     if not body.strip():
         raise FetchError("empty", "empty body", status=status)
     return FetchResult(

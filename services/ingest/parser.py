@@ -68,6 +68,15 @@ def safe_link(value: str | None, base: str | None) -> str | None:
     return absolute
 
 
+def sane_date(moment: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """Keep a date only when it is plausible: not before the web's feeds, not days in the future."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment if EARLIEST <= moment <= now + dt.timedelta(days=2) else None
+
+
 def _date(entry: Mapping[str, object], now: dt.datetime) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed"):
         parsed = dict.get(entry, key)  # plain lookup: skips feedparser's deprecated key aliasing
@@ -76,13 +85,27 @@ def _date(entry: Mapping[str, object], now: dt.datetime) -> dt.datetime | None:
                 moment = dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc)  # type: ignore[arg-type]
             except (OverflowError, ValueError, TypeError):
                 continue
-            if EARLIEST <= moment <= now + dt.timedelta(days=2):
+            if sane_date(moment, now):
                 return moment
     return None
 
 
+def entry_identity(raw_id: object, link: str | None, title: str, published: dt.datetime | None,
+                   seen: set[str]) -> str:
+    """The entry's id: its GUID, else its link, else a hash of title and date; a repeated id within
+    one document gets a suffix from the entry's own content, so two different items never merge."""
+    guid = CONTROL_CHARS.sub("", str(raw_id or "")).strip() or (link or "")
+    if not guid:
+        guid = "sha256:" + hashlib.sha256(f"{title}|{published}".encode()).hexdigest()
+    if guid in seen:
+        guid = f"{guid}#" + hashlib.sha256(f"{title}|{link}|{published}".encode()).hexdigest()[:16]
+    seen.add(guid)
+    return guid[:1024]
+
+
 def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, base_url: str | None = None) -> ParsedFeed:
-    if ENTITY_DECLARATION.search(body[:65536]):
+    # NULs removed first, so a UTF-16 or UTF-32 document cannot hide its declarations
+    if ENTITY_DECLARATION.search(body[:65536].replace(b"\0", b"")):
         raise ParseError("entity_declaration", "the document declares XML entities; refused")
     parsed = feedparser.parse(
         io.BytesIO(body),
@@ -107,15 +130,10 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, base_url: 
         summary = clean_html(summary_source)[:SUMMARY_LIMIT]
         if not (title or link or summary):
             continue  # an empty item: nothing an editor could read or follow
-        guid = CONTROL_CHARS.sub("", str(raw.get("id") or "")).strip() or link
-        if not guid:
-            guid = "sha256:" + hashlib.sha256(f"{title}|{published}".encode()).hexdigest()
-        if guid in seen:
-            guid = f"{guid}#" + hashlib.sha256(f"{title}|{link}|{published}".encode()).hexdigest()[:16]
-        seen.add(guid)
+        guid = entry_identity(raw.get("id"), link, title, published, seen)
         tags = tuple(clean_text(t.get("term")) for t in raw.get("tags") or () if t.get("term"))
         entries.append(
-            ParsedEntry(guid=guid[:1024], title=title, link=link, summary=summary, published_at=published,
+            ParsedEntry(guid=guid, title=title, link=link, summary=summary, published_at=published,
                         author=clean_text(raw.get("author")) or None, tags=tags)
         )
     warning = None

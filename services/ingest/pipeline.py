@@ -1,42 +1,54 @@
 """refresh_source: the one path from a source's URL to stored entries and queued candidates.
 
-Used by the worker's actor, by `verdicts poll --once` and by the demo alike.
+Used by the worker's actor, by `verdicts poll --once` and by the demo alike. A poll claims its
+source first (compare-and-set on ``claimed_until``), so two workers never poll one source at once.
+Whatever goes wrong is recorded on the source; nothing escapes to crash the worker.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+import httpx
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core import events
 from services.core.db.base import utcnow
-from services.core.db.models import Entry, Evidence, Source, Tool
+from services.core.db.models import Entry, EntryTombstone, Evidence, Source, Tool
 from services.core.domain import Detection, ParsedEntry, SourceState, ToolState
 from services.core.settings import Settings
 from services.core.slugs import unique_slug
+from services.ingest import resolve, schedule
+from services.ingest.adapters import Getter, Harvest, SourceView, adapter_for
 from services.ingest.detect import detect
 from services.ingest.fetcher import FetchError, FetchPolicy, FetchResult, fetch
-from services.ingest.parser import ParseError, content_hash, parse_feed
+from services.ingest.parser import ParseError, content_hash
 
 log = logging.getLogger(__name__)
 
-MIN_INTERVAL = 300
-MAX_INTERVAL = 24 * 3600
-PAUSE_AFTER_FAILURES = 8
+PAUSE_AFTER_FAILURES = schedule.PAUSE_AFTER_FAILURES
+CLAIM_SLACK_SECONDS = 60
 
 
 @dataclass(frozen=True)
 class RefreshReport:
     source_id: int
-    status: str
+    status: str  # ok, not_modified, failed, skipped
     new_entries: int = 0
     new_candidates: int = 0
+    updated_entries: int = 0
     error: str | None = None
+
+
+class _Failure(Exception):
+    """Anything that made a poll fail, with the kind recorded on the source."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.kind, self.status, self.retry_after = kind, status, retry_after
 
 
 def policy_from(settings: Settings) -> FetchPolicy:
@@ -48,115 +60,191 @@ def policy_from(settings: Settings) -> FetchPolicy:
     )
 
 
-def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Settings) -> RefreshReport:
-    with sessions() as session:
-        source = session.get(Source, source_id)
-        if source is None or source.state != SourceState.ACTIVE.value:
-            return RefreshReport(source_id, "skipped")
-        url, etag, last_modified = source.url, source.etag, source.last_modified
-    try:
-        result = fetch(url, policy_from(settings), etag=etag, last_modified=last_modified)
-        parsed = None if result.not_modified else parse_feed(result.body, result.headers, base_url=result.url)
-    except (FetchError, ParseError) as exc:
-        with sessions() as session, session.begin():
-            _record_failure(session, source_id, exc)
-        log.warning("source %s failed: %s", source_id, exc)
-        return RefreshReport(source_id, "failed", error=str(exc))
+def getter(policy: FetchPolicy, client: httpx.Client | None = None) -> Getter:
+    def get(url: str, etag: str | None, last_modified: str | None, accept: str) -> FetchResult:
+        return fetch(url, policy, etag=etag, last_modified=last_modified, client=client, accept=accept)
+
+    return get
+
+
+def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Settings, *,
+                   client: httpx.Client | None = None) -> RefreshReport:
+    """Poll one source now (if active and not being polled elsewhere), store what is new, reschedule it."""
+    policy = policy_from(settings)
+    lease = dt.timedelta(seconds=policy.timeout_seconds * 11 + CLAIM_SLACK_SECONDS)
     with sessions() as session, session.begin():
-        source = session.get(Source, source_id)
-        assert source is not None
-        if parsed is None:
-            _record_success(source, result, new_entries=0)
-            return RefreshReport(source_id, "not_modified")
-        if parsed.title and not source.title:
-            source.title = parsed.title[:500]
-        source.parse_warning = parsed.warning
-        new_entries, new_candidates = store_entries(session, source, parsed.entries)
-        _record_success(source, result, new_entries=new_entries)
-        return RefreshReport(source_id, "ok", new_entries=new_entries, new_candidates=new_candidates)
+        claimed = claim(session, source_id, lease)
+    if claimed is None:
+        return RefreshReport(source_id, "skipped")
+    kind, view = claimed
+    try:
+        harvest = _harvest(kind, view, getter(policy, client))
+    except _Failure as failure:
+        return _fail(sessions, source_id, failure)
+    try:
+        with sessions() as session, session.begin():
+            source = session.get(Source, source_id)
+            assert source is not None
+            new_entries = new_candidates = updated = 0
+            if not harvest.not_modified:
+                if harvest.title and not source.title:
+                    source.title = harvest.title[:500]
+                source.parse_warning = harvest.warning
+                if harvest.watermark:
+                    source.watermark = harvest.watermark
+                new_entries, new_candidates, updated = store_entries(session, source, harvest.entries)
+            _record_success(source, harvest, new_entries=new_entries)
+    except Exception as exc:  # a storage bug or a constraint we did not foresee: recorded, never lost silently
+        log.exception("storing entries of source %s failed", source_id)
+        return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc}"))
+    status = "not_modified" if harvest.not_modified else "ok"
+    return RefreshReport(source_id, status, new_entries, new_candidates, updated)
 
 
-def store_entries(session: Session, source: Source, parsed: list[ParsedEntry]) -> tuple[int, int]:
-    """Store the entries not seen before and detect tools among them; returns (entries, candidates)."""
-    guids = [entry.guid for entry in parsed]
-    known = set(session.scalars(select(Entry.guid).where(Entry.source_id == source.id, Entry.guid.in_(guids))))
-    new_entries = new_candidates = 0
+def claim(session: Session, source_id: int, lease: dt.timedelta) -> tuple[str, SourceView] | None:
+    """Compare-and-set: take the source if it is active and nobody holds it; None otherwise."""
+    now = utcnow()
+    taken = session.execute(
+        update(Source)
+        .where(Source.id == source_id, Source.state == SourceState.ACTIVE.value,
+               or_(Source.claimed_until.is_(None), Source.claimed_until < now))
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return None
+    source = session.get(Source, source_id)
+    assert source is not None
+    return source.kind, SourceView(source.url, source.etag, source.last_modified, source.watermark)
+
+
+def _harvest(kind: str, view: SourceView, get: Getter) -> Harvest:
+    try:
+        return adapter_for(kind).harvest(view, get)
+    except (FetchError, ParseError) as exc:
+        raise _Failure(exc.kind, str(exc), status=getattr(exc, "status", None),
+                       retry_after=getattr(exc, "retry_after", None)) from exc
+    except Exception as exc:  # a parser or library bug on hostile input: the worker goes on
+        log.exception("unexpected error polling %s", view.url)
+        raise _Failure("internal", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _fail(sessions: sessionmaker[Session], source_id: int, failure: _Failure) -> RefreshReport:
+    with sessions() as session, session.begin():
+        _record_failure(session, source_id, failure)
+    log.warning("source %s failed (%s): %s", source_id, failure.kind, failure)
+    return RefreshReport(source_id, "failed", error=f"{failure.kind}: {failure}")
+
+
+def store_entries(session: Session, source: Source, parsed: list[ParsedEntry]) -> tuple[int, int, int]:
+    """Store entries not seen before, update edited ones, detect tools among the new; returns
+    (new entries, new candidates, updated entries)."""
+    guids = list(dict.fromkeys(entry.guid for entry in parsed))
+    known = {e.guid: e for e in session.scalars(select(Entry).where(Entry.source_id == source.id, Entry.guid.in_(guids)))}
+    buried = set(session.scalars(select(EntryTombstone.guid).where(EntryTombstone.source_id == source.id,
+                                                                   EntryTombstone.guid.in_(guids))))
+    new_entries = new_candidates = updated = 0
     for item in parsed:
-        if item.guid in known:
+        if item.guid in buried:
             continue
-        known.add(item.guid)
+        digest = content_hash(item)
+        existing = known.get(item.guid)
+        if existing is not None:
+            if existing.content_hash != digest:  # the publisher edited it: keep the latest text, no new candidate
+                existing.title, existing.link, existing.summary = item.title, item.link, item.summary
+                existing.content_hash = digest
+                updated += 1
+            continue
         entry = Entry(source_id=source.id, guid=item.guid, link=item.link, title=item.title, summary=item.summary,
-                      author=item.author, tags=list(item.tags), content_hash=content_hash(item),
-                      published_at=item.published_at)
+                      author=item.author, tags=list(item.tags), content_hash=digest, published_at=item.published_at)
         session.add(entry)
         session.flush()
+        known[item.guid] = entry
         new_entries += 1
         events.record(session, "entry.ingested", entry_id=entry.id, source_id=source.id)
         detection = detect(item)
-        if detection.is_release and _queue_candidate(session, source, entry, detection):
+        if detection.is_release and queue_candidate(session, source, entry, detection):
             new_candidates += 1
-    return new_entries, new_candidates
+    return new_entries, new_candidates, updated
 
 
-def _queue_candidate(session: Session, source: Source, entry: Entry, detection: Detection) -> bool:
-    """Attach the entry to the tool it names, or open a new candidate; True when a candidate is new."""
-    tool = session.scalar(select(Tool).where(Tool.canonical_key == detection.key)) if detection.key else None
-    evidence = Evidence(entry_id=entry.id, source_url=source.url, url=entry.link, title=entry.title,
+def queue_candidate(session: Session, source: Source, entry: Entry, detection: Detection) -> bool:
+    """Attach the entry to the tool it names, or open a new candidate; True when a candidate is new.
+
+    A rejected tool keeps its new sightings as evidence but does not come back to the queue; an
+    approved one gets the sighting as an update.
+    """
+    tool = resolve.find_tool(session, detection)
+    evidence = Evidence(entry_id=entry.id, source_url=source.url, url=entry.link, title=entry.title[:2000],
                         snippet=entry.summary[:500], version=detection.version)
     if tool is not None:
         evidence.kind = "update" if tool.state == ToolState.APPROVED.value else "detected"
         tool.evidence.append(evidence)
-        if detection.version:
+        if detection.version and tool.state == ToolState.APPROVED.value:
             tool.version = detection.version
-        events.record(session, "tool.evidence_added", tool_id=tool.id, entry_id=entry.id)
+        session.flush()
+        resolve.remember_keys(session, tool, detection.keys)
+        events.record(session, "tool.updated" if evidence.kind == "update" else "tool.evidence_added",
+                      tool_id=tool.id, entry_id=entry.id)
         return False
     tool = Tool(slug=unique_slug(session, Tool.slug, detection.name), name=detection.name, vendor=detection.vendor,
                 homepage=detection.homepage, version=detection.version, canonical_key=detection.key,
                 score=detection.score, reasons=list(detection.reasons), evidence=[evidence])
     session.add(tool)
     session.flush()
-    events.record(session, "tool.detected", tool_id=tool.id, entry_id=entry.id)
+    resolve.remember_keys(session, tool, detection.keys)
+    events.record(session, "tool.detected", tool_id=tool.id, entry_id=entry.id, score=detection.score)
     events.record(session, "tool.queued", tool_id=tool.id)
     return True
 
 
-def _record_success(source: Source, result: FetchResult, *, new_entries: int) -> None:
+def forget_entry(session: Session, entry_id: int) -> None:
+    """Delete an entry for good: a tombstone keeps the same item from being stored again."""
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        return
+    session.add(EntryTombstone(source_id=entry.source_id, guid=entry.guid))
+    session.delete(entry)
+
+
+def _record_success(source: Source, harvest: Harvest, *, new_entries: int) -> None:
     now = utcnow()
-    if result.permanent_url:
+    result = harvest.result
+    if result.permanent_url and result.permanent_url != source.url:
         source.url = result.permanent_url
     source.etag = result.etag or source.etag
     source.last_modified = result.last_modified or source.last_modified
     source.last_polled_at = now
     source.last_success_at = now
     source.consecutive_failures = 0
-    source.last_error = None
-    source.last_error_kind = None
-    # Publish often, poll often: halve the interval after news, stretch it after silence.
-    interval = source.poll_interval_seconds
-    interval = interval // 2 if new_entries else int(interval * 1.5)
-    source.poll_interval_seconds = max(MIN_INTERVAL, min(MAX_INTERVAL, interval))
+    source.last_error = source.last_error_kind = source.last_error_status = None
+    source.claimed_until = None
+    dates = [e.published_at for e in harvest.entries if e.published_at]
+    source.poll_interval_seconds = schedule.next_interval(source.poll_interval_seconds, dates, new_entries)
     source.next_poll_at = now + dt.timedelta(seconds=source.poll_interval_seconds)
 
 
-def _record_failure(session: Session, source_id: int, exc: FetchError | ParseError) -> None:
+def _record_failure(session: Session, source_id: int, failure: _Failure) -> None:
     source = session.get(Source, source_id)
     if source is None:
         return
     now = utcnow()
     source.last_polled_at = now
-    source.last_error = str(exc)[:2000]
-    source.last_error_kind = exc.kind
+    source.last_error = str(failure)[:2000]
+    source.last_error_kind = failure.kind
+    source.last_error_status = failure.status
     source.last_error_at = now
     source.consecutive_failures += 1
-    retry_after = getattr(exc, "retry_after", None)
-    backoff = min(MAX_INTERVAL, MIN_INTERVAL * 2 ** min(source.consecutive_failures, 10))
-    delay = max(retry_after or 0, backoff * random.uniform(0.8, 1.2))
+    source.claimed_until = None
+    delay = schedule.failure_delay(source.consecutive_failures, failure.retry_after)
     source.next_poll_at = now + dt.timedelta(seconds=delay)
-    if exc.kind == "gone":
+    if failure.kind == "gone":
         source.state = SourceState.DISABLED.value
-        source.state_reason = str(exc)
-        events.record(session, "source.disabled", source_id=source_id, reason=str(exc))
+        source.state_reason = str(failure)
+        events.record(session, "source.disabled", source_id=source_id, reason=str(failure))
     elif source.consecutive_failures >= PAUSE_AFTER_FAILURES:
         source.state = SourceState.PAUSED.value
-        source.state_reason = f"paused after {source.consecutive_failures} failures in a row: {exc}"
+        source.state_reason = f"paused after {source.consecutive_failures} failures in a row: {failure}"
         events.record(session, "source.paused", source_id=source_id, reason=source.state_reason)
+
+

@@ -1,5 +1,7 @@
 """Every table of the store of record; importing this package registers them all on Base.metadata."""
 
+from services.core.db.models.delivery import DigestSend, WebhookEvent
+from services.core.db.models.ingest import EntryTombstone, ToolKey
 from services.core.db.models.mailing import DeliveryBatch, Digest, Subscriber
 from services.core.db.models.outbox import Event
 from services.core.db.models.panel import (
@@ -19,7 +21,9 @@ __all__ = [
     "Comparison",
     "DeliveryBatch",
     "Digest",
+    "DigestSend",
     "Entry",
+    "EntryTombstone",
     "Event",
     "Evidence",
     "PanelSeat",
@@ -27,7 +31,9 @@ __all__ = [
     "Source",
     "Subscriber",
     "Tool",
+    "ToolKey",
     "User",
     "Verdict",
     "Vote",
+    "WebhookEvent",
 ]

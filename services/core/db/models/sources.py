@@ -32,6 +32,9 @@ class Source(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     parse_warning: Mapped[str | None] = mapped_column(Text)
     state_reason: Mapped[str | None] = mapped_column(Text)
+    #: Set by the worker that polls the source; another worker skips it until this time passes.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_error_status: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     entries: Mapped[list[Entry]] = relationship(back_populates="source", cascade="all, delete-orphan")
