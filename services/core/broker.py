@@ -58,7 +58,8 @@ def middleware(settings: Settings) -> list[dramatiq.Middleware]:
 def build_broker(settings: Settings) -> dramatiq.Broker:
     if settings.embedded:
         return StubBroker(middleware=middleware(settings))
-    return RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, middleware=middleware(settings))
+    return RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, middleware=middleware(settings),
+                       heartbeat_timeout=settings.broker_heartbeat_timeout_ms)
 
 
 def setup(broker: dramatiq.Broker) -> dramatiq.Broker:

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     poll_tick_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     digest_cron: str = Field("0 9 * * mon", description="when the weekly digest is compiled (crontab: m h dom mon dow)")
     digest_timezone: str = "UTC"
+    sendgrid_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
+    sendgrid_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    unsubscribe_mailto: str | None = Field(None, description="address for mailto: List-Unsubscribe (unset: URL only)")
+    subscribe_limit_per_ip: Annotated[int, Field(ge=1)] = 20
+    subscribe_limit_per_address: Annotated[int, Field(ge=1)] = 3
+    subscribe_limit_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 3600
+    broker_heartbeat_timeout_ms: Annotated[int, Field(ge=1000)] = 60_000
     worker_metrics: bool = Field(False, description="set by `verdicts worker`: enables dramatiq's Prometheus middleware")
 
     @field_validator("database_url")
@@ -84,6 +91,17 @@ class Settings(BaseSettings):
         address = value.rsplit("<", 1)[-1].rstrip(">").strip()
         try:
             validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValueError(f"not an email address: {exc}") from exc
+        return value
+
+    @field_validator("unsubscribe_mailto", mode="before")
+    @classmethod
+    def _mailto(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        try:
+            validate_email(str(value), check_deliverability=False)
         except EmailNotValidError as exc:
             raise ValueError(f"not an email address: {exc}") from exc
         return value

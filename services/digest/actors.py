@@ -37,5 +37,6 @@ def _cut_batches(session: Session, payload: events.Payload) -> None:
 
 
 @events.handles("delivery.batch_created")
+@events.handles("delivery.batch_released")
 def _enqueue_batch(session: Session, payload: events.Payload) -> None:
     send_batch.send(int(payload["batch_id"]))  # type: ignore[arg-type]

@@ -2,30 +2,48 @@
 
 A batch is claimed by compare-and-set (``pending → sending``) with the broker message's id. If the
 same message comes back after a crash, the batch is still ``sending``: it may or may not have gone
-out, so it turns ``ambiguous`` for ops to decide; it is never re-sent automatically.
+out, so it turns ``ambiguous`` for ops to decide; it is never re-sent automatically. Retries of
+a throttled request (429, 5xx) happen inside the claim, so a crash during them is ambiguous too.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from services.core import events, links
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from services.core import events
 from services.core.db.base import utcnow
-from services.core.db.models import DeliveryBatch, Digest, Subscriber
-from services.core.domain import (
-    BatchState,
-    Call,
-    DigestState,
-    OutgoingMail,
-    SubscriberState,
-)
+from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
+from services.core.domain import BatchState, Call, DigestState, SubscriberState
 from services.core.settings import Settings
 from services.digest import placeholders
-from services.digest.mailers import Mailer
+from services.digest.link_signing import LinkSigner
+from services.digest.mailers import BatchMail, Mailer, Recipient, Rejected, Throttled, Uncertain
 
 BATCH_SIZE = 1000
 SETTLED = {BatchState.SENT.value, BatchState.FAILED.value, BatchState.AMBIGUOUS.value}
+RUNNING, PAUSED, CANCELLED = "running", "paused", "cancelled"
+CANCELLED_ERROR = "cancelled before it was sent"
+AMBIGUOUS_ERROR = "the worker stopped mid-send; some recipients may have received it"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a throttled batch is tried, and how long to wait between tries without a Retry-After."""
+
+    attempts: int = 5
+    min_wait: float = 1.0
+    max_wait: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(attempts=settings.sendgrid_max_attempts)
 
 
 def recipients_query():  # noqa: ANN201 - a Select of subscriber ids
@@ -39,101 +57,142 @@ def recipients_query():  # noqa: ANN201 - a Select of subscriber ids
 
 def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -> list[int]:
     """Snapshot the recipients into pending batches; idempotent (a digest is cut into batches once)."""
-    digest = session.get(Digest, digest_id)
+    digest = session.get(Digest, digest_id, with_for_update=True)
     if digest is None:
         raise ValueError(f"no digest with id {digest_id}")
-    existing = list(session.scalars(select(DeliveryBatch.id).where(DeliveryBatch.digest_id == digest_id)))
+    existing = list(session.scalars(select(DeliveryBatch.id).where(DeliveryBatch.digest_id == digest_id)
+                                    .order_by(DeliveryBatch.number)))
     if existing or digest.state in (DigestState.SENDING.value, DigestState.SENT.value):
         return existing
     ids = list(session.scalars(recipients_query()))
-    batches = [
-        DeliveryBatch(digest_id=digest_id, number=n, subscriber_ids=ids[i:i + batch_size],
-                      recipient_count=len(ids[i:i + batch_size]))
-        for n, i in enumerate(range(0, len(ids), batch_size), start=1)
-    ]
-    session.add_all(batches)
+    rows = [{"digest_id": digest_id, "number": n, "subscriber_ids": ids[i:i + batch_size],
+             "recipient_count": len(ids[i:i + batch_size]), "state": BatchState.PENDING.value, "attempts": 0,
+             "created_at": utcnow()}
+            for n, i in enumerate(range(0, len(ids), batch_size), start=1)]
+    batch_ids = list(session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)) if rows else []
+    if session.get(DigestSend, digest_id) is None:
+        session.add(DigestSend(digest_id=digest_id, control=RUNNING))
     digest.state = DigestState.SENDING.value
     session.flush()
-    for batch in batches:
-        events.record(session, "delivery.batch_created", batch_id=batch.id, digest_id=digest_id)
-    if not batches:
+    for batch_id in batch_ids:
+        events.record(session, "delivery.batch_created", batch_id=batch_id, digest_id=digest_id)
+    if not batch_ids:
         _finish_digest(session, digest)
-    return [batch.id for batch in batches]
+    return batch_ids
 
 
-def personal_mail(settings: Settings, digest: Digest, subscriber: Subscriber) -> OutgoingMail:
-    unsubscribe = links.unsubscribe(settings, subscriber.id)
-    values = {placeholders.UNSUBSCRIBE: unsubscribe, placeholders.PREFERENCES: links.preferences(settings, subscriber.id)}
-    for section in digest.sections:
-        for side in section.get("sides", ()):
+def _recipients(settings: Settings, digest: Digest, batch_id: int,
+                subscribers: list[tuple[int, str]]) -> list[Recipient]:
+    signer = LinkSigner(settings)
+    tools = [int(side["tool_id"]) for section in digest.sections for side in section.get("sides", ())]
+    mailto = settings.unsubscribe_mailto
+    recipients = []
+    for subscriber_id, address in subscribers:
+        unsubscribe = signer.unsubscribe(subscriber_id)
+        values = {placeholders.UNSUBSCRIBE: unsubscribe, placeholders.PREFERENCES: signer.preferences(subscriber_id)}
+        for tool_id in tools:
             for call in Call:
-                values[placeholders.vote(side["tool_id"], call.value)] = links.vote(
-                    settings, subscriber.id, side["tool_id"], call.value)
-    return OutgoingMail(
-        to=subscriber.email,
-        subject=digest.subject,
-        html=placeholders.fill(digest.html or "", values),
-        text=placeholders.fill(digest.text or "", values),
-        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                 "X-Verdicts-Digest": digest.week},
-        categories=("digest", digest.week),
-    )
+                values[placeholders.vote(tool_id, call.value)] = signer.vote(subscriber_id, tool_id, call.value)
+        list_unsubscribe = f"<{unsubscribe}>"
+        if mailto:
+            token = unsubscribe.rsplit("/", 1)[1]
+            list_unsubscribe += f", <mailto:{mailto}?subject=unsubscribe%20{token}>"
+        recipients.append(Recipient(
+            address=address, values=values,
+            headers={"List-Unsubscribe": list_unsubscribe, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            custom_args={"digest_id": str(digest.id), "batch_id": str(batch_id), "subscriber_id": str(subscriber_id)},
+        ))
+    return recipients
 
 
 def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mailer, batch_id: int,
-               message_id: str) -> str:
-    """Send one batch at most once; returns the batch's state afterwards."""
+               message_id: str, retry: RetryPolicy | None = None) -> str:
+    """Send one batch at most once; returns the batch's state afterwards (``pending`` while paused)."""
+    retry = retry or RetryPolicy.from_settings(settings)
     with sessions() as session, session.begin():
+        batch = session.get(DeliveryBatch, batch_id)
+        if batch is None:
+            raise ValueError(f"no batch with id {batch_id}")
+        control = session.scalar(select(DigestSend.control).where(DigestSend.digest_id == batch.digest_id))
+        if batch.state == BatchState.PENDING.value and control == PAUSED:
+            return batch.state  # resume() hands the batch out again
+        if batch.state == BatchState.PENDING.value and control == CANCELLED:
+            _close(session, batch, BatchState.FAILED.value, CANCELLED_ERROR)
+            return batch.state
         claimed = session.execute(
             update(DeliveryBatch)
             .where(DeliveryBatch.id == batch_id, DeliveryBatch.state == BatchState.PENDING.value)
             .values(state=BatchState.SENDING.value, claimed_by=message_id, started_at=utcnow(),
                     attempts=DeliveryBatch.attempts + 1)
         ).rowcount
-        batch = session.get(DeliveryBatch, batch_id)
-        if batch is None:
-            raise ValueError(f"no batch with id {batch_id}")
         if not claimed:
+            session.refresh(batch)
             if batch.state == BatchState.SENDING.value and batch.claimed_by == message_id:
-                batch.state = BatchState.AMBIGUOUS.value
-                batch.error = "the worker stopped mid-send; some recipients may have received it"
-                batch.finished_at = utcnow()
-                events.record(session, "delivery.batch_ambiguous", batch_id=batch.id, digest_id=batch.digest_id)
-                _settle(session, batch.digest_id)
+                _close(session, batch, BatchState.AMBIGUOUS.value, AMBIGUOUS_ERROR)
             return batch.state
         digest = session.get(Digest, batch.digest_id)
-        subscriber_ids = list(batch.subscriber_ids)
-    assert digest is not None
-    with sessions() as session:
-        subscribers = list(session.scalars(
-            select(Subscriber).where(Subscriber.id.in_(subscriber_ids), Subscriber.suppressed_at.is_(None),
-                                     Subscriber.state == SubscriberState.CONFIRMED.value)
-            .order_by(Subscriber.id)
-        ))
-    state, error = BatchState.SENT.value, None
-    try:
-        for subscriber in subscribers:
-            mailer.send(personal_mail(settings, digest, subscriber))
-    except Exception as exc:  # a failed hand-off is recorded on the batch, never retried blindly
-        state, error = BatchState.FAILED.value, f"{type(exc).__name__}: {exc}"[:2000]
+        assert digest is not None
+        # Suppressions and unsubscribes since the snapshot apply at send time.
+        subscribers = [(row.id, row.email) for row in session.execute(
+            select(Subscriber.id, Subscriber.email)
+            .where(Subscriber.id.in_(list(batch.subscriber_ids)), Subscriber.suppressed_at.is_(None),
+                   Subscriber.state == SubscriberState.CONFIRMED.value, Subscriber.paused.is_(False))
+            .order_by(Subscriber.id))]
+        mail = BatchMail(subject=digest.subject, html=digest.html or "", text=digest.text or "",
+                         categories=("digest", digest.week),
+                         recipients=_recipients(settings, digest, batch_id, subscribers))
+    state, error = _hand_off(mailer, mail, retry)
     with sessions() as session, session.begin():
         batch = session.get(DeliveryBatch, batch_id)
         assert batch is not None
-        batch.state, batch.error, batch.finished_at = state, error, utcnow()
-        events.record(session, f"delivery.batch_{state}", batch_id=batch_id, digest_id=batch.digest_id)
-        _settle(session, batch.digest_id)
+        _close(session, batch, state, error)
     return state
 
 
+def _hand_off(mailer: Mailer, mail: BatchMail, retry: RetryPolicy) -> tuple[str, str | None]:
+    """Send the batch, trying again only while nothing was accepted; the ledger state it ends in."""
+    if not mail.recipients:
+        return BatchState.SENT.value, None
+    backoff = wait_exponential(multiplier=retry.min_wait, min=retry.min_wait, max=retry.max_wait)
+
+    def wait(state) -> float:  # noqa: ANN001 - tenacity's RetryCallState
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Throttled) and exc.retry_after is not None:
+            return exc.retry_after
+        return backoff(state)
+
+    try:
+        for attempt in Retrying(stop=stop_after_attempt(retry.attempts), wait=wait, sleep=retry.sleep,
+                                retry=retry_if_exception_type(Throttled), reraise=True):
+            with attempt:
+                mailer.send_batch(mail)
+    except Throttled as exc:
+        return BatchState.FAILED.value, f"gave up after {retry.attempts} attempts: {exc}"[:2000]
+    except Rejected as exc:
+        return BatchState.FAILED.value, str(exc)[:2000]
+    except Uncertain as exc:
+        return BatchState.AMBIGUOUS.value, f"may have been sent: {exc}"[:2000]
+    except Exception as exc:  # noqa: BLE001 - an unknown failure might have sent some: never lose it silently
+        return BatchState.AMBIGUOUS.value, f"{type(exc).__name__}: {exc}"[:2000]
+    return BatchState.SENT.value, None
+
+
+def _close(session: Session, batch: DeliveryBatch, state: str, error: str | None) -> None:
+    batch.state, batch.error, batch.finished_at = state, error, utcnow()
+    events.record(session, f"delivery.batch_{state}", batch_id=batch.id, digest_id=batch.digest_id)
+    session.flush()
+    _settle(session, batch.digest_id)
+
+
 def _settle(session: Session, digest_id: int) -> None:
+    # The row lock serialises the last batches of a digest, so exactly one of them sees none left open.
+    digest = session.get(Digest, digest_id, with_for_update=True)
     open_batches = session.scalar(
         select(func.count()).select_from(DeliveryBatch)
         .where(DeliveryBatch.digest_id == digest_id, DeliveryBatch.state.not_in(SETTLED))
     )
-    if open_batches == 0:
-        digest = session.get(Digest, digest_id)
-        if digest is not None:
-            _finish_digest(session, digest)
+    if open_batches == 0 and digest is not None:
+        _finish_digest(session, digest)
 
 
 def _finish_digest(session: Session, digest: Digest) -> None:
@@ -143,9 +202,151 @@ def _finish_digest(session: Session, digest: Digest) -> None:
         events.record(session, "digest.sent", digest_id=digest.id, week=digest.week)
 
 
+# --- the editor's controls ------------------------------------------------------------------------
+
+def _send_row(session: Session, digest_id: int) -> DigestSend:
+    row = session.get(DigestSend, digest_id, with_for_update=True)
+    if row is None:
+        raise ValueError(f"digest {digest_id} is not being sent")
+    return row
+
+
+def pause(session: Session, digest_id: int) -> None:
+    """Batches not yet claimed wait; the ones in flight finish."""
+    row = _send_row(session, digest_id)
+    if row.control == RUNNING:
+        row.control = PAUSED
+
+
+def resume(session: Session, digest_id: int) -> int:
+    """Hand the waiting batches out again; returns how many."""
+    row = _send_row(session, digest_id)
+    if row.control != PAUSED:
+        return 0
+    row.control = RUNNING
+    pending = list(session.scalars(select(DeliveryBatch.id).where(
+        DeliveryBatch.digest_id == digest_id, DeliveryBatch.state == BatchState.PENDING.value)))
+    for batch_id in pending:
+        events.record(session, "delivery.batch_released", batch_id=batch_id, digest_id=digest_id)
+    return len(pending)
+
+
+def cancel(session: Session, digest_id: int) -> int:
+    """Close every batch not yet claimed as failed (cancelled); returns how many."""
+    row = _send_row(session, digest_id)
+    row.control = CANCELLED
+    pending = list(session.scalars(select(DeliveryBatch).where(
+        DeliveryBatch.digest_id == digest_id, DeliveryBatch.state == BatchState.PENDING.value)))
+    for batch in pending:
+        batch.state, batch.error, batch.finished_at = BatchState.FAILED.value, CANCELLED_ERROR, utcnow()
+    session.flush()
+    _settle(session, digest_id)
+    return len(pending)
+
+
+def resend(session: Session, batch_id: int) -> int:
+    """Ops' decision for an ambiguous batch: a new pending batch for the same recipients (once)."""
+    batch = session.get(DeliveryBatch, batch_id, with_for_update=True)
+    if batch is None or batch.state != BatchState.AMBIGUOUS.value:
+        raise ValueError(f"batch {batch_id} is not ambiguous")
+    if batch.resent_as_id is not None:
+        return batch.resent_as_id
+    number = session.scalar(select(func.max(DeliveryBatch.number)).where(DeliveryBatch.digest_id == batch.digest_id))
+    again = DeliveryBatch(digest_id=batch.digest_id, number=(number or 0) + 1, subscriber_ids=list(batch.subscriber_ids),
+                          recipient_count=batch.recipient_count, state=BatchState.PENDING.value)
+    session.add(again)
+    session.flush()
+    batch.resent_as_id = again.id
+    digest = session.get(Digest, batch.digest_id)
+    if digest is not None and digest.state == DigestState.SENT.value:
+        digest.state = DigestState.SENDING.value
+    events.record(session, "delivery.batch_created", batch_id=again.id, digest_id=batch.digest_id)
+    return again.id
+
+
+# --- progress, for the CLI, the editor's page and the ops page -------------------------------------
+
+@dataclass(frozen=True)
+class SendProgress:
+    digest_id: int
+    week: str
+    digest_state: str
+    control: str | None
+    recipients: dict[str, int] = field(default_factory=dict)
+    batches: dict[str, int] = field(default_factory=dict)
+    delivered: int = 0
+    opened: int = 0
+    clicked: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.recipients.values())
+
+    @property
+    def handed_off(self) -> int:
+        return sum(self.recipients.get(state, 0) for state in SETTLED)
+
+    @property
+    def settled(self) -> bool:
+        return sum(self.batches.get(state, 0) for state in SETTLED) == sum(self.batches.values())
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.handed_off / self.total)
+
+    @property
+    def troubled(self) -> int:
+        """Batches that did not plainly go out: failed or ambiguous."""
+        return self.batches.get(BatchState.FAILED.value, 0) + self.batches.get(BatchState.AMBIGUOUS.value, 0)
+
+
 def progress(session: Session, digest_id: int) -> dict[str, int]:
+    """Recipients per batch state (the plain figure pages show)."""
+    return dict(summary(session, digest_id).recipients)
+
+
+def summary(session: Session, digest_id: int) -> SendProgress:
+    digest = session.get(Digest, digest_id)
+    if digest is None:
+        raise ValueError(f"no digest with id {digest_id}")
     rows = session.execute(
         select(DeliveryBatch.state, func.count(), func.coalesce(func.sum(DeliveryBatch.recipient_count), 0))
-        .where(DeliveryBatch.digest_id == digest_id).group_by(DeliveryBatch.state)
+        .where(DeliveryBatch.digest_id == digest_id, DeliveryBatch.resent_as_id.is_(None))
+        .group_by(DeliveryBatch.state)
     ).all()
-    return {state: int(recipients) for state, _count, recipients in rows}
+    send = session.get(DigestSend, digest_id)
+    return SendProgress(
+        digest_id=digest_id, week=digest.week, digest_state=digest.state, control=send.control if send else None,
+        recipients={state: int(recipients) for state, _count, recipients in rows},
+        batches={state: int(count) for state, count, _recipients in rows},
+        delivered=send.delivered if send else 0, opened=send.opened if send else 0, clicked=send.clicked if send else 0,
+    )
+
+
+def current_sends(session: Session, limit: int = 10) -> list[SendProgress]:
+    """The most recent digests that have been cut into batches, newest first (for the ops page)."""
+    ids = session.scalars(select(DigestSend.digest_id).order_by(DigestSend.digest_id.desc()).limit(limit))
+    return [summary(session, digest_id) for digest_id in ids]
+
+
+@dataclass(frozen=True)
+class AmbiguousBatch:
+    batch_id: int
+    digest_id: int
+    number: int
+    error: str | None
+    recipients: list[str]
+
+
+def ambiguous_batches(session: Session, digest_id: int | None = None) -> list[AmbiguousBatch]:
+    """Ambiguous batches not yet resent, with their recipients' addresses, for ops to decide."""
+    query = select(DeliveryBatch).where(DeliveryBatch.state == BatchState.AMBIGUOUS.value,
+                                        DeliveryBatch.resent_as_id.is_(None))
+    if digest_id is not None:
+        query = query.where(DeliveryBatch.digest_id == digest_id)
+    found = []
+    for batch in session.scalars(query.order_by(DeliveryBatch.id)):
+        addresses = list(session.scalars(select(Subscriber.email).where(Subscriber.id.in_(list(batch.subscriber_ids)))
+                                         .order_by(Subscriber.id)))
+        found.append(AmbiguousBatch(batch.id, batch.digest_id, batch.number, batch.error, addresses))
+    return found

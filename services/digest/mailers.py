@@ -1,9 +1,17 @@
-"""Mailers behind one interface: the file outbox (embedded default) and SendGrid."""
+"""Mailers behind one interface: the file outbox (embedded default) and SendGrid.
+
+Each mailer sends single messages (confirmation, welcome) and whole batches (a digest batch: one
+body, many recipients with their own links). A batch either goes out, or fails in one of three
+ways the delivery ledger tells apart: ``Throttled`` (nothing was accepted; safe to try again),
+``Rejected`` (a permanent 4xx; SendGrid's error text is kept) and ``Uncertain`` (the request may
+have arrived: never sent again automatically).
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -12,15 +20,61 @@ from typing import Protocol
 
 from services.core.domain import OutgoingMail
 from services.core.settings import Settings
+from services.digest import placeholders
+from services.digest.sendgrid_payload import batch_body, classify_failure, single_body
 
-SENDGRID_TIMEOUT_SECONDS = 30
 #: Long header lines (RFC 5322 allows 998) so List-Unsubscribe URLs are never folded mid-header.
 EML_POLICY = policy.default.clone(max_line_length=998)
+
+
+class DeliveryError(Exception):
+    """A batch did not go out cleanly; subclasses say whether it may be tried again."""
+
+
+class Throttled(DeliveryError):
+    """429, 5xx or a refused connection: nothing was accepted, so trying again sends nobody twice."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Rejected(DeliveryError):
+    """A 4xx other than 429: the request is wrong and will stay wrong."""
+
+
+class Uncertain(DeliveryError):
+    """The request may have reached the provider (a timeout, a dropped connection)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One recipient of a batch: the marker values of their links, their headers, tracking ids."""
+
+    address: str
+    values: dict[str, str]
+    headers: dict[str, str]
+    custom_args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchMail:
+    """One rendered digest and the recipients of one ledger batch."""
+
+    subject: str
+    html: str
+    text: str
+    categories: tuple[str, ...]
+    recipients: list[Recipient]
 
 
 class Mailer(Protocol):
     def send(self, mail: OutgoingMail) -> str:
         """Hand one message over; returns an id for it."""
+        ...
+
+    def send_batch(self, mail: BatchMail) -> None:
+        """Hand a whole batch over; raises a DeliveryError subclass when it did not go out cleanly."""
         ...
 
 
@@ -50,6 +104,28 @@ class FileMailer:
         _write_atomically(self.outbox_dir / f"{stem}.html", mail.html.encode("utf-8"))
         return stem
 
+    def send_batch(self, mail: BatchMail) -> None:
+        written = 0
+        try:
+            for recipient in mail.recipients:
+                self.send(personalized(mail, recipient))
+                written += 1
+        except OSError as exc:
+            if written == 0:
+                raise Throttled(f"outbox not writable: {exc}") from exc
+            raise Uncertain(f"outbox failed after {written} message(s): {exc}") from exc
+
+
+def personalized(mail: BatchMail, recipient: Recipient) -> OutgoingMail:
+    """The message one recipient of a batch receives (what SendGrid's substitutions produce)."""
+    headers = {**recipient.headers, **{f"X-Verdicts-{key.replace('_', '-').title()}": value
+                                       for key, value in recipient.custom_args.items()}}
+    return OutgoingMail(
+        to=recipient.address, subject=mail.subject,
+        html=placeholders.fill(mail.html, recipient.values), text=placeholders.fill(mail.text, recipient.values),
+        headers=headers, categories=mail.categories,
+    )
+
 
 def _write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
@@ -61,37 +137,37 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class SendGridMailer:
-    """One message per request through the official library, with a timeout (its default has none)."""
+    """Mail Send v3 through the official library, one request per message or per batch, with a timeout."""
 
-    def __init__(self, api_key: str, host: str, sender: str):
+    def __init__(self, api_key: str, host: str, sender: str, timeout_seconds: float):
         from sendgrid import SendGridAPIClient
 
         self.client = SendGridAPIClient(api_key, host=host.rstrip("/"))
-        self.client.client.timeout = SENDGRID_TIMEOUT_SECONDS
+        self.client.client.timeout = timeout_seconds  # the library's default is to wait forever
         self.sender = sender
 
     def send(self, mail: OutgoingMail) -> str:
-        from sendgrid.helpers.mail import Category, Content, From, Header, Mail, To
+        return self._post(single_body(self.sender, mail))
 
-        message = Mail(from_email=From(*_split_sender(self.sender)), to_emails=To(mail.to), subject=mail.subject)
-        message.add_content(Content("text/plain", mail.text))
-        message.add_content(Content("text/html", mail.html))
-        for name, value in mail.headers.items():
-            message.add_header(Header(name, value))
-        for category in mail.categories:
-            message.add_category(Category(category))
-        response = self.client.send(message)
-        return response.headers.get("X-Message-Id", "") if response.headers else ""
+    def send_batch(self, mail: BatchMail) -> None:
+        self._post(batch_body(self.sender, mail))
 
-
-def _split_sender(sender: str) -> tuple[str, str | None]:
-    if "<" in sender:
-        name, address = sender.rsplit("<", 1)
-        return address.rstrip(">").strip(), name.strip().strip('"') or None
-    return sender.strip(), None
+    def _post(self, body: dict[str, object]) -> str:
+        try:
+            response = self.client.send(body)
+        except Exception as exc:  # noqa: BLE001 - every failure is classified, none is swallowed
+            kind, text, retry_after = classify_failure(exc)
+            if kind == "throttled":
+                raise Throttled(text, retry_after) from exc
+            if kind == "rejected":
+                raise Rejected(text) from exc
+            raise Uncertain(text) from exc
+        headers = response.headers or {}
+        return headers.get("X-Message-Id", "") or ""  # Prism's 202 carries none
 
 
 def mailer_for(settings: Settings) -> Mailer:
     if settings.sendgrid_api_key is None:
         return FileMailer(settings.outbox_dir, settings.mail_from)
-    return SendGridMailer(settings.sendgrid_api_key.get_secret_value(), str(settings.sendgrid_host), settings.mail_from)
+    return SendGridMailer(settings.sendgrid_api_key.get_secret_value(), str(settings.sendgrid_host),
+                          settings.mail_from, settings.sendgrid_timeout_seconds)

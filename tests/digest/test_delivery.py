@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 import email
+import time
 from email import policy
 from pathlib import Path
 
-from services.core.db.models import DeliveryBatch, Digest
+from services.core.db.models import DeliveryBatch, Digest, Subscriber
 from services.core.domain import BatchState, OutgoingMail
 from services.core.runtime import Runtime
 from services.core.tokens import unsign
 from services.digest import compose, delivery
-from services.digest.mailers import FileMailer
+from services.digest.mailers import BatchMail, FileMailer, Rejected, Throttled, Uncertain
 from tests import factories
 
+NO_WAIT = delivery.RetryPolicy(attempts=3, min_wait=0, max_wait=0, sleep=lambda _seconds: None)
 
-class CountingMailer:
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.sent: list[OutgoingMail] = []
-        self.fail_after = fail_after
+
+class ScriptedMailer:
+    """Records each batch handed over; raises the scripted failures first."""
+
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
+        self.batches: list[BatchMail] = []
+        self.attempts = 0
 
     def send(self, mail: OutgoingMail) -> str:
-        if self.fail_after is not None and len(self.sent) >= self.fail_after:
-            raise ConnectionError("endpoint went away")
-        self.sent.append(mail)
-        return str(len(self.sent))
+        raise AssertionError("digests go out in batches")
+
+    def send_batch(self, mail: BatchMail) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.batches.append(mail)
 
 
 def _approved_digest(rt: Runtime, subscribers: int) -> int:
@@ -37,56 +46,219 @@ def _approved_digest(rt: Runtime, subscribers: int) -> int:
         return digest.id
 
 
+def _one_batch(rt: Runtime, subscribers: int) -> tuple[int, int]:
+    digest_id = _approved_digest(rt, subscribers)
+    with rt.sessions() as session, session.begin():
+        [batch_id] = delivery.start_send(session, digest_id)
+    return digest_id, batch_id
+
+
+def _batch(rt: Runtime, batch_id: int) -> DeliveryBatch:
+    with rt.sessions() as session:
+        return session.get(DeliveryBatch, batch_id)
+
+
 def test_the_recipients_are_cut_into_batches_once(rt: Runtime) -> None:
+    # Given an approved digest and five confirmed readers
     digest_id = _approved_digest(rt, 5)
+    # When the send is started twice with batches of two
     with rt.sessions() as session, session.begin():
         first = delivery.start_send(session, digest_id, batch_size=2)
     with rt.sessions() as session, session.begin():
         again = delivery.start_send(session, digest_id, batch_size=2)
+    # Then three batches exist, once
     assert len(first) == 3 and again == first
 
 
-def test_each_recipient_gets_personal_links_and_one_click_unsubscribe_headers(rt: Runtime) -> None:
-    digest_id = _approved_digest(rt, 2)
+def test_the_snapshot_leaves_out_pending_unsubscribed_and_suppressed_addresses(rt: Runtime) -> None:
+    # Given two confirmed readers, a pending one, an unsubscribed one and a suppressed one
     with rt.sessions() as session, session.begin():
-        [batch_id] = delivery.start_send(session, digest_id)
-    mailer = CountingMailer()
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1") == "sent"
-    assert [m.to for m in mailer.sent] == ["reader0@example.org", "reader1@example.org"]
-    first = mailer.sent[0]
+        factories.published_comparison(session)
+        keep = [factories.confirmed_subscriber(session, f"keep{n}@example.org").id for n in range(2)]
+        session.add(Subscriber(email="pending@example.org"))
+        session.add(Subscriber(email="gone@example.org", state="unsubscribed"))
+        bounced = factories.confirmed_subscriber(session, "bounced@example.org")
+        bounced.suppressed_reason, bounced.suppressed_at = "bounce", bounced.created_at
+        digest = compose.compile_week(session, rt.settings, "2026-W48")
+        compose.approve(session, digest.id)
+        # When the send starts
+        [batch_id] = delivery.start_send(session, digest.id)
+    # Then only the two confirmed, unsuppressed readers are in it
+    assert _batch(rt, batch_id).subscriber_ids == keep
+
+
+def test_each_recipient_gets_personal_links_headers_and_tracking_ids(rt: Runtime) -> None:
+    # Given a batch of two readers
+    digest_id, batch_id = _one_batch(rt, 2)
+    mailer = ScriptedMailer()
+    # When it is sent
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "sent"
+    # Then one request carried both, each with their own signed links and one-click headers
+    [mail] = mailer.batches
+    assert [r.address for r in mail.recipients] == ["reader0@example.org", "reader1@example.org"]
+    first = mail.recipients[0]
+    subscriber_id = _batch(rt, batch_id).subscriber_ids[0]
     assert first.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = first.headers["List-Unsubscribe"].strip("<>")
     assert url.startswith("https://verdicts.example.org/unsubscribe/")
-    assert url in first.html and url in first.text
-    assert "[[" not in first.html and "[[" not in first.text
-    with rt.sessions() as session:
-        subscriber_id = session.get(DeliveryBatch, batch_id).subscriber_ids[0]
-        assert session.get(Digest, digest_id).state == "sent"
     assert unsign(rt.settings.secret(), "unsubscribe", url.rsplit("/", 1)[1]) == subscriber_id
+    assert first.values["[[unsubscribe_url]]"] == url
+    assert "[[unsubscribe_url]]" in mail.html and "[[unsubscribe_url]]" in mail.text
+    assert first.custom_args == {"digest_id": str(digest_id), "batch_id": str(batch_id),
+                                 "subscriber_id": str(subscriber_id)}
+    assert mail.categories == ("digest", "2026-W48")
+    with rt.sessions() as session:
+        assert session.get(Digest, digest_id).state == "sent"
+
+
+def test_the_mailto_unsubscribe_is_added_when_configured(rt: Runtime, tmp_path: Path) -> None:
+    # Given a mailto address for unsubscribes
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, str(rt.engine.url.render_as_string(hide_password=False)),
+                             unsubscribe_mailto="unsubscribe@verdicts.example.org")
+    _digest_id, batch_id = _one_batch(rt, 1)
+    mailer = ScriptedMailer()
+    # When the batch is sent
+    delivery.send_batch(rt.sessions, settings, mailer, batch_id, "m1", NO_WAIT)
+    # Then List-Unsubscribe carries the URL first and the mailto second
+    header = mailer.batches[0].recipients[0].headers["List-Unsubscribe"]
+    url, mailto = header.split(", ")
+    assert url.startswith("<https://") and mailto.startswith("<mailto:unsubscribe@verdicts.example.org?subject=")
 
 
 def test_a_redelivered_message_finds_its_batch_sending_and_marks_it_ambiguous(rt: Runtime) -> None:
     # Given a batch claimed by message m1 whose worker died mid-send (left `sending`)
-    digest_id = _approved_digest(rt, 3)
+    _digest_id, batch_id = _one_batch(rt, 3)
     with rt.sessions() as session, session.begin():
-        [batch_id] = delivery.start_send(session, digest_id)
         batch = session.get(DeliveryBatch, batch_id)
         batch.state, batch.claimed_by = BatchState.SENDING.value, "m1"
     # When a different message for the batch arrives, Then it leaves the batch alone
-    mailer = CountingMailer()
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m2") == "sending"
+    mailer = ScriptedMailer()
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m2", NO_WAIT) == "sending"
     # When m1 itself comes back, Then the batch turns ambiguous and nothing is sent again
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1") == "ambiguous"
-    assert mailer.sent == []
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "ambiguous"
+    assert mailer.attempts == 0
 
 
-def test_a_failed_hand_off_marks_the_batch_failed_with_the_error(rt: Runtime) -> None:
+def test_a_sent_batch_is_never_sent_again(rt: Runtime) -> None:
+    # Given a batch already sent
+    _digest_id, batch_id = _one_batch(rt, 2)
+    mailer = ScriptedMailer()
+    delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT)
+    # When any message for it arrives again
+    for message_id in ("m1", "m2"):
+        assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, message_id, NO_WAIT) == "sent"
+    # Then the endpoint saw one request
+    assert mailer.attempts == 1
+
+
+def test_a_throttled_batch_is_tried_again_and_honours_retry_after(rt: Runtime) -> None:
+    # Given a mailer that answers 429 (Retry-After 7) then 500, then accepts
+    _digest_id, batch_id = _one_batch(rt, 2)
+    waits: list[float] = []
+    policy_ = delivery.RetryPolicy(attempts=3, min_wait=0.5, max_wait=5, sleep=waits.append)
+    mailer = ScriptedMailer(Throttled("HTTP 429", retry_after=7), Throttled("HTTP 500"))
+    # When the batch is sent
+    state = delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", policy_)
+    # Then it went out on the third try, after waiting what the server asked, then backing off
+    assert state == "sent" and mailer.attempts == 3 and len(mailer.batches) == 1
+    assert waits[0] == 7 and 0.5 <= waits[1] <= 5
+
+
+def test_a_batch_still_throttled_after_every_attempt_fails_with_the_reason(rt: Runtime) -> None:
+    _digest_id, batch_id = _one_batch(rt, 1)
+    mailer = ScriptedMailer(*(Throttled("HTTP 500: internal error") for _ in range(3)))
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "failed"
+    assert "internal error" in _batch(rt, batch_id).error and mailer.attempts == 3
+
+
+def test_a_rejected_batch_fails_at_once_with_sendgrids_words(rt: Runtime) -> None:
+    _digest_id, batch_id = _one_batch(rt, 1)
+    mailer = ScriptedMailer(Rejected("HTTP 400: The from address does not match a verified Sender Identity"))
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "failed"
+    assert mailer.attempts == 1
+    assert "verified Sender Identity" in _batch(rt, batch_id).error
+
+
+def test_a_request_that_may_have_arrived_turns_the_batch_ambiguous_not_retried(rt: Runtime) -> None:
+    _digest_id, batch_id = _one_batch(rt, 1)
+    mailer = ScriptedMailer(Uncertain("TimeoutError: timed out"))
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "ambiguous"
+    assert mailer.attempts == 1
+
+
+def test_an_address_suppressed_after_the_snapshot_is_skipped_at_send_time(rt: Runtime) -> None:
+    # Given a batch of two, and one of them bounces before the batch goes out
+    _digest_id, batch_id = _one_batch(rt, 2)
+    with rt.sessions() as session, session.begin():
+        subscriber = session.get(Subscriber, _batch(rt, batch_id).subscriber_ids[0])
+        subscriber.suppressed_reason, subscriber.suppressed_at = "bounce", subscriber.created_at
+    mailer = ScriptedMailer()
+    delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT)
+    assert [r.address for r in mailer.batches[0].recipients] == ["reader1@example.org"]
+
+
+def test_a_paused_send_holds_its_batches_until_resumed_and_a_cancel_closes_them(rt: Runtime) -> None:
+    # Given a digest cut into three batches, paused
     digest_id = _approved_digest(rt, 3)
     with rt.sessions() as session, session.begin():
-        [batch_id] = delivery.start_send(session, digest_id)
-    assert delivery.send_batch(rt.sessions, rt.settings, CountingMailer(fail_after=1), batch_id, "m1") == "failed"
+        batch_ids = delivery.start_send(session, digest_id, batch_size=1)
+        delivery.pause(session, digest_id)
+    mailer = ScriptedMailer()
+    # When a batch's message arrives, Then it waits (pending, nothing sent)
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_ids[0], "m1", NO_WAIT) == "pending"
+    # When resumed, Then its batches are handed out again and one goes out
+    with rt.sessions() as session, session.begin():
+        assert delivery.resume(session, digest_id) == 3
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_ids[0], "m2", NO_WAIT) == "sent"
+    # When cancelled, Then the rest are closed and the send has settled
+    with rt.sessions() as session, session.begin():
+        assert delivery.cancel(session, digest_id) == 2
     with rt.sessions() as session:
-        assert "endpoint went away" in session.get(DeliveryBatch, batch_id).error
+        progress = delivery.summary(session, digest_id)
+    assert progress.settled and progress.recipients == {"sent": 1, "failed": 2} and progress.control == "cancelled"
+    assert len(mailer.batches) == 1
+
+
+def test_an_ambiguous_batch_is_listed_with_its_recipients_and_can_be_resent_once(rt: Runtime) -> None:
+    # Given a batch that turned ambiguous
+    digest_id, batch_id = _one_batch(rt, 2)
+    delivery.send_batch(rt.sessions, rt.settings, ScriptedMailer(Uncertain("reset")), batch_id, "m1", NO_WAIT)
+    with rt.sessions() as session:
+        [listed] = delivery.ambiguous_batches(session)
+    assert listed.recipients == ["reader0@example.org", "reader1@example.org"]
+    # When ops resend it (twice, by a double click)
+    with rt.sessions() as session, session.begin():
+        again = delivery.resend(session, batch_id)
+    with rt.sessions() as session, session.begin():
+        assert delivery.resend(session, batch_id) == again
+    # Then one new pending batch carries the same recipients and the ambiguous one is no longer listed
+    assert _batch(rt, again).subscriber_ids == _batch(rt, batch_id).subscriber_ids
+    with rt.sessions() as session:
+        assert delivery.ambiguous_batches(session) == []
+    mailer = ScriptedMailer()
+    assert delivery.send_batch(rt.sessions, rt.settings, mailer, again, "m9", NO_WAIT) == "sent"
+    with rt.sessions() as session:
+        assert session.get(Digest, digest_id).state == "sent"
+
+
+def test_the_file_mailer_writes_one_complete_eml_per_recipient(rt: Runtime, tmp_path: Path) -> None:
+    # Given a batch of two through the file outbox
+    _digest_id, batch_id = _one_batch(rt, 2)
+    outbox = tmp_path / "out"
+    delivery.send_batch(rt.sessions, rt.settings, FileMailer(outbox, "Verdicts <digest@example.org>"), batch_id, "m1",
+                        NO_WAIT)
+    # Then each .eml has its own links filled in, the one-click headers, and no leftover marker
+    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")]
+    assert sorted(m["To"] for m in messages) == ["reader0@example.org", "reader1@example.org"]
+    for message in messages:
+        url = message["List-Unsubscribe"].strip("<>")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        text = message.get_body(("plain",)).get_content()
+        assert url in text and "[[" not in text
+        assert message["X-Verdicts-Batch-Id"] == str(batch_id)
+    assert not list(outbox.glob("*.tmp"))
 
 
 def test_the_file_mailer_writes_a_complete_eml_and_the_html_beside_it(tmp_path: Path) -> None:
@@ -102,3 +274,18 @@ def test_the_file_mailer_writes_a_complete_eml_and_the_html_beside_it(tmp_path: 
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.get_body(("plain",)).get_content().strip() == "hi"
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_fast_links_are_the_tokens_the_web_side_verifies(rt: Runtime) -> None:
+    # Given the fast signer and the core's itsdangerous links, at the same second
+    from services.core import links
+    from services.digest.link_signing import LinkSigner
+
+    now = int(time.time())
+    signer = LinkSigner(rt.settings, now)
+    # Then both mint the same tokens, and the core's unsign reads them
+    if int(time.time()) == now:
+        assert signer.unsubscribe(42) == links.unsubscribe(rt.settings, 42)
+    token = signer.vote(42, 7, "ship").rsplit("/", 1)[1]
+    assert unsign(rt.settings.secret(), links.VOTE, token, 3600) == [42, 7, "ship"]
+    assert unsign(rt.settings.secret(), links.PREFERENCES, signer.preferences(9).rsplit("/", 1)[1], 3600) == 9

@@ -72,6 +72,8 @@ class DeliveryBatch(Base):
     #: finds the batch ``sending`` and marks it ambiguous; any other message leaves it alone.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    #: An ambiguous batch that ops chose to send again points at the batch that did so.
+    resent_as_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

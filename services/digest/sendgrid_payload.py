@@ -1,0 +1,110 @@
+"""Mail Send v3 request bodies, and what a failed request means for the ledger.
+
+The shared part of a batch (from, subject, content, categories) is built with the ``sendgrid``
+library's helpers; the thousand personalizations are plain dicts of the same shape (building a
+thousand helper objects costs more CPU than the rest of the send). ``custom_args`` ride on each
+personalization: the published spec types a top-level ``custom_args`` as a string.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import socket
+import time
+import urllib.error
+from typing import TYPE_CHECKING, Literal
+
+from services.core.domain import OutgoingMail
+
+if TYPE_CHECKING:
+    from services.digest.mailers import BatchMail
+
+FailureKind = Literal["throttled", "rejected", "uncertain"]
+#: Longest wait a Retry-After header can ask for before we give up on this attempt.
+MAX_RETRY_AFTER_SECONDS = 300.0
+
+
+def _envelope(sender: str, subject: str, text: str, html: str, categories: tuple[str, ...]) -> dict[str, object]:
+    from sendgrid.helpers.mail import Category, Content, From, Mail
+
+    address, name = split_sender(sender)
+    message = Mail(from_email=From(address, name), subject=subject)
+    message.add_content(Content("text/plain", text))
+    message.add_content(Content("text/html", html))
+    for category in reversed(categories):  # the library inserts each category at the front
+        message.add_category(Category(category))
+    return message.get()
+
+
+def single_body(sender: str, mail: OutgoingMail) -> dict[str, object]:
+    body = _envelope(sender, mail.subject, mail.text, mail.html, mail.categories)
+    personalization: dict[str, object] = {"to": [{"email": mail.to}]}
+    if mail.headers:
+        personalization["headers"] = dict(mail.headers)
+    body["personalizations"] = [personalization]
+    return body
+
+
+def batch_body(sender: str, mail: BatchMail) -> dict[str, object]:
+    """One request for a whole batch: one personalization per recipient, in the batch's order."""
+    body = _envelope(sender, mail.subject, mail.text, mail.html, mail.categories)
+    body["personalizations"] = [
+        {"to": [{"email": r.address}], "substitutions": r.values, "headers": r.headers, "custom_args": r.custom_args}
+        for r in mail.recipients
+    ]
+    return body
+
+
+def split_sender(sender: str) -> tuple[str, str | None]:
+    if "<" in sender:
+        name, address = sender.rsplit("<", 1)
+        return address.rstrip(">").strip(), name.strip().strip('"') or None
+    return sender.strip(), None
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), capped; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def error_text(status: int, body: bytes | str | None, headers: object) -> str:
+    """SendGrid's own words: the messages of its ``errors`` list (plus Prism's violations if present)."""
+    raw = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    try:
+        messages = [str(e.get("message", e)) for e in json.loads(raw).get("errors", [])]
+        text = "; ".join(messages) or raw
+    except (ValueError, AttributeError):
+        text = raw
+    violations = headers.get("sl-violations") if hasattr(headers, "get") else None
+    if violations:
+        text += f" (violations: {violations})"
+    return f"HTTP {status}: {text.strip()}"[:2000]
+
+
+def classify_failure(exc: BaseException) -> tuple[FailureKind, str, float | None]:
+    """Whether a failed request may be tried again (nothing was accepted), is wrong, or may have arrived."""
+    from python_http_client.exceptions import HTTPError
+
+    if isinstance(exc, HTTPError):
+        status = int(exc.status_code)
+        headers = exc.headers
+        text = error_text(status, exc.body, headers)
+        if status == 429 or status >= 500:
+            retry_after = retry_after_seconds(headers.get("Retry-After") if headers is not None else None)
+            return "throttled", text, retry_after
+        return "rejected", text, None
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, (ConnectionRefusedError, socket.gaierror)):
+        return "throttled", f"cannot connect: {exc.reason}", None
+    return "uncertain", f"{type(exc).__name__}: {exc}"[:2000], None
