@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     subscribe_limit_per_address: Annotated[int, Field(ge=1)] = 3
     subscribe_limit_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 3600
     broker_heartbeat_timeout_ms: Annotated[int, Field(ge=1000)] = 60_000
+    panel_quorum: Annotated[int, Field(ge=0, le=50, description="panel calls that complete a verdict; 0 = every active seat")] = 0
     worker_metrics: bool = Field(False, description="set by `verdicts worker`: enables dramatiq's Prometheus middleware")
 
     @field_validator("database_url")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from services.core import events
 from services.core.db.base import utcnow
-from services.core.db.models import Comparison, PanelSeat, Scorecard, Tool, Verdict
+from services.core.db.models import AuditEntry, Comparison, PanelSeat, Scorecard, Tool, User, Verdict
 from services.core.domain import ComparisonState, VerdictState
 from services.core.slugs import unique_slug
 from services.review.votes import community_percent
@@ -58,7 +58,7 @@ class ComparisonView:
 
 
 def create(session: Session, tool_a_id: int, tool_b_id: int, headline: str | None = None,
-           editor_note: str | None = None) -> Comparison:
+           editor_note: str | None = None, user: User | None = None) -> Comparison:
     if tool_a_id == tool_b_id:
         raise ComparisonError("a comparison needs two different tools")
     tools = [session.get(Tool, tool_a_id), session.get(Tool, tool_b_id)]
@@ -75,18 +75,89 @@ def create(session: Session, tool_a_id: int, tool_b_id: int, headline: str | Non
                             editor_note=editor_note)
     session.add(comparison)
     session.flush()
+    _audit(session, user, "comparison.create", comparison)
     return comparison
 
 
-def publish(session: Session, comparison_id: int) -> Comparison:
+def _get(session: Session, comparison_id: int) -> Comparison:
     comparison = session.get(Comparison, comparison_id)
     if comparison is None:
         raise ComparisonError(f"no comparison with id {comparison_id}")
+    return comparison
+
+
+def update(session: Session, comparison_id: int, *, headline: str, editor_note: str | None, position: int,
+           swap_sides: bool = False, user: User | None = None) -> Comparison:
+    """Edit a comparison's headline, note and place in the digest's order; optionally swap A and B."""
+    comparison = _get(session, comparison_id)
+    headline = headline.strip()
+    if not headline or len(headline) > 300:
+        raise ComparisonError("a headline has 1 to 300 characters")
+    if editor_note is not None and len(editor_note) > 2000:
+        raise ComparisonError("keep the editor's note under 2000 characters")
+    comparison.headline = headline
+    comparison.editor_note = (editor_note or "").strip() or None
+    comparison.position = position
+    if swap_sides:
+        comparison.tool_a_id, comparison.tool_b_id = comparison.tool_b_id, comparison.tool_a_id
+    session.flush()
+    session.expire(comparison, ["tool_a", "tool_b"])
+    _audit(session, user, "comparison.edit", comparison)
+    return comparison
+
+
+def publish(session: Session, comparison_id: int, user: User | None = None) -> Comparison:
+    comparison = _get(session, comparison_id)
     if comparison.state != ComparisonState.PUBLISHED.value:
         comparison.state = ComparisonState.PUBLISHED.value
         comparison.published_at = utcnow()
         events.record(session, "comparison.published", comparison_id=comparison.id)
+        _audit(session, user, "comparison.publish", comparison)
     return comparison
+
+
+def _audit(session: Session, user: User | None, action: str, comparison: Comparison) -> None:
+    session.add(AuditEntry(user_id=user.id if user else None, action=action, subject=f"comparison:{comparison.id}",
+                           detail={"headline": comparison.headline}))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    category: str
+    a: Tool
+    b: Tool
+
+
+def suggestions(session: Session, limit: int = 20, scan: int = 300) -> list[Suggestion]:
+    """Pairs of tools with completed verdicts in the same category, not compared yet, most recent first.
+
+    A pair's recency is that of its older verdict, so a pair appears as soon as both are ready;
+    only the ``scan`` most recently completed verdicts are considered.
+    """
+    done = session.execute(
+        select(Tool, Verdict.completed_at).join(Verdict, Verdict.tool_id == Tool.id)
+        .where(Verdict.state == VerdictState.COMPLETED.value, Tool.category.is_not(None))
+        .order_by(Verdict.completed_at.desc(), Tool.id.desc()).limit(scan)
+    ).all()
+    ids = [tool.id for tool, _ in done]
+    paired = {frozenset(pair) for pair in session.execute(
+        select(Comparison.tool_a_id, Comparison.tool_b_id)
+        .where(or_(Comparison.tool_a_id.in_(ids), Comparison.tool_b_id.in_(ids))))} if ids else set()
+    found: list[tuple[object, Suggestion]] = []
+    for i, (newer, newer_at) in enumerate(done):
+        for older, older_at in done[i + 1:]:
+            if older.category == newer.category and frozenset((newer.id, older.id)) not in paired:
+                found.append((older_at, Suggestion(newer.category or "", newer, older)))
+    found.sort(key=lambda item: item[0], reverse=True)  # type: ignore[arg-type, return-value]
+    return [suggestion for _, suggestion in found[:limit]]
+
+
+def drafts_and_published(session: Session, limit: int = 200) -> list[Comparison]:
+    """Every comparison for the editors' list: drafts first, then by place and recency."""
+    return list(session.scalars(
+        select(Comparison).options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b))
+        .order_by((Comparison.state == ComparisonState.PUBLISHED.value), Comparison.position,
+                  Comparison.created_at.desc()).limit(limit)))
 
 
 def published(session: Session, limit: int = 50) -> list[Comparison]:

@@ -1,16 +1,61 @@
-"""Community votes: one ship-or-skip per subscriber per tool, changeable."""
+"""Community votes: one ship-or-skip per subscriber per tool, changeable.
+
+Votes arrive through links signed for one subscriber, one tool and one call (``links.vote``). The
+link only identifies the vote; casting it takes a POST from the confirm page, so a mail scanner
+that follows every link in a message never votes.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from services.core.db.models import Vote
-from services.core.domain import Call, ship_percent
+from services.core.db.models import Subscriber, Tool, Vote
+from services.core.domain import Call, SubscriberState, ToolState, ship_percent
+from services.core.links import VOTE
+from services.core.tokens import TokenError, unsign
+
+#: How long a vote link in a digest keeps working.
+VOTE_LINK_MAX_AGE_SECONDS = 180 * 24 * 3600
+
+
+class VoteLinkError(ValueError):
+    """The link is tampered with, expired, made for something else, or names what no longer exists."""
+
+
+@dataclass(frozen=True)
+class VoteRequest:
+    subscriber_id: int
+    tool: Tool
+    call: Call
+    current: str | None
+
+
+def read_link(session: Session, secret: str, token: str) -> VoteRequest:
+    """What a vote link asks for; raises VoteLinkError with a message fit for the reader."""
+    try:
+        value = unsign(secret, VOTE, token, max_age_seconds=VOTE_LINK_MAX_AGE_SECONDS)
+    except TokenError as exc:
+        raise VoteLinkError(f"This vote link does not work: {exc}.") from exc
+    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value[:2])
+            and value[2] in (Call.SHIP.value, Call.SKIP.value)):
+        raise VoteLinkError("This vote link does not work: it is not a vote link.")
+    subscriber_id, tool_id, call = value
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.state == SubscriberState.UNSUBSCRIBED.value:
+        raise VoteLinkError("This vote link belongs to a subscription that no longer exists.")
+    tool = session.get(Tool, tool_id)
+    if tool is None or tool.state != ToolState.APPROVED.value:
+        raise VoteLinkError("The tool this link votes on is no longer listed.")
+    current = session.scalar(select(Vote.call).where(Vote.subscriber_id == subscriber_id, Vote.tool_id == tool_id))
+    return VoteRequest(subscriber_id, tool, Call(call), current)
 
 
 def cast(session: Session, subscriber_id: int, tool_id: int, call: Call) -> Vote:
-    vote = session.scalar(select(Vote).where(Vote.subscriber_id == subscriber_id, Vote.tool_id == tool_id))
+    vote = session.scalar(select(Vote).where(Vote.subscriber_id == subscriber_id, Vote.tool_id == tool_id)
+                          .with_for_update())
     if vote is None:
         vote = Vote(subscriber_id=subscriber_id, tool_id=tool_id, call=call.value)
         session.add(vote)

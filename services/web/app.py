@@ -20,7 +20,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     from services.web import login
     from services.web.editor import routes as editor_routes
     from services.web.ops import health
-    from services.web.public import pages, subscribers
+    from services.web import rendering
+    from services.web.api import review as review_api
+    from services.web.public import pages, subscribers, votes
 
     settings = runtime.settings
     app = FastAPI(title="verdicts", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
@@ -39,6 +41,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def _to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
-    for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router):
+    rendering.install(app)
+    for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router,
+                   votes.router, review_api.router):
         app.include_router(router)
     return app

@@ -1,16 +1,27 @@
-"""Sign-in: argon2 password hashes, a signed session cookie, and role checks for routes."""
+"""Sign-in and access: argon2 passwords, the session cookie, API tokens, and role checks for routes.
+
+Pages use ``require(Role.X)``; anonymous visitors are sent to /login, other roles get 403.
+The JSON API uses ``require_api(Role.X)`` with ``Authorization: Bearer <token>``: 401 without a
+valid token, 403 for other roles. Admins pass every check. Each guard carries the roles it lets in
+(``guard.roles``), which the route-table test reads to prove every private route is guarded.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.core.db.models import User
+from services.core.db.base import utcnow
+from services.core.db.models import ApiToken, User
 from services.core.domain import Role
 from services.core.passwords import verify_password
+
+TOKEN_PREFIX = "vdt_"
 
 
 class LoginRequired(Exception):
@@ -26,24 +37,77 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def current_user(request: Request) -> User | None:
+    """The signed-in user of this request (looked up once per request)."""
+    if "user" in request.state._state:
+        return request.state.user  # type: ignore[no-any-return]
     user_id = request.session.get("user_id")
-    if user_id is None:
-        return None
-    with request.app.state.runtime.sessions() as session:
-        user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    user = None
+    if user_id is not None:
+        with request.app.state.runtime.sessions() as session:
+            found = session.get(User, user_id)
+        user = found if found is not None and found.active else None
+    request.state.user = user
+    return user
+
+
+def _allowed(roles: tuple[Role, ...]) -> frozenset[str]:
+    return frozenset({role.value for role in roles} | {Role.ADMIN.value})
 
 
 def require(*roles: Role) -> Callable[[Request], User]:
-    """A dependency that lets in signed-in users holding one of ``roles`` (admins always)."""
-    allowed = {role.value for role in roles} | {Role.ADMIN.value}
+    """A page dependency that lets in signed-in users holding one of ``roles`` (admins always)."""
+    allowed = _allowed(roles)
 
     def guard(request: Request) -> User:
         user = current_user(request)
         if user is None:
             raise LoginRequired()
         if user.role not in allowed:
-            raise HTTPException(status_code=403, detail="your role does not allow this page")
+            raise HTTPException(status_code=403, detail="Your role does not allow this page.")
         return user
 
+    guard.roles = allowed  # type: ignore[attr-defined]
+    return guard
+
+
+def hash_token(token: str) -> str:
+    """API tokens are long random strings, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User) -> str:
+    """A new API token for ``user``; only its hash is stored, the token is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token)))
+    session.flush()
+    return token
+
+
+def token_user(session: Session, token: str) -> User | None:
+    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                          .where(ApiToken.token_hash == hash_token(token), User.active)).first()
+    if row is None:
+        return None
+    api_token, user = row
+    api_token.last_used_at = utcnow()
+    return user  # type: ignore[no-any-return]
+
+
+def require_api(*roles: Role) -> Callable[[Request], User]:
+    """An API dependency: a valid Bearer token of a user holding one of ``roles`` (admins always)."""
+    allowed = _allowed(roles)
+
+    def guard(request: Request) -> User:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
+        with request.app.state.runtime.sessions() as session, session.begin():
+            user = token_user(session, token.strip())
+        if user is None:
+            raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        if user.role not in allowed:
+            raise HTTPException(403, "your role does not allow this endpoint")
+        return user
+
+    guard.roles = allowed  # type: ignore[attr-defined]
     return guard

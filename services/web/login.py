@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from services.core.domain import Role
 from services.web.auth import authenticate
+from services.web.csrf import csrf_protected
 from services.web.rendering import page
 
 router = APIRouter()
 
+#: Where each role lands after signing in when no page was asked for.
+HOME = {Role.REVIEWER.value: "/editor/panel", Role.OPS.value: "/ops"}
+
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/editor/queue") -> HTMLResponse:
+def login_form(request: Request, next: str = "") -> HTMLResponse:
     return page(request, "login.html", next=next, error=None)
 
 
-@router.post("/login", response_model=None)
+@router.post("/login", response_model=None, dependencies=[Depends(csrf_protected)])
 def login(request: Request, email: str = Form(""), password: str = Form(""),
-          next: str = Form("/editor/queue")) -> HTMLResponse | RedirectResponse:
+          next: str = Form("")) -> HTMLResponse | RedirectResponse:
     with request.app.state.runtime.sessions() as session:
         user = authenticate(session, email, password)
     if user is None:
         return page(request, "login.html", 401, next=next, error="Wrong email or password.")
-    request.session.clear()
+    request.session.clear()  # a fresh session (and CSRF token) on every sign-in: no session fixation
     request.session["user_id"] = user.id
-    target = next if next.startswith("/") and not next.startswith("//") else "/editor/queue"
-    return RedirectResponse(target, status_code=303)
+    local = next.startswith("/") and not next.startswith("//") and "\\" not in next
+    return RedirectResponse(next if local else HOME.get(user.role, "/editor/queue"), status_code=303)
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[Depends(csrf_protected)])
 def logout(request: Request) -> RedirectResponse:
     request.session.clear()
     return RedirectResponse("/", status_code=303)

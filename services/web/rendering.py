@@ -1,11 +1,16 @@
-"""Rendering a page with the signed-in user in its context."""
+"""Rendering pages: the signed-in user and the CSRF field in every template, safe links, HTML errors."""
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.web.auth import current_user
+from services.web.csrf import csrf_input, csrf_token
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
@@ -16,3 +21,29 @@ def page(request: Request, name: str, status_code: int = 200, **context: object)
 
 def message(request: Request, title: str, text: str, status_code: int = 200) -> HTMLResponse:
     return page(request, "message.html", status_code, title=title, message=text)
+
+
+def safe_url(value: str | None) -> str | None:
+    """``value`` when it is an http(s) address, else None: feed text must never become a javascript: link."""
+    if not value:
+        return None
+    try:
+        scheme = urlsplit(value.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return value.strip() if scheme in ("http", "https") else None
+
+
+def install(app: FastAPI) -> None:
+    """Template helpers (``csrf_input``, ``csrf_token``, the ``safe_url`` filter) and HTML error pages."""
+    env = app.state.templates.env
+    env.globals["csrf_input"] = csrf_input
+    env.globals["csrf_token"] = csrf_token
+    env.filters["safe_url"] = safe_url
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _error_page(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "text/html"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        titles = {401: "Sign in needed", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Conflict"}
+        return message(request, titles.get(exc.status_code, "Something is wrong"), str(exc.detail), exc.status_code)

@@ -1,12 +1,50 @@
+"""The web app under test, and helpers to sign people in the way a browser does (with the CSRF token)."""
+
 from __future__ import annotations
+
+import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from services.core.db.models import PanelSeat, User
+from services.core.passwords import hash_password
 from services.core.runtime import Runtime
 from services.web.app import create_app
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
 def client(rt: Runtime) -> TestClient:
     return TestClient(create_app(rt), base_url="https://verdicts.example.org")
+
+
+def add_user(rt: Runtime, email: str, role: str, lens: str | None = None) -> User:
+    """A person with PASSWORD; a reviewer with ``lens`` holds that panel seat."""
+    with rt.sessions() as session, session.begin():
+        user = User(email=email, role=role, password_hash=hash_password(PASSWORD))
+        session.add(user)
+        session.flush()
+        if lens:
+            seat = session.scalar(select(PanelSeat).where(PanelSeat.lens == lens)) or PanelSeat(lens=lens)
+            seat.user_id = user.id
+            session.add(seat)
+    return user
+
+
+def csrf(client: TestClient) -> str:
+    """The CSRF token of the client's session, read from a form the way a browser sees it."""
+    found = _CSRF.search(client.get("/login").text)
+    assert found, "the sign-in form carries a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the new session's CSRF token for further posts."""
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(client)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return csrf(client)

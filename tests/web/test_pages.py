@@ -6,25 +6,18 @@ import re
 
 from fastapi.testclient import TestClient
 
-from services.core.db.models import User
-from services.core.passwords import hash_password
 from services.core.runtime import Runtime
 from services.digest import compose
 from tests import factories
-
-PASSWORD = "correct horse battery"
+from tests.web.conftest import PASSWORD, add_user, csrf, sign_in
 
 
 def _editor(rt: Runtime, role: str = "editor") -> str:
-    with rt.sessions() as session, session.begin():
-        session.add(User(email=f"{role}@example.org", role=role, password_hash=hash_password(PASSWORD)))
-    return f"{role}@example.org"
+    return add_user(rt, f"{role}@example.org", role).email
 
 
 def _sign_in(client: TestClient, email: str) -> None:
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "next": "/editor/queue"},
-                           follow_redirects=False)
-    assert response.status_code == 303
+    sign_in(client, email)
 
 
 def _text(html: str) -> str:
@@ -59,7 +52,7 @@ def test_the_review_queue_sends_anonymous_visitors_to_sign_in(client: TestClient
 
 def test_a_wrong_password_is_refused(rt: Runtime, client: TestClient) -> None:
     email = _editor(rt)
-    response = client.post("/login", data={"email": email, "password": "wrong password"})
+    response = client.post("/login", data={"email": email, "password": "wrong password", "csrf_token": csrf(client)})
     assert response.status_code == 401 and "Wrong email or password" in response.text
 
 
@@ -78,7 +71,9 @@ def test_a_role_without_editing_rights_is_forbidden(rt: Runtime, client: TestCli
 
 
 def test_the_session_cookie_is_httponly_and_secure_on_https(rt: Runtime, client: TestClient) -> None:
-    response = client.post("/login", data={"email": _editor(rt), "password": PASSWORD}, follow_redirects=False)
+    email = _editor(rt)
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf(client)},
+                           follow_redirects=False)
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
 
