@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.progress import Progress
@@ -14,24 +14,47 @@ from services.core.domain import SourceKind, SourceState
 
 app = typer.Typer(help="Sources we poll.", no_args_is_help=True)
 
+
 @app.command("add")
-def feeds_add(url: str, kind: Annotated[SourceKind, typer.Option(help="kind of source")] = SourceKind.FEED) -> None:
-    """Watch one more source."""
-    from services.ingest.sources import SourceError, add_source
+def feeds_add(
+    url: str,
+    kind: Annotated[SourceKind, typer.Option(help="kind of source")] = SourceKind.FEED,
+    title: Annotated[Optional[str], typer.Option(help="a name to show")] = None,
+) -> None:
+    """Watch one more source; a web page's own feed is found from its <link rel="alternate">."""
+    from services.ingest.pipeline import policy_from
+    from services.ingest.sources import SourceError, add_source, feed_behind
 
     rt = common.plain(common.settings())
     try:
+        feed_url, feed_kind, warning = feed_behind(url, kind, policy_from(rt.settings))
+        if warning:
+            common.err.print(f"[yellow]warning:[/yellow] {warning}")
         with rt.sessions() as session, session.begin():
-            source = add_source(session, url, kind)
-            common.console.print(f"added source {source.id}: {url} ({kind.value})")
+            source = add_source(session, feed_url, feed_kind, title)
+            common.console.print(f"added source {source.id}: {source.url} ({feed_kind.value})"
+                                 + (f", found on {url}" if feed_url != url else ""))
     except SourceError as exc:
         common.err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
 
 
+@app.command("seed")
+def feeds_seed() -> None:
+    """Watch the default catalog: vendor blogs, GitHub releases of AI projects, Hub authors."""
+    from services.ingest.sources import seed_catalog
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session, session.begin():
+        added = seed_catalog(session)
+        for source in added:
+            common.console.print(f"added {source.id}: {source.url} ({source.kind})")
+    common.console.print(f"{len(added)} source(s) added; the rest were watched already")
+
+
 @app.command("list")
 def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
-    """Every source with its state."""
+    """Every source with its state, last success and last error."""
     from services.ingest.sources import source_rows
 
     rt = common.plain(common.settings())
@@ -40,10 +63,13 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("id", "state", "kind", "url", "entries", "last success", "failures", "last error")
+    table = Table("id", "state", "kind", "url", "entries", "last success", "failures", "last error", "next poll")
     for row in rows:
-        table.add_row(str(row["id"]), str(row["state"]), str(row["kind"]), str(row["url"]), str(row["entries"]),
-                      str(row["last_success_at"] or "—"), str(row["consecutive_failures"]), str(row["last_error"] or ""))
+        error = f"{row['last_error_kind']}: {row['last_error']}" if row["last_error"] else ""
+        state = str(row["state"]) + (f" ({row['state_reason']})" if row["state_reason"] else "")
+        table.add_row(str(row["id"]), state, str(row["kind"]), str(row["url"]), str(row["entries"]),
+                      str(row["last_success_at"] or "—"), str(row["consecutive_failures"]), error,
+                      str(row["next_poll_at"] or "—"))
     common.console.print(table)
 
 
@@ -53,7 +79,7 @@ def _set_source_state(source_id: int, state: SourceState) -> None:
     rt = common.plain(common.settings())
     try:
         with rt.sessions() as session, session.begin():
-            set_state(session, source_id, state, reason="by the command line")
+            set_state(session, source_id, state, reason="by the command line" if state is not SourceState.ACTIVE else None)
     except SourceError as exc:
         common.err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -80,17 +106,19 @@ def poll(
     if not once:
         common.err.print("[red]error:[/red] say --once (the scheduler polls continuously)")
         raise typer.Exit(2)
-    from services.ingest.pipeline import refresh_source
+    from services.ingest.fetcher import guarded_client
+    from services.ingest.pipeline import policy_from, refresh_source
     from services.ingest.sources import due_source_ids
 
     rt = common.plain(common.settings())
     with rt.sessions() as session:
         ids = due_source_ids(session, every=every)
-    failed = 0
-    with Progress(console=common.console) as progress:
+    failed = new = 0
+    with guarded_client(policy_from(rt.settings)) as client, Progress(console=common.console) as progress:
         task = progress.add_task("polling", total=len(ids))
         for source_id in ids:
-            report = refresh_source(rt.sessions, source_id, rt.settings)
+            report = refresh_source(rt.sessions, source_id, rt.settings, client=client)
             failed += report.status == "failed"
+            new += report.new_entries
             progress.advance(task)
-    common.console.print(f"polled {len(ids)} source(s), {failed} failed")
+    common.console.print(f"polled {len(ids)} source(s): {new} new entries, {failed} failed")
