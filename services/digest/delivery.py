@@ -81,6 +81,14 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
     return batch_ids
 
 
+def begin(session: Session, digest_id: int) -> list[int]:
+    """The editor's or the CLI's "send": approve a draft, then cut the batches (both idempotent)."""
+    from services.digest import compose
+
+    compose.approve(session, digest_id)
+    return start_send(session, digest_id)
+
+
 def _recipients(settings: Settings, digest: Digest, batch_id: int,
                 subscribers: list[tuple[int, str]]) -> list[Recipient]:
     signer = LinkSigner(settings)

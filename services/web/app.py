@@ -23,6 +23,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     from services.web import rendering
     from services.web.api import review as review_api
     from services.web.public import pages, subscribers, votes
+    from services.web.api import subscribers as subscribers_api
+    from services.web.editor import sends as editor_sends
+    from services.web.webhooks import sendgrid as sendgrid_webhook
 
     settings = runtime.settings
     app = FastAPI(title="verdicts", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
@@ -43,6 +46,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     rendering.install(app)
     for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router,
-                   votes.router, review_api.router):
+                   votes.router, review_api.router,
+                   subscribers_api.router, editor_sends.router, sendgrid_webhook.router):
         app.include_router(router)
     return app

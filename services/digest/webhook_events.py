@@ -1,0 +1,109 @@
+"""SendGrid's Event Webhook: signature checks and processing each event once.
+
+The signature is ECDSA (P-256, SHA-256) over the timestamp header followed by the raw request
+body, checked with ``sendgrid.helpers.eventwebhook``. That helper checks neither the timestamp's
+age nor its form, and raises on a signature that is not base64, so those checks live here.
+Events arrive at least once; ``sg_event_id`` makes processing idempotent. Each event is processed
+in a savepoint of its own, so a malformed event is reported and the rest of the array still counts.
+"""
+
+from __future__ import annotations
+
+import binascii
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from services.core.db.base import utcnow
+from services.core.db.models import DigestSend, Subscriber, WebhookEvent
+from services.core.domain import SubscriberState
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+MAX_AGE_SECONDS = 600
+#: Events that take the address off the list, and the ones that say the person opted out.
+SUPPRESSING = {"bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"}
+OPTED_OUT = {"unsubscribe", "group_unsubscribe", "spamreport"}
+COUNTERS = {"delivered": DigestSend.delivered, "open": DigestSend.opened, "click": DigestSend.clicked}
+
+
+def signature_is_valid(public_key: str, raw_body: bytes, signature: str | None, timestamp: str | None,
+                       now: float | None = None) -> bool:
+    """True only for a fresh, well-formed timestamp and a signature by ``public_key`` over it and the body."""
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    if not signature or not timestamp or not timestamp.isdigit() or not timestamp.isascii():
+        return False
+    age = (time.time() if now is None else now) - int(timestamp)
+    if not -MAX_AGE_SECONDS <= age <= MAX_AGE_SECONDS:
+        return False
+    try:
+        binascii.a2b_base64(signature.encode("ascii"), strict_mode=True)
+        payload = raw_body.decode("utf-8")
+        return bool(EventWebhook(public_key).verify_signature(payload, signature, timestamp))
+    except (ValueError, UnicodeError, binascii.Error):
+        return False
+
+
+@dataclass
+class Outcome:
+    processed: int = 0
+    duplicates: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def process(session: Session, events: list[object]) -> Outcome:
+    outcome = Outcome()
+    for position, event in enumerate(events):
+        if not isinstance(event, dict) or not isinstance(event.get("sg_event_id"), str) \
+                or not isinstance(event.get("event"), str) or not event["sg_event_id"]:
+            outcome.rejected.append(f"event {position}: needs string sg_event_id and event")
+            continue
+        try:
+            with session.begin_nested():
+                if _apply(session, event):
+                    outcome.processed += 1
+                else:
+                    outcome.duplicates += 1
+        except IntegrityError:
+            outcome.duplicates += 1
+        except (SQLAlchemyError, ValueError, TypeError) as exc:
+            outcome.rejected.append(f"event {position} ({event['sg_event_id']}): {type(exc).__name__}: {exc}"[:300])
+    return outcome
+
+
+def _apply(session: Session, event: dict[str, object]) -> bool:
+    event_id, kind = str(event["sg_event_id"])[:128], str(event["event"])
+    if session.get(WebhookEvent, event_id) is not None:
+        return False
+    digest_id, subscriber_id = _as_int(event.get("digest_id")), _as_int(event.get("subscriber_id"))
+    session.add(WebhookEvent(sg_event_id=event_id, event=kind[:32], digest_id=digest_id, subscriber_id=subscriber_id))
+    session.flush()  # a concurrent duplicate fails here, inside the savepoint
+    if kind in SUPPRESSING:
+        _suppress(session, kind, subscriber_id, event.get("email"))
+    elif kind in COUNTERS and digest_id is not None:
+        column = COUNTERS[kind]
+        session.execute(update(DigestSend).where(DigestSend.digest_id == digest_id).values({column: column + 1}))
+    return True
+
+
+def _suppress(session: Session, kind: str, subscriber_id: int | None, address: object) -> None:
+    subscriber = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
+    if subscriber is None and isinstance(address, str):
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address.strip().lower()))
+    if subscriber is None:
+        return
+    if subscriber.suppressed_at is None:
+        subscriber.suppressed_reason, subscriber.suppressed_at = kind, utcnow()
+    if kind in OPTED_OUT and subscriber.state != SubscriberState.UNSUBSCRIBED.value:
+        subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED.value, utcnow()

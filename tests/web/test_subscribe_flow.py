@@ -1,0 +1,109 @@
+"""Public subscriber pages: double opt-in without enumeration, rate limits, one-click unsubscribe, preferences."""
+
+from __future__ import annotations
+
+import email
+import re
+from email import policy
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from services.core import links
+from services.core.db.models import Subscriber
+from services.core.runtime import Runtime
+from services.web.app import create_app
+from tests import factories
+
+
+def _mails(rt: Runtime) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted(rt.settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)]
+
+
+def _subscriber(rt: Runtime, address: str) -> Subscriber:
+    with rt.sessions() as session:
+        return session.scalar(select(Subscriber).where(Subscriber.email == address))
+
+
+def test_the_answer_is_the_same_for_new_pending_and_confirmed_addresses(rt: Runtime, client: TestClient) -> None:
+    # Given one confirmed address
+    with rt.sessions() as session, session.begin():
+        factories.confirmed_subscriber(session, "known@example.org")
+    # When a new address subscribes twice (pending the second time) and the known one subscribes
+    answers = [client.post("/subscribe", data={"email": address})
+               for address in ("New@Example.org", "new@example.org", "known@example.org")]
+    # Then all three answers are alike, and the new address is stored lower-cased, pending, with its confirmation
+    assert {a.status_code for a in answers} == {200}
+    assert len({re.sub(r"\s+", " ", a.text) for a in answers}) == 1
+    assert _subscriber(rt, "new@example.org").state == "pending"
+    assert [m["To"] for m in _mails(rt)] == ["new@example.org", "new@example.org"]
+
+
+def test_the_json_api_subscribes_the_same_way(rt: Runtime, client: TestClient) -> None:
+    response = client.post("/api/subscribers", json={"email": "api@example.org"})
+    assert response.status_code == 202 and response.json()["status"] == "accepted"
+    assert _subscriber(rt, "api@example.org").state == "pending"
+    assert client.post("/api/subscribers", json={"email": "not an address"}).status_code == 400
+
+
+def test_subscribing_is_rate_limited_per_address_and_per_ip(rt: Runtime, redis_required: None) -> None:
+    # Given limits of 2 confirmations per address and 4 requests per IP
+    settings = rt.settings.model_copy(update={"subscribe_limit_per_address": 2, "subscribe_limit_per_ip": 4,
+                                              "redis_namespace": f"{rt.settings.redis_namespace}-{id(rt)}"})
+    client = TestClient(create_app(Runtime(settings=settings, engine=rt.engine, sessions=rt.sessions)))
+    # When one address asks four times
+    answers = [client.post("/subscribe", data={"email": "eager@example.org"}).status_code for _ in range(4)]
+    # Then every answer looks the same but only two confirmations went out; the fifth request from the IP is refused
+    assert answers == [200, 200, 200, 200]
+    assert len(_mails(rt)) == 2
+    assert client.post("/subscribe", data={"email": "other@example.org"}).status_code == 429
+
+
+def _confirmed(rt: Runtime) -> tuple[int, str, str]:
+    with rt.sessions() as session, session.begin():
+        subscriber = factories.confirmed_subscriber(session, "reader@example.org")
+    return (subscriber.id, links.unsubscribe(rt.settings, subscriber.id).rsplit("/", 1)[1],
+            links.preferences(rt.settings, subscriber.id).rsplit("/", 1)[1])
+
+
+def test_one_click_post_unsubscribes_at_once_without_cookie_or_csrf(rt: Runtime, client: TestClient) -> None:
+    # Given a confirmed reader and the URL from their List-Unsubscribe header
+    _id, token, _prefs = _confirmed(rt)
+    # When a mail client POSTs the RFC 8058 body, with no cookie
+    response = client.post(f"/unsubscribe/{token}", content=b"List-Unsubscribe=One-Click",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    # Then the reader is unsubscribed
+    assert response.status_code == 200
+    assert _subscriber(rt, "reader@example.org").state == "unsubscribed"
+
+
+def test_following_the_link_shows_a_button_and_unsubscribes_nobody(rt: Runtime, client: TestClient) -> None:
+    _id, token, _prefs = _confirmed(rt)
+    page = client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200 and f'action="/unsubscribe/{token}"' in page.text and "<button" in page.text
+    assert _subscriber(rt, "reader@example.org").state == "confirmed"
+
+
+def test_a_forged_unsubscribe_token_is_refused(rt: Runtime, client: TestClient) -> None:
+    _confirmed(rt)
+    assert client.post("/unsubscribe/MQ.forged.token", content=b"List-Unsubscribe=One-Click").status_code == 400
+    assert _subscriber(rt, "reader@example.org").state == "confirmed"
+
+
+def test_the_preferences_page_pauses_and_picks_categories(rt: Runtime, client: TestClient) -> None:
+    # Given the reader's preferences link
+    _id, _token, prefs = _confirmed(rt)
+    assert "Pause the digest" in client.get(f"/prefs/{prefs}").text
+    # When they pause and keep one category
+    saved = client.post(f"/prefs/{prefs}", data={"paused": "on", "categories": ["comparisons", "bogus"]})
+    # Then it is stored (unknown categories dropped) and the page still offers to unsubscribe
+    assert saved.status_code == 200 and "Saved." in saved.text and 'action="/unsubscribe/' in saved.text
+    subscriber = _subscriber(rt, "reader@example.org")
+    assert subscriber.paused is True and subscriber.categories == ["comparisons"]
+
+
+@pytest.mark.parametrize("path", ["/prefs/x.y.z", "/unsubscribe/x.y.z"])
+def test_bad_links_get_a_clear_page(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 400

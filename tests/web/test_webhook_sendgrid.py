@@ -1,0 +1,134 @@
+"""The Event Webhook: signed like SendGrid signs, verified over the raw body, each event once."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from services.core.db.models import DigestSend, Subscriber, WebhookEvent
+from services.core.runtime import Runtime
+from services.digest import compose, delivery
+from services.web.app import create_app
+from tests import factories
+
+SIGNATURE, TIMESTAMP = "X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+class Signer:
+    """A key pair like the one SendGrid keeps; the public half as its dashboard shows it (base64 DER)."""
+
+    def __init__(self) -> None:
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        der = self.private.public_key().public_bytes(serialization.Encoding.DER,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.public_b64 = base64.b64encode(der).decode()
+
+    def headers(self, raw: bytes, timestamp: str | None = None) -> dict[str, str]:
+        timestamp = timestamp or str(int(time.time()))
+        signature = self.private.sign(timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
+        return {SIGNATURE: base64.b64encode(signature).decode(), TIMESTAMP: timestamp,
+                "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer()
+
+
+@pytest.fixture
+def hook(rt: Runtime, signer: Signer) -> TestClient:
+    settings = rt.settings.model_copy(update={"sendgrid_webhook_key": SecretStr(signer.public_b64)})
+    return TestClient(create_app(Runtime(settings=settings, engine=rt.engine, sessions=rt.sessions)),
+                      base_url="https://verdicts.example.org")
+
+
+def _sending_digest(rt: Runtime) -> tuple[int, int]:
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+        subscriber = factories.confirmed_subscriber(session, "reader@example.org")
+        digest = compose.compile_week(session, rt.settings, "2026-W48")
+        compose.approve(session, digest.id)
+        delivery.start_send(session, digest.id)
+        return digest.id, subscriber.id
+
+
+def _event(n: int, kind: str, digest_id: int, subscriber_id: int, **extra: object) -> dict[str, object]:
+    return {"email": "reader@example.org", "timestamp": 1764400000, "event": kind, "sg_event_id": f"ev-{n}",
+            "sg_message_id": "m.1", "digest_id": str(digest_id), "subscriber_id": str(subscriber_id), **extra}
+
+
+def test_delivered_open_and_click_are_counted_once_per_event(rt: Runtime, hook: TestClient, signer: Signer) -> None:
+    # Given a digest being sent and events for it (one sent twice, as SendGrid may)
+    digest_id, subscriber_id = _sending_digest(rt)
+    events = [_event(1, "delivered", digest_id, subscriber_id), _event(2, "open", digest_id, subscriber_id),
+              _event(3, "click", digest_id, subscriber_id, url="https://x.example.org"),
+              _event(2, "open", digest_id, subscriber_id)]
+    raw = json.dumps(events).encode()
+    # When the webhook posts them, and then posts the same batch again
+    first = hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw))
+    again = hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw))
+    # Then each event counted once
+    assert first.status_code == 200 and first.json()["processed"] == 3 and first.json()["duplicates"] == 1
+    assert again.json()["processed"] == 0
+    with rt.sessions() as session:
+        row = session.get(DigestSend, digest_id)
+        assert (row.delivered, row.opened, row.clicked) == (1, 1, 1)
+        progress = delivery.summary(session, digest_id)
+    assert (progress.delivered, progress.opened, progress.clicked) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("kind", ["bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"])
+def test_suppressing_events_take_the_address_off_the_list(rt: Runtime, hook: TestClient, signer: Signer,
+                                                          kind: str) -> None:
+    digest_id, subscriber_id = _sending_digest(rt)
+    raw = json.dumps([_event(1, kind, digest_id, subscriber_id)]).encode()
+    assert hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw)).status_code == 200
+    with rt.sessions() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        assert subscriber.suppressed_reason == kind and subscriber.suppressed_at is not None
+        assert session.scalars(delivery.recipients_query()).all() == []
+
+
+def test_a_bad_event_in_the_array_does_not_lose_the_good_ones(rt: Runtime, hook: TestClient, signer: Signer) -> None:
+    digest_id, subscriber_id = _sending_digest(rt)
+    events = [_event(1, "delivered", digest_id, subscriber_id), {"event": "open"}, "not an event",
+              _event(4, "open", digest_id, subscriber_id)]
+    raw = json.dumps(events).encode()
+    response = hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw))
+    assert response.status_code == 200
+    assert response.json()["processed"] == 2 and len(response.json()["rejected"]) == 2
+    with rt.sessions() as session:
+        assert session.scalars(select(WebhookEvent.sg_event_id).order_by(WebhookEvent.sg_event_id)).all() == \
+            ["ev-1", "ev-4"]
+
+
+def _forbidden(hook: TestClient, raw: bytes, headers: dict[str, str]) -> bool:
+    return hook.post("/webhooks/sendgrid", content=raw, headers=headers).status_code == 403
+
+
+def test_requests_not_signed_by_the_key_or_not_fresh_are_refused(rt: Runtime, hook: TestClient,
+                                                                 signer: Signer) -> None:
+    digest_id, subscriber_id = _sending_digest(rt)
+    raw = json.dumps([_event(1, "bounce", digest_id, subscriber_id)]).encode()
+    good = signer.headers(raw)
+    # another key, a changed body, a body re-serialized differently, a stale or odd timestamp, bad base64
+    assert _forbidden(hook, raw, Signer().headers(raw))
+    assert _forbidden(hook, raw.replace(b"bounce", b"open  "), good)
+    assert _forbidden(hook, json.dumps(json.loads(raw), indent=1).encode(), good)
+    assert _forbidden(hook, raw, signer.headers(raw, str(int(time.time()) - 11 * 60)))
+    assert _forbidden(hook, raw, signer.headers(raw, "1e9"))
+    assert _forbidden(hook, raw, {**good, TIMESTAMP: "soon"})
+    assert _forbidden(hook, raw, {**good, SIGNATURE: "***not base64***"})
+    assert _forbidden(hook, raw, {k: v for k, v in good.items() if k != SIGNATURE})
+    # Then nothing was processed; and the genuine request still goes through
+    with rt.sessions() as session:
+        assert session.scalar(select(Subscriber.suppressed_at)) is None
+    assert hook.post("/webhooks/sendgrid", content=raw, headers=good).status_code == 200
