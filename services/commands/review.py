@@ -1,60 +1,100 @@
-"""`verdicts queue …`: the review queue."""
+"""`verdicts queue …`: the review queue from the command line (decisions are audited as "command line")."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from services.commands import common
 
 app = typer.Typer(help="The review queue.", no_args_is_help=True)
 
+
 @app.command("list")
-def queue_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+def queue_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    state: Annotated[str, typer.Option(help="candidate, snoozed, approved, rejected or merged")] = "candidate",
+    source: Annotated[Optional[str], typer.Option(help="only candidates seen on this source URL")] = None,
+    category: Annotated[Optional[str], typer.Option(help="only this category")] = None,
+    min_score: Annotated[Optional[float], typer.Option(help="only candidates scoring at least this")] = None,
+    search: Annotated[Optional[str], typer.Option(help="name or vendor contains")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="at most this many")] = 100,
+) -> None:
     """Candidates waiting for review, newest first."""
-    from services.review.queue import candidate_rows
+    from services.review.queue import QueueFilter, ReviewError, candidate_rows
 
     rt = common.plain(common.settings())
-    with rt.sessions() as session:
-        rows = candidate_rows(session)
+    try:
+        with rt.sessions() as session:
+            rows = candidate_rows(session, QueueFilter(state, source, category, min_score, search), limit)
+    except ReviewError as exc:
+        common.err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "score", "reasons", "evidence")
+    table = Table("id", "name", "vendor", "score", "reasons", "evidence")
     for row in rows:
-        table.add_row(str(row["id"]), str(row["name"]), str(row["score"]), "; ".join(row["reasons"]),  # type: ignore[arg-type]
-                      str(len(row["evidence"])))  # type: ignore[arg-type]
+        table.add_row(str(row["id"]), str(row["name"]), str(row["vendor"] or ""), str(row["score"]),
+                      "; ".join(row["reasons"]), str(len(row["evidence"])))  # type: ignore[arg-type]
     common.console.print(table)
 
 
-@app.command("approve")
-def queue_approve(tool_id: int) -> None:
-    """Approve a candidate and open it for the panel."""
-    from services.review.queue import ReviewConflict, ReviewError, approve
+def _decide(act: Callable[[Session], object], done: Callable[[object], str]) -> None:
+    from services.review.queue import ReviewConflict, ReviewError
 
     rt = common.plain(common.settings())
     try:
         with rt.sessions() as session, session.begin():
-            tool = approve(session, tool_id, None)
-            common.console.print(f"approved {tool.name!r}; the panel can now give its verdict")
+            common.console.print(done(act(session)))
     except (ReviewConflict, ReviewError) as exc:
         common.err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
+
+
+@app.command("approve")
+def queue_approve(
+    tool_id: int,
+    name: Annotated[Optional[str], typer.Option(help="corrected name")] = None,
+    vendor: Annotated[Optional[str], typer.Option()] = None,
+    homepage: Annotated[Optional[str], typer.Option()] = None,
+    category: Annotated[Optional[str], typer.Option()] = None,
+    tagline: Annotated[Optional[str], typer.Option()] = None,
+    entry_price: Annotated[Optional[str], typer.Option(help='e.g. "Free" or "$20/mo"')] = None,
+    description: Annotated[Optional[str], typer.Option()] = None,
+) -> None:
+    """Approve a candidate (with corrections) and open it for the panel."""
+    from services.review.queue import ToolEdits, approve
+
+    edits = ToolEdits(name, vendor, homepage, category, tagline, entry_price, description)
+    _decide(lambda s: approve(s, tool_id, None, edits),
+            lambda tool: f"approved {tool.name!r}; the panel can now give its verdict")  # type: ignore[attr-defined]
 
 
 @app.command("reject")
 def queue_reject(tool_id: int, reason: Annotated[str, typer.Option("--reason", help="why")]) -> None:
     """Reject a candidate, with a reason."""
-    from services.review.queue import ReviewConflict, ReviewError, reject
+    from services.review.queue import reject
 
-    rt = common.plain(common.settings())
-    try:
-        with rt.sessions() as session, session.begin():
-            tool = reject(session, tool_id, None, reason)
-            common.console.print(f"rejected {tool.name!r}")
-    except (ReviewConflict, ReviewError) as exc:
-        common.err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    _decide(lambda s: reject(s, tool_id, None, reason), lambda tool: f"rejected {tool.name!r}")  # type: ignore[attr-defined]
+
+
+@app.command("merge")
+def queue_merge(tool_id: int, into: Annotated[int, typer.Option("--into", help="id of the existing tool")]) -> None:
+    """Fold a duplicate candidate into an existing tool."""
+    from services.review.queue import merge
+
+    _decide(lambda s: merge(s, tool_id, into, None), lambda tool: f"merged {tool.name!r} into tool {into}")  # type: ignore[attr-defined]
+
+
+@app.command("snooze")
+def queue_snooze(tool_id: int, days: Annotated[int, typer.Option(min=1, max=365, help="days to put it aside")] = 7) -> None:
+    """Put a candidate aside for some days."""
+    from services.review.queue import snooze
+
+    _decide(lambda s: snooze(s, tool_id, None, days), lambda tool: f"snoozed {tool.name!r} for {days} days")  # type: ignore[attr-defined]

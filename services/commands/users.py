@@ -48,3 +48,21 @@ def users_add(
     common.console.print(f"added {address} as {role.value}" + (f" on the {lens} seat" if lens else ""))
     if not password_stdin:
         common.console.print(f"password (shown once): {password}")
+
+
+@app.command("token")
+def users_token(email: str) -> None:
+    """Print a new API token for a person (use it as `Authorization: Bearer <token>`); shown once."""
+    from sqlalchemy import select
+
+    from services.core.db.models import User
+    from services.web.auth import issue_token
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session, session.begin():
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active:
+            common.err.print(f"[red]error:[/red] no active user {email.strip().lower()}")
+            raise typer.Exit(1)
+        token = issue_token(session, user)
+    print(token)

@@ -1,0 +1,78 @@
+"""Community votes through signed links: one changeable vote per reader per tool; bad links are refused."""
+
+from __future__ import annotations
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from services.core import links
+from services.core.db.models import Subscriber
+from services.core.domain import Call
+from services.core.runtime import Runtime
+from services.core.tokens import sign
+from services.review import votes
+from services.review.votes import VoteLinkError
+from tests import factories
+
+
+def _token(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def _tool_and_reader(rt: Runtime) -> tuple[int, int]:
+    with rt.sessions() as session, session.begin():
+        tool = factories.judged_tool(session, "Voted", (Call.SHIP,) * 4)
+        reader = factories.confirmed_subscriber(session, "reader@example.org")
+        return tool.id, reader.id
+
+
+def test_a_reader_votes_once_per_tool_and_can_change_it(rt: Runtime) -> None:
+    tool_id, reader_id = _tool_and_reader(rt)
+    secret = rt.settings.secret()
+    ship = _token(links.vote(rt.settings, reader_id, tool_id, "ship"))
+    skip = _token(links.vote(rt.settings, reader_id, tool_id, "skip"))
+    # When the reader follows the ship link and confirms
+    with rt.sessions() as session, session.begin():
+        wanted = votes.read_link(session, secret, ship)
+        assert (wanted.tool.id, wanted.call, wanted.current) == (tool_id, Call.SHIP, None)
+        votes.cast(session, wanted.subscriber_id, tool_id, wanted.call)
+    # And later changes their mind with the skip link
+    with rt.sessions() as session, session.begin():
+        wanted = votes.read_link(session, secret, skip)
+        assert wanted.current == "ship"
+        votes.cast(session, wanted.subscriber_id, tool_id, wanted.call)
+    # Then there is one vote, and it says skip
+    with rt.sessions() as session:
+        assert votes.community_percent(session, [tool_id]) == {tool_id: 0}
+
+
+@pytest.mark.parametrize("case", ["tampered", "foreign purpose", "other secret", "not a vote", "expired"])
+def test_a_bad_vote_link_is_refused_with_a_reason(rt: Runtime, case: str) -> None:
+    tool_id, reader_id = _tool_and_reader(rt)
+    secret = rt.settings.secret()
+    good = _token(links.vote(rt.settings, reader_id, tool_id, "ship"))
+    token = {
+        "tampered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
+        "foreign purpose": _token(links.unsubscribe(rt.settings, reader_id)),
+        "other secret": sign("another-secret-entirely", links.VOTE, [reader_id, tool_id, "ship"]),
+        "not a vote": sign(secret, links.VOTE, [reader_id, tool_id, "maybe"]),
+        "expired": URLSafeTimedSerializer(secret, salt=f"verdicts:{links.VOTE}").dumps(
+            [reader_id, tool_id, "ship"]),
+    }[case]
+    if case == "expired":
+        votes_max_age = votes.VOTE_LINK_MAX_AGE_SECONDS
+        votes.VOTE_LINK_MAX_AGE_SECONDS = -1  # any token is older than a negative age
+    try:
+        with pytest.raises(VoteLinkError, match="does not work"), rt.sessions() as session:
+            votes.read_link(session, secret, token)
+    finally:
+        if case == "expired":
+            votes.VOTE_LINK_MAX_AGE_SECONDS = votes_max_age
+
+
+def test_an_unsubscribed_readers_link_no_longer_votes(rt: Runtime) -> None:
+    tool_id, reader_id = _tool_and_reader(rt)
+    with rt.sessions() as session, session.begin():
+        session.get(Subscriber, reader_id).state = "unsubscribed"
+    with pytest.raises(VoteLinkError, match="no longer exists"), rt.sessions() as session:
+        votes.read_link(session, rt.settings.secret(), _token(links.vote(rt.settings, reader_id, tool_id, "ship")))
