@@ -11,6 +11,7 @@ from services.commands import common
 
 app = typer.Typer(help="The weekly digest.", no_args_is_help=True)
 
+
 def _this_week() -> str:
     import datetime as dt
 
@@ -34,7 +35,8 @@ def digest_compile(
         if digest is None:
             common.console.print(f"nothing to send for {label}: no new comparisons or tools (use --force)")
             return
-        common.console.print(f"digest {digest.week}: {digest.subject!r} ({digest.state}, {len(digest.sections)} sections)")
+        common.console.print(f"digest {digest.week}: {digest.subject!r} "
+                             f"({digest.state}, {len(digest.sections)} sections)")
 
 
 @app.command("preview")
@@ -42,18 +44,20 @@ def digest_preview(
     out: Annotated[Path, typer.Option("--out", help="folder for the preview files")],
     week: Annotated[Optional[str], typer.Option(help="ISO week (default: this week)")] = None,
 ) -> None:
-    """Write the digest's subject, HTML and plain text to a folder."""
+    """Write what the editor preview shows (subject, preheader, HTML, plain text) to a folder."""
     from services.digest.compose import by_week
+    from services.digest.previews import preview_files
 
     rt = common.plain(common.settings())
     label = week or _this_week()
     with rt.sessions() as session:
         digest = by_week(session, label)
-    if digest is None:
-        common.err.print(f"[red]error:[/red] no digest for {label}; run `verdicts digest compile --week {label}` first")
-        raise typer.Exit(1)
+        if digest is None:
+            common.err.print(f"[red]error:[/red] no digest for {label}; "
+                             f"run `verdicts digest compile --week {label}` first")
+            raise typer.Exit(1)
+        files = preview_files(rt.settings, digest)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "subject.txt").write_text(digest.subject + "\n", encoding="utf-8")
-    (out / "digest.html").write_text(digest.html or "", encoding="utf-8")
-    (out / "digest.txt").write_text(digest.text or "", encoding="utf-8")
-    common.console.print(f"wrote subject.txt, digest.html and digest.txt to {out}")
+    for name, body in files.items():
+        (out / name).write_text(body, encoding="utf-8")
+    common.console.print(f"wrote {', '.join(files)} to {out}")

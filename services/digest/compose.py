@@ -1,123 +1,125 @@
-"""Compiling the weekly digest: one per ISO week, from published comparisons not yet carried."""
+"""Compiling the weekly digest: one per ISO week, from published comparisons not yet carried.
+
+The week label is the digest's unique key, so compiling a week twice (two scheduler ticks, two
+schedulers, an editor and the cron at once) finds the first digest instead of making a second.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.core import events, links
+from services.core import events
 from services.core.db.base import utcnow
-from services.core.db.models import Comparison, Digest, Tool, Verdict, Vote
-from services.core.domain import (
-    Call,
-    ComparisonState,
-    DigestState,
-    ToolState,
-    parse_iso_week,
-    ship_percent,
-)
+from services.core.db.models import Digest
+from services.core.domain import DigestState, parse_iso_week
 from services.core.settings import Settings
-from services.digest import placeholders
-from services.digest.render import EmailRenderer
+from services.digest import content, placeholders
+from services.digest.render import RenderedEmail, renderer_for
 
-NEW_TOOLS_LIMIT = 8
-
-
-def _percent(value: int | None) -> str:
-    return "—" if value is None else f"{value}%"
+NEW_TOOLS_WINDOW = dt.timedelta(days=7)
 
 
-def _side(session: Session, settings: Settings, tool: Tool) -> dict[str, Any]:
-    verdict = session.scalar(select(Verdict).where(Verdict.tool_id == tool.id))
-    calls = list(session.scalars(select(Vote.call).where(Vote.tool_id == tool.id)))
-    community = ship_percent(sum(c == Call.SHIP.value for c in calls), len(calls))
-    return {
-        "tool_id": tool.id,
-        "name": tool.name,
-        "tagline": tool.tagline,
-        "entry_price": tool.entry_price,
-        "panel": _percent(verdict.ship_percent if verdict else None),
-        "community": _percent(community),
-        "url": links.tool(settings, tool.slug),
-        "vote_ship": placeholders.vote(tool.id, Call.SHIP.value),
-        "vote_skip": placeholders.vote(tool.id, Call.SKIP.value),
-    }
+def week_start(settings: Settings, week: str) -> dt.datetime:
+    """Monday 00:00 of ``week`` in the digest's time zone."""
+    return dt.datetime.combine(parse_iso_week(week), dt.time(), ZoneInfo(settings.digest_timezone))
 
 
-def comparison_section(session: Session, settings: Settings, comparison: Comparison) -> dict[str, Any]:
-    return {
-        "comparison_id": comparison.id,
-        "title": f"{comparison.tool_a.name} vs {comparison.tool_b.name}",
-        "url": links.comparison(settings, comparison.slug),
-        "category": comparison.category,
-        "editor_note": comparison.editor_note,
-        "sides": [_side(session, settings, comparison.tool_a), _side(session, settings, comparison.tool_b)],
-    }
+def compile_week(session: Session, settings: Settings, week: str, *, force: bool = False,
+                 now: dt.datetime | None = None) -> Digest | None:
+    """The digest of ``week``, compiling it if there is none yet; None for an empty week unless forced.
 
-
-def compile_week(session: Session, settings: Settings, week: str, *, force: bool = False) -> Digest | None:
-    """The digest of ``week``, compiling it if there is none yet; None for an empty week unless forced."""
-    existing = session.scalar(select(Digest).where(Digest.week == week))
+    A week is empty when it has neither a new comparison nor a newly approved tool.
+    """
+    existing = by_week(session, week)
     if existing is not None:
         return existing
-    monday = dt.datetime.combine(parse_iso_week(week), dt.time(), dt.timezone.utc)
-    comparisons = list(session.scalars(
-        select(Comparison)
-        .where(Comparison.state == ComparisonState.PUBLISHED.value, Comparison.mailed_in_digest_id.is_(None))
-        .order_by(Comparison.position, Comparison.published_at)
-    ))
-    new_tools = list(session.scalars(
-        select(Tool).where(Tool.state == ToolState.APPROVED.value, Tool.decided_at >= monday - dt.timedelta(days=7),
-                           Tool.decided_at < monday + dt.timedelta(days=7))
-        .order_by(Tool.decided_at.desc()).limit(NEW_TOOLS_LIMIT)
-    ))
-    if not comparisons and not new_tools and not force:
+    now = now or utcnow()
+    monday = week_start(settings, week)
+    comparisons = content.unmailed_comparisons(session)
+    since = max(filter(None, [content.previous_compile_time(session, week), now - NEW_TOOLS_WINDOW]))
+    new_tools = content.new_tools_section(session, settings, since, now)
+    if not comparisons and new_tools is None and not force:
         return None
-    sections = [{"kind": "comparison", **comparison_section(session, settings, c)} for c in comparisons]
-    sections += [{"kind": "new_tool", "name": t.name, "tagline": t.tagline, "url": links.tool(settings, t.slug)}
-                 for t in new_tools]
-    lead = comparisons[0] if comparisons else None
-    subject = f"{lead.tool_a.name} vs {lead.tool_b.name} — and more" if lead else f"Verdicts, week {week}"
-    digest = Digest(week=week, subject=subject[:300], preheader=f"This week's verdicts from the panel ({week})",
-                    sections=sections)
+    sections = [content.comparison_section(session, settings, c) for c in comparisons]
+    sections += [s for s in (new_tools, content.community_section(session, settings, monday - dt.timedelta(days=7),
+                                                                  monday)) if s is not None]
+    digest = Digest(week=week, subject=_subject(week, sections)[:300], preheader=_preheader(sections)[:300],
+                    intro="", sections=sections, compiled_at=now)
     try:
         with session.begin_nested():
             session.add(digest)
             session.flush()
-    except IntegrityError:
-        return session.scalar(select(Digest).where(Digest.week == week))
+    except IntegrityError:  # another compile of the same week won the race: use its digest
+        return by_week(session, week)
     for comparison in comparisons:
         comparison.mailed_in_digest_id = digest.id
     render_digest(settings, digest)
     events.record(session, "digest.compiled", digest_id=digest.id, week=week)
+    if settings.digest_auto_approve:
+        approve(session, digest.id)
     return digest
+
+
+def _subject(week: str, sections: list[content.Section]) -> str:
+    comparisons = content.comparisons_of(sections)
+    if not comparisons:
+        return f"Verdicts, week {week}"
+    return f"{comparisons[0]['title']} — and more"
+
+
+def _preheader(sections: list[content.Section]) -> str:
+    parts = []
+    count = len(content.comparisons_of(sections))
+    if count:
+        parts.append(f"{count} new comparison{'s' if count != 1 else ''}")
+    tools = next((s for s in sections if s["kind"] == "new_tools"), None)
+    if tools:
+        parts.append(f"{len(tools['tools'])} new tool{'s' if len(tools['tools']) != 1 else ''}")
+    if any(s["kind"] == "community" for s in sections):
+        parts.append("last week's community votes")
+    if not parts:
+        return "This week's verdicts from the panel"
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"This week: {listed}"
 
 
 def render_digest(settings: Settings, digest: Digest) -> None:
     """Render once, with per-recipient markers in place of unsubscribe, preferences and vote links."""
-    rendered = EmailRenderer(settings.email_templates_dir).render("digest", digest_context(settings, digest))
+    rendered = render(settings, digest)
     digest.html, digest.text = rendered.html, rendered.text
 
 
-def digest_context(settings: Settings, digest: Digest) -> dict[str, Any]:
+def render(settings: Settings, digest: Digest, *, public: bool = False) -> RenderedEmail:
+    """The digest rendered for mail (``public=False``) or for the archive (no personal links at all)."""
+    return renderer_for(settings.email_templates_dir).render("digest", digest_context(settings, digest, public=public))
+
+
+def digest_context(settings: Settings, digest: Digest, *, public: bool = False) -> dict[str, Any]:
     return {
         "week": digest.week,
         "subject": digest.subject,
         "preheader": digest.preheader,
         "intro": digest.intro,
-        "comparisons": [s for s in digest.sections if s["kind"] == "comparison"],
-        "new_tools": [s for s in digest.sections if s["kind"] == "new_tool"],
+        "sections": digest.sections,
+        "public": public,
+        "archive_url": f"{settings.public_url}/archive/{digest.week}",
+        "archive_index_url": f"{settings.public_url}/archive",
+        "subscribe_url": f"{settings.public_url}/subscribe",
         "unsubscribe_url": placeholders.UNSUBSCRIBE,
         "preferences_url": placeholders.PREFERENCES,
         "postal_address": settings.postal_address,
+        "logo_url": str(settings.email_logo_url) if settings.email_logo_url else None,
     }
 
 
 def approve(session: Session, digest_id: int) -> Digest:
+    """draft → approved; records ``digest.approved``, which the delivery step turns into batches."""
     digest = session.get(Digest, digest_id)
     if digest is None:
         raise ValueError(f"no digest with id {digest_id}")

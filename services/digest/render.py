@@ -5,12 +5,17 @@ Each mail has three templates sharing one name: ``NAME.subject.txt``, ``NAME.mjm
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from mjml import mjml2html
+
+#: Template tags leave blank lines behind; the plain-text part keeps at most one in a row.
+BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 
 
 class TemplateRenderError(RuntimeError):
@@ -42,4 +47,11 @@ class EmailRenderer:
             html = mjml2html(mjml_source, disable_comments=True)
         except Exception as exc:  # mjml-python raises ValueError; anything else is as fatal
             raise TemplateRenderError(f"{name}.mjml: MJML error: {exc}") from exc
-        return RenderedEmail(subject=" ".join(subject.split()), html=html, text=text.strip() + "\n")
+        text = BLANK_RUNS.sub("\n\n", text).strip() + "\n"
+        return RenderedEmail(subject=" ".join(subject.split()), html=html, text=text)
+
+
+@functools.lru_cache(maxsize=8)
+def renderer_for(templates_dir: Path) -> EmailRenderer:
+    """One renderer per templates folder, so Jinja compiles each template once per process."""
+    return EmailRenderer(templates_dir)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 from sqlalchemy import func, select
 
-from services.core.db.models import Comparison, Digest
+from services.core.db.base import utcnow
+from services.core.db.models import Comparison, Digest, Event
+from services.core.domain import Call, DigestState
 from services.core.runtime import Runtime
-from services.digest import compose, placeholders
+from services.digest import compose, editing, placeholders
+from services.digest.actors import compile_digest
+from services.review import votes
 from tests import factories
 
 WEEK = "2026-W48"
@@ -51,3 +60,133 @@ def test_an_empty_week_has_no_digest_unless_forced(rt: Runtime) -> None:
         assert compose.compile_week(session, rt.settings, WEEK) is None
         forced = compose.compile_week(session, rt.settings, WEEK, force=True)
     assert forced is not None and forced.week == WEEK
+
+
+def test_the_scheduled_actor_run_twice_yields_one_digest(rt: Runtime) -> None:
+    # Given a published comparison
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+    # When the scheduler's actor runs twice for the same week
+    compile_digest(WEEK)
+    compile_digest(WEEK)
+    # Then there is one digest, and one compiled event
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Digest)) == 1
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.type == "digest.compiled")) == 1
+
+
+def test_the_digest_holds_comparisons_new_tools_and_last_weeks_votes(rt: Runtime) -> None:
+    # Given a published comparison, a tool approved this week, and subscriber votes cast last week
+    monday = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)  # Monday of 2026-W48
+    with rt.sessions() as session, session.begin():
+        comparison = factories.published_comparison(session, "Alpha", "Beta")
+        fresh = factories.judged_tool(session, "Gamma", (Call.SHIP,) * 4)
+        voters = [factories.confirmed_subscriber(session, f"v{n}@example.org") for n in range(3)]
+        for voter, call in zip(voters, (Call.SHIP, Call.SHIP, Call.SKIP), strict=True):
+            votes.cast(session, voter.id, comparison.tool_a_id, call).updated_at = monday - dt.timedelta(days=2)
+        votes.cast(session, voters[0].id, fresh.id, Call.SKIP).updated_at = monday + dt.timedelta(days=1)
+    # When the week is compiled
+    with rt.sessions() as session, session.begin():
+        digest = compose.compile_week(session, rt.settings, WEEK)
+        kinds = [section["kind"] for section in digest.sections]
+        community = digest.sections[kinds.index("community")]
+        new_tools = digest.sections[kinds.index("new_tools")]
+        text = digest.text
+    # Then it carries each part: the comparison, the new tools, last week's votes only
+    assert kinds == ["comparison", "new_tools", "community"]
+    assert {t["name"] for t in new_tools["tools"]} == {"Alpha", "Beta", "Gamma"}
+    assert community["results"] == [{"name": "Alpha", "url": "https://verdicts.example.org/t/alpha", "votes": 3,
+                                     "ship": "67%"}]
+    assert "New this week" in text and "Gamma" in text
+    assert "Last week's community votes" in text and "Alpha: 67% ship · 3 votes" in text
+
+
+def test_tools_announced_in_one_digest_are_not_new_in_the_next(rt: Runtime) -> None:
+    # Given a digest that announced a newly approved tool
+    with rt.sessions() as session, session.begin():
+        factories.judged_tool(session, "Gamma", (Call.SHIP,) * 4)
+        assert compose.compile_week(session, rt.settings, WEEK) is not None
+    # When the next week is compiled with nothing new
+    with rt.sessions() as session, session.begin():
+        later = compose.compile_week(session, rt.settings, "2026-W49", now=utcnow() + dt.timedelta(days=1))
+    # Then there is nothing to send
+    assert later is None
+
+
+def test_auto_approve_approves_the_compiled_digest(rt: Runtime) -> None:
+    # Given a team that wants no human step
+    settings = rt.settings.model_copy(update={"digest_auto_approve": True})
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+    # When the week is compiled
+    with rt.sessions() as session, session.begin():
+        digest = compose.compile_week(session, settings, WEEK)
+        state = digest.state
+    # Then it is approved at once, and the delivery step is told
+    with rt.sessions() as session:
+        assert state == DigestState.APPROVED.value
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.type == "digest.approved")) == 1
+
+
+def test_an_editor_changes_the_text_and_the_order_and_the_mail_follows(rt: Runtime) -> None:
+    # Given a draft with two comparisons
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session, "Alpha", "Beta")
+        factories.published_comparison(session, "Gamma", "Delta")
+        digest_id = compose.compile_week(session, rt.settings, WEEK).id
+    # When the editor rewrites subject, preheader and intro and moves the second comparison up
+    with rt.sessions() as session, session.begin():
+        editing.edit_text(session, rt.settings, digest_id,
+                          editing.TextEdits(subject="  Two  duels ", preheader="Who ships?", intro="Hello readers."))
+        second = [s["id"] for s in session.get(Digest, digest_id).sections if s["kind"] == "comparison"][1]
+        editing.move_section(session, rt.settings, digest_id, second, -1)
+    # Then the stored mail shows the new text and order
+    with rt.sessions() as session:
+        digest = session.get(Digest, digest_id)
+        assert (digest.subject, digest.preheader, digest.intro) == ("Two duels", "Who ships?", "Hello readers.")
+        assert digest.sections[0]["id"] == second
+        assert "Hello readers." in digest.html and "Who ships?" in digest.html
+        assert digest.text.index("Gamma vs Delta") < digest.text.index("Alpha vs Beta")
+        assert digest.html.index("Gamma vs Delta") < digest.html.index("Alpha vs Beta")
+
+
+def test_an_approved_digest_can_no_longer_change(rt: Runtime) -> None:
+    # Given an approved digest
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+        digest = compose.compile_week(session, rt.settings, WEEK)
+        compose.approve(session, digest.id)
+        digest_id = digest.id
+    # Then edits are refused with the reason
+    with rt.sessions() as session, session.begin():
+        with pytest.raises(editing.DigestEditError, match="only a draft"):
+            editing.edit_text(session, rt.settings, digest_id, editing.TextEdits("New", "", ""))
+
+
+def test_a_new_order_must_name_every_section_once(rt: Runtime) -> None:
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+        digest = compose.compile_week(session, rt.settings, WEEK)
+        with pytest.raises(editing.DigestEditError, match="each section once"):
+            editing.reorder(session, rt.settings, digest.id, ["comparison-999"])
+        with pytest.raises(editing.DigestEditError, match="cannot be empty"):
+            editing.edit_text(session, rt.settings, digest.id, editing.TextEdits("  ", "", ""))
+
+
+def test_the_scheduler_compiles_on_the_configured_cron_and_time_zone(tmp_path: Path) -> None:
+    # Given a digest due on Fridays at 07:30, Paris time
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from services.core import runtime
+    from services.scheduler import add_ticks
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'v.db'}", digest_cron="30 7 * * fri",
+                             digest_timezone="Europe/Paris")
+    runtime.install(Runtime.from_settings(settings))
+    # When the scheduler's jobs are set up
+    job = add_ticks(BackgroundScheduler(timezone="UTC")).get_job("digest")
+    # Then the digest job fires next on a Friday at 07:30 in Paris
+    paris = ZoneInfo("Europe/Paris")
+    fire = job.trigger.get_next_fire_time(None, dt.datetime(2026, 11, 29, 12, tzinfo=paris)).astimezone(paris)
+    assert (fire.date(), fire.hour, fire.minute) == (dt.date(2026, 12, 4), 7, 30)

@@ -1,0 +1,63 @@
+"""The public archive: every sent digest as a web page and an Atom feed entry.
+
+The archive copy is rendered from the same sections and templates as the mail, in public mode:
+no per-subscriber link at all (votes point at the comparison page, the footer at the archive and
+the subscribe page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.core.db.models import Digest
+from services.core.domain import DigestState
+from services.core.settings import Settings
+from services.digest import content
+from services.digest.compose import render
+
+FEED_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ArchivedComparison:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ArchivedDigest:
+    week: str
+    subject: str
+    preheader: str
+    sent_at: str
+    url: str
+    comparisons: list[ArchivedComparison]
+
+
+def sent(session: Session, limit: int | None = None) -> list[Digest]:
+    """Sent digests, the newest first."""
+    query = (select(Digest).where(Digest.state == DigestState.SENT.value)
+             .order_by(Digest.sent_at.desc(), Digest.week.desc()))
+    return list(session.scalars(query.limit(limit) if limit else query))
+
+
+def sent_week(session: Session, week: str) -> Digest | None:
+    return session.scalar(select(Digest).where(Digest.week == week, Digest.state == DigestState.SENT.value))
+
+
+def entry(settings: Settings, digest: Digest) -> ArchivedDigest:
+    assert digest.sent_at is not None, "only sent digests are archived"
+    return ArchivedDigest(
+        week=digest.week, subject=digest.subject, preheader=digest.preheader,
+        sent_at=digest.sent_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        url=f"{settings.public_url}/archive/{digest.week}",
+        comparisons=[ArchivedComparison(str(section["title"]), str(section["url"]))
+                     for section in content.comparisons_of(digest.sections)],
+    )
+
+
+def public_html(settings: Settings, digest: Digest) -> str:
+    return render(settings, digest, public=True).html

@@ -1,0 +1,108 @@
+"""What goes into a digest: sections built from the database, stored as JSON on the digest row.
+
+Each section has an ``id`` (stable, used to reorder) and a ``kind``: ``comparison`` (one
+published comparison), ``new_tools`` (approved tools since the last digest) or ``community``
+(last week's subscriber votes). Vote links are placeholders, filled per recipient at delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from services.core import links
+from services.core.db.models import Comparison, Digest, Tool, Verdict, Vote
+from services.core.domain import Call, ComparisonState, ToolState, ship_percent
+from services.core.settings import Settings
+from services.digest import placeholders
+
+NEW_TOOLS_LIMIT = 8
+COMMUNITY_LIMIT = 5
+Section = dict[str, Any]
+
+
+def percent(value: int | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def unmailed_comparisons(session: Session) -> list[Comparison]:
+    """Published comparisons no digest has carried yet, in the editors' order."""
+    return list(session.scalars(
+        select(Comparison)
+        .where(Comparison.state == ComparisonState.PUBLISHED.value, Comparison.mailed_in_digest_id.is_(None))
+        .order_by(Comparison.position, Comparison.published_at, Comparison.id)
+    ))
+
+
+def comparison_section(session: Session, settings: Settings, comparison: Comparison) -> Section:
+    return {
+        "id": f"comparison-{comparison.id}",
+        "kind": "comparison",
+        "comparison_id": comparison.id,
+        "title": f"{comparison.tool_a.name} vs {comparison.tool_b.name}",
+        "url": links.comparison(settings, comparison.slug),
+        "category": comparison.category,
+        "editor_note": comparison.editor_note,
+        "sides": [_side(session, settings, comparison.tool_a), _side(session, settings, comparison.tool_b)],
+    }
+
+
+def _side(session: Session, settings: Settings, tool: Tool) -> dict[str, Any]:
+    verdict = session.scalar(select(Verdict).where(Verdict.tool_id == tool.id))
+    calls = list(session.scalars(select(Vote.call).where(Vote.tool_id == tool.id)))
+    community = ship_percent(sum(c == Call.SHIP.value for c in calls), len(calls))
+    return {
+        "tool_id": tool.id,
+        "name": tool.name,
+        "tagline": tool.tagline,
+        "entry_price": tool.entry_price,
+        "panel": percent(verdict.ship_percent if verdict else None),
+        "community": percent(community),
+        "url": links.tool(settings, tool.slug),
+        "vote_ship": placeholders.vote(tool.id, Call.SHIP.value),
+        "vote_skip": placeholders.vote(tool.id, Call.SKIP.value),
+    }
+
+
+def new_tools_section(session: Session, settings: Settings, since: dt.datetime, until: dt.datetime) -> Section | None:
+    """Tools approved in ``[since, until)``; None when there are none."""
+    tools = list(session.scalars(
+        select(Tool)
+        .where(Tool.state == ToolState.APPROVED.value, Tool.decided_at >= since, Tool.decided_at < until)
+        .order_by(Tool.decided_at.desc(), Tool.id.desc()).limit(NEW_TOOLS_LIMIT)
+    ))
+    if not tools:
+        return None
+    return {"id": "new_tools", "kind": "new_tools", "title": "New this week",
+            "tools": [{"name": t.name, "tagline": t.tagline, "url": links.tool(settings, t.slug)} for t in tools]}
+
+
+def community_section(session: Session, settings: Settings, since: dt.datetime, until: dt.datetime) -> Section | None:
+    """Subscriber votes cast (or changed) in ``[since, until)``, the most voted tools first."""
+    ships = func.sum(case((Vote.call == Call.SHIP.value, 1), else_=0))
+    rows = session.execute(
+        select(Tool.name, Tool.slug, func.count(Vote.id), ships)
+        .join(Vote, Vote.tool_id == Tool.id)
+        .where(Vote.updated_at >= since, Vote.updated_at < until)
+        .group_by(Tool.id, Tool.name, Tool.slug)
+        .order_by(func.count(Vote.id).desc(), Tool.name)
+        .limit(COMMUNITY_LIMIT)
+    ).all()
+    if not rows:
+        return None
+    return {"id": "community", "kind": "community", "title": "Last week's community votes",
+            "results": [{"name": name, "url": links.tool(settings, slug), "votes": int(total),
+                         "ship": percent(ship_percent(int(shipped or 0), int(total)))}
+                        for name, slug, total, shipped in rows]}
+
+
+def previous_compile_time(session: Session, before_week: str) -> dt.datetime | None:
+    """When the digest before this week's was compiled: new tools are counted from then."""
+    return session.scalar(select(func.max(Digest.compiled_at)).where(Digest.week < before_week))
+
+
+def comparisons_of(sections: list[Section]) -> list[Section]:
+    return [s for s in sections if s["kind"] == "comparison"]

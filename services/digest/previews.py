@@ -1,0 +1,58 @@
+"""What an editor checks before approving: the preview files and a test mail to one address.
+
+Neither touches a subscriber: personal markers are filled with neutral public links (a vote link
+becomes the comparison's page, the unsubscribe and preferences links the subscribe page).
+"""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from services.core.db.models import Digest
+from services.core.domain import Call, OutgoingMail
+from services.core.settings import Settings
+from services.digest import placeholders
+from services.digest.mailers import Mailer
+
+TEST_PREFIX = "[Test] "
+
+
+class BadTestAddress(ValueError):
+    """The address for a test mail is not a valid email address."""
+
+
+def neutral_values(settings: Settings, digest: Digest) -> dict[str, str]:
+    """Public stand-ins for every per-recipient marker of ``digest``."""
+    subscribe = f"{settings.public_url}/subscribe"
+    values = {placeholders.UNSUBSCRIBE: subscribe, placeholders.PREFERENCES: subscribe}
+    for section in digest.sections:
+        for side in section.get("sides", ()):
+            for call in Call:
+                values[placeholders.vote(side["tool_id"], call.value)] = str(section["url"])
+    return values
+
+
+def preview_html(settings: Settings, digest: Digest) -> str:
+    return placeholders.fill(digest.html or "", neutral_values(settings, digest))
+
+
+def preview_text(settings: Settings, digest: Digest) -> str:
+    return placeholders.fill(digest.text or "", neutral_values(settings, digest))
+
+
+def preview_files(settings: Settings, digest: Digest) -> dict[str, str]:
+    """The files `verdicts digest preview` writes: what the editor page shows, one file each."""
+    return {"subject.txt": digest.subject + "\n", "preheader.txt": digest.preheader + "\n",
+            "digest.html": preview_html(settings, digest), "digest.txt": preview_text(settings, digest)}
+
+
+def send_test(settings: Settings, mailer: Mailer, digest: Digest, address: str) -> str:
+    """Mail the digest as it stands to one address through the configured mailer; returns the mailer's id."""
+    try:
+        recipient = validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise BadTestAddress(f"not an email address: {exc}") from exc
+    return mailer.send(OutgoingMail(
+        to=recipient, subject=TEST_PREFIX + digest.subject, html=preview_html(settings, digest),
+        text=preview_text(settings, digest), headers={"X-Verdicts-Digest": digest.week},
+        categories=("digest-test", digest.week)))

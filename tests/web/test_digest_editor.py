@@ -1,0 +1,142 @@
+"""The editor's digest pages: compile, preview, edit, reorder, approve, send a test — behind sign-in and CSRF."""
+
+from __future__ import annotations
+
+import email
+import re
+from email import policy
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from services.core.db.models import Digest, Event, User
+from services.core.passwords import hash_password
+from services.core.runtime import Runtime
+from services.digest import compose
+from tests import factories
+
+WEEK = "2026-W48"
+PASSWORD = "correct horse battery"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _signed_in(rt: Runtime, client: TestClient, role: str = "editor") -> None:
+    with rt.sessions() as session, session.begin():
+        session.add(User(email=f"{role}@example.org", role=role, password_hash=hash_password(PASSWORD)))
+    token = TOKEN.search(client.get("/login").text).group(1)
+    response = client.post("/login", data={"email": f"{role}@example.org", "password": PASSWORD,
+                                           "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def _token(client: TestClient, path: str) -> str:
+    return TOKEN.search(client.get(path).text).group(1)
+
+
+def _draft(rt: Runtime) -> int:
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session, "Alpha", "Beta")
+        factories.published_comparison(session, "Gamma", "Delta")
+        return compose.compile_week(session, rt.settings, WEEK).id
+
+
+def test_the_preview_shows_subject_both_frames_and_the_plain_text(rt: Runtime, client: TestClient) -> None:
+    # Given a compiled draft and a signed-in editor
+    _draft(rt)
+    _signed_in(rt, client)
+    # When the editor opens its preview
+    page = client.get(f"/editor/digests/{WEEK}")
+    # Then the subject, a desktop and a phone frame and the plain text are there, with the draft's controls
+    assert page.status_code == 200
+    assert "<h1>Alpha vs Beta — and more</h1>" in page.text
+    assert 'title="Desktop preview"' in page.text and 'title="Phone preview"' in page.text
+    assert 'width="375"' in page.text
+    assert "== Gamma vs Delta (Developer Tools) ==" in page.text
+    assert "Approve and send to subscribers" in page.text
+    # And the framed HTML is the mail, with public stand-ins for personal links
+    frame = client.get(f"/editor/digests/{WEEK}/html").text
+    assert frame.lower().startswith("<!doctype html") and "[[" not in frame
+
+
+def test_an_editor_edits_reorders_and_approves_a_draft(rt: Runtime, client: TestClient) -> None:
+    digest_id = _draft(rt)
+    _signed_in(rt, client)
+    preview = f"/editor/digests/{WEEK}"
+    # When the editor saves new text, moves the second comparison up and approves
+    edit = client.post(f"{preview}/edit", data={"subject": "Two duels", "preheader": "Who ships?",
+                                                "intro": "Hello readers.", "csrf_token": _token(client, preview)},
+                       follow_redirects=False)
+    with rt.sessions() as session:
+        second = session.get(Digest, digest_id).sections[1]["id"]
+    move = client.post(f"{preview}/move", data={"section": second, "step": "-1",
+                                                "csrf_token": _token(client, preview)}, follow_redirects=False)
+    approve = client.post(f"{preview}/approve", data={"csrf_token": _token(client, preview)}, follow_redirects=False)
+    # Then each step redirects back to the preview, and the digest holds the changes and is approved
+    assert [r.status_code for r in (edit, move, approve)] == [303, 303, 303]
+    with rt.sessions() as session:
+        digest = session.get(Digest, digest_id)
+        assert (digest.subject, digest.preheader, digest.intro) == ("Two duels", "Who ships?", "Hello readers.")
+        assert digest.sections[0]["id"] == second and digest.state != "draft"
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.type == "digest.approved")) == 1
+    # And the page no longer offers edits
+    assert "Approve and send to subscribers" not in client.get(preview).text
+
+
+def test_a_post_without_the_forms_token_is_refused(rt: Runtime, client: TestClient) -> None:
+    digest_id = _draft(rt)
+    _signed_in(rt, client)
+    response = client.post(f"/editor/digests/{WEEK}/approve", data={}, follow_redirects=False)
+    assert response.status_code == 403
+    with rt.sessions() as session:
+        assert session.get(Digest, digest_id).state == "draft"
+
+
+def test_send_a_test_mails_one_address_through_the_configured_mailer(rt: Runtime, client: TestClient) -> None:
+    # Given a draft and the file outbox as the configured mailer
+    _draft(rt)
+    _signed_in(rt, client)
+    preview = f"/editor/digests/{WEEK}"
+    # When the editor sends a test to one address
+    response = client.post(f"{preview}/test", data={"address": "me@example.org",
+                                                    "csrf_token": _token(client, preview)}, follow_redirects=False)
+    # Then one message is in the outbox, marked as a test, with no marker left and no subscriber's link
+    assert response.status_code == 303
+    [eml] = list(rt.settings.outbox_dir.glob("*.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["To"] == "me@example.org"
+    assert message["Subject"] == "[Test] Alpha vs Beta — and more"
+    text = message.get_body(("plain",)).get_content()
+    assert "Alpha vs Beta" in text and "[[" not in text and "/unsubscribe/" not in text
+    # And a bad address gets a clear error, nothing sent
+    bad = client.post(f"{preview}/test", data={"address": "not-an-address", "csrf_token": _token(client, preview)})
+    assert bad.status_code == 400 and "not an email address" in bad.text
+    assert len(list(rt.settings.outbox_dir.glob("*.eml"))) == 1
+
+
+def test_an_empty_week_compiles_only_when_the_editor_insists(rt: Runtime, client: TestClient) -> None:
+    _signed_in(rt, client)
+    listing = "/editor/digests"
+    # When the editor compiles an empty week
+    plain = client.post(f"{listing}/compile", data={"week": WEEK, "csrf_token": _token(client, listing)})
+    # Then nothing is made, and the page says how to force it
+    assert plain.status_code == 200 and "Nothing to send" in plain.text
+    # When the editor ticks "compile even if empty"
+    forced = client.post(f"{listing}/compile", data={"week": WEEK, "force": "true",
+                                                     "csrf_token": _token(client, listing)}, follow_redirects=False)
+    # Then the digest exists and the editor lands on its preview
+    assert forced.status_code == 303 and forced.headers["location"] == f"/editor/digests/{WEEK}"
+    assert WEEK in client.get(listing).text
+
+
+def test_digest_pages_need_the_editor_role(rt: Runtime, client: TestClient) -> None:
+    _draft(rt)
+    assert client.get(f"/editor/digests/{WEEK}", follow_redirects=False).status_code == 303
+    _signed_in(rt, client, role="reviewer")
+    assert client.get(f"/editor/digests/{WEEK}").status_code == 403
+    assert client.get(f"/editor/digests/{WEEK}/html").status_code == 403
+
+
+def test_an_unknown_or_malformed_week_is_not_found(rt: Runtime, client: TestClient) -> None:
+    _signed_in(rt, client)
+    assert client.get("/editor/digests/2026-W47").status_code == 404
+    assert client.get("/editor/digests/last-week").status_code == 404
