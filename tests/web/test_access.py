@@ -1,0 +1,145 @@
+"""Every route of the app that is not on the public list refuses anonymous and wrong-role requests.
+
+The test walks the app's whole route table, so routes added later are covered without anyone
+remembering to add them here; only the public allow-list below is kept by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import fastapi.routing
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.testclient import TestClient
+
+from services.core.domain import Role
+from services.core.runtime import Runtime
+from services.web.app import create_app
+from services.web.auth import issue_token
+from tests.web.conftest import add_user, csrf, sign_in
+
+#: Pages and endpoints anyone may use (from the URL map in design.md).
+PUBLIC_PATHS = {
+    "/", "/c/{slug}", "/t/{slug}", "/archive", "/archive.atom", "/archive/{week}", "/subscribe",
+    "/confirm/{token}", "/unsubscribe/{token}", "/prefs/{token}", "/vote/{token}", "/login", "/logout",
+    "/webhooks/sendgrid", "/metrics", "/healthz", "/readyz", "/api/openapi.json",
+    "/api/subscribe", "/api/subscribers",  # the public subscribe endpoint of the API
+}
+ROLES = (Role.EDITOR, Role.REVIEWER, Role.OPS)
+
+
+def _routes(app: fastapi.FastAPI) -> Iterator[tuple[str, str, fastapi.routing.APIRoute | None]]:
+    """(path, method, route) for every HTTP route, through included routers."""
+    for ctx in fastapi.routing.iter_route_contexts(app.routes):
+        route = ctx.route if isinstance(ctx.route, fastapi.routing.APIRoute) else None
+        for method in sorted(ctx.methods or ()):
+            if method != "HEAD":
+                yield ctx.path, method, route
+
+
+def _allowed_roles(dependant: Dependant) -> set[str] | None:
+    """The roles the route's guard lets in (``require``/``require_api`` mark their guards), or None."""
+    roles = getattr(dependant.call, "roles", None)
+    if roles is not None:
+        return set(roles)
+    for sub in dependant.dependencies:
+        found = _allowed_roles(sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def _refused_anonymously(response) -> bool:  # noqa: ANN001
+    to_login = response.status_code == 303 and response.headers["location"].startswith("/login")
+    return to_login or response.status_code in (401, 403)
+
+
+@pytest.fixture
+def app(rt: Runtime) -> fastapi.FastAPI:
+    return create_app(rt)
+
+
+def _private(app: fastapi.FastAPI) -> list[tuple[str, str, fastapi.routing.APIRoute | None]]:
+    found = [r for r in _routes(app) if r[0] not in PUBLIC_PATHS]
+    assert len(found) > 20, "the walk found the editor, panel, comparison and API routes"
+    return found
+
+
+def test_every_private_route_refuses_anonymous_requests(app: fastapi.FastAPI) -> None:
+    # Given an anonymous visitor who holds a valid CSRF token (so only the sign-in check can refuse)
+    client = TestClient(app, base_url="https://verdicts.example.org")
+    token = csrf(client)
+    failures = []
+    # When they call every private route
+    for path, method, _ in _private(app):
+        response = client.request(method, _concrete(path), headers={"x-csrf-token": token}, follow_redirects=False)
+        if not _refused_anonymously(response):
+            failures.append(f"{method} {path} -> {response.status_code}")
+    # Then every one of them sends them to sign in or refuses
+    assert failures == []
+
+
+def test_every_private_route_refuses_roles_it_does_not_allow(rt: Runtime, app: fastapi.FastAPI) -> None:
+    # Given one signed-in browser and one API token per role
+    browsers, tokens = {}, {}
+    for role in ROLES:
+        user = add_user(rt, f"{role.value}@example.org", role.value, lens="builder" if role is Role.REVIEWER else None)
+        browsers[role] = TestClient(app, base_url="https://verdicts.example.org")
+        browsers[role].headers["x-csrf-token"] = sign_in(browsers[role], user.email)
+        with rt.sessions() as session, session.begin():
+            tokens[role] = issue_token(session, session.merge(user))
+    unguarded, failures, checked = [], [], 0
+    for path, method, route in _private(app):
+        roles = _allowed_roles(route.dependant) if route is not None else None
+        if roles is None:
+            unguarded.append(f"{method} {path}")
+            continue
+        for role in ROLES:
+            if role.value in roles:
+                continue
+            # When a person of a role the route does not allow calls it
+            client = browsers[role]
+            headers = {"authorization": f"Bearer {tokens[role]}"} if path.startswith("/api/") else {}
+            response = client.request(method, _concrete(path), headers=headers, follow_redirects=False)
+            checked += 1
+            # Then the answer is 403
+            if response.status_code != 403:
+                failures.append(f"{role.value}: {method} {path} -> {response.status_code}")
+    assert unguarded == [], "private routes must use services.web.auth.require() or require_api()"
+    assert failures == []
+    assert checked > 20
+
+
+def test_an_api_call_needs_a_valid_bearer_token(rt: Runtime, client: TestClient) -> None:
+    user = add_user(rt, "editor@example.org", "editor")
+    with rt.sessions() as session, session.begin():
+        token = issue_token(session, session.merge(user))
+    assert client.get("/api/queue").status_code == 401
+    assert client.get("/api/queue", headers={"authorization": "Bearer vdt_not-a-real-token"}).status_code == 401
+    # A signed-in browser session is not enough for the API: it takes tokens only
+    sign_in(client, user.email)
+    assert client.get("/api/queue").status_code == 401
+    assert client.get("/api/queue", headers={"authorization": f"Bearer {token}"}).json()["total"] == 0
+
+
+def test_a_state_changing_form_without_the_csrf_token_is_refused(rt: Runtime, client: TestClient) -> None:
+    user = add_user(rt, "editor@example.org", "editor")
+    token = sign_in(client, user.email)
+    # When a form arrives without the token, or with another session's token, Then it is refused
+    assert client.post("/editor/queue/bulk", data={"action": "approve", "ids": "1"}).status_code == 403
+    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
+    # And with the session's token it goes through
+    assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+
+
+def test_signing_in_without_the_csrf_token_is_refused(rt: Runtime, client: TestClient) -> None:
+    user = add_user(rt, "editor@example.org", "editor")
+    response = client.post("/login", data={"email": user.email, "password": "correct horse battery"},
+                           follow_redirects=False)
+    assert response.status_code == 403
