@@ -27,6 +27,7 @@ demo: install
 services:
 	bash scripts/ensure-services.sh
 	bash scripts/ensure-browser.sh
+	bash scripts/ensure-prism.sh
 
 test: $(TEST_STAMP) services
 	$(PY) -m pytest

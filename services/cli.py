@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from services.commands import common, db, digest, feeds, review, users
+from services.commands import common, db, digest, feeds, review, send, subscribers, users
 from services.core.broker import QUEUES
 from services.core.runtime import Runtime
 
@@ -23,6 +23,8 @@ app.add_typer(feeds.app, name="feeds")
 app.add_typer(review.app, name="queue")
 app.add_typer(users.app, name="users")
 app.add_typer(digest.app, name="digest")
+app.add_typer(subscribers.app, name="subscribers")
+digest.app.command("send")(send.send)
 app.command("poll")(feeds.poll)
 console, err = common.console, common.err
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import email
+import os
 import re
+import subprocess
+import sys
 from email import policy
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from services.core.db.models import Subscriber
+from services.core.db.models import Subscriber, Vote
+from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.core.tokens import TokenError
 from services.digest import subscribers
+from tests import factories
 
 
 def _mails(rt: Runtime) -> list[email.message.EmailMessage]:
@@ -45,3 +52,69 @@ def test_subscribing_a_confirmed_address_again_sends_nothing(rt: Runtime) -> Non
     before = len(_mails(rt))
     subscribers.subscribe(rt, "again@example.org")
     assert len(_mails(rt)) == before
+
+
+# --- import, export, erasure -----------------------------------------------------------------------------
+
+
+def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
+    env.update({"VERDICTS_DATABASE_URL": rt.settings.database_url, "VERDICTS_SECRET_KEY": rt.settings.secret(),
+                "VERDICTS_VAR_DIR": str(rt.settings.var_dir), "VERDICTS_OUTBOX_DIR": str(rt.settings.outbox_dir)})
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_importing_a_csv_adds_each_address_once_and_reports_rejected_rows(rt: Runtime, tmp_path: Path) -> None:
+    # Given a list with a header, a mixed-case duplicate, an address already subscribed and two bad rows
+    with rt.sessions() as session, session.begin():
+        factories.confirmed_subscriber(session, "known@example.org")
+    path = tmp_path / "list.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([["name", "email"], ["A", "a@example.org"], ["A again", "A@Example.org"],
+                                      ["K", "known@example.org"], ["X", "not-an-address"], ["Y", ""],
+                                      ["B", "b@example.org"]])
+    # When it is imported as opted-in elsewhere
+    result = _cli(rt, "subscribers", "import", str(path), "--confirmed")
+    # Then two addresses were added, confirmed, no duplicate row exists, and the bad rows are named with reasons
+    assert result.returncode == 0, result.stderr
+    assert "added 2, already on the list 2, rejected 2" in result.stdout
+    assert "not-an-address" in result.stdout and "Rejected rows" in result.stdout
+    with rt.sessions() as session:
+        rows = session.execute(select(Subscriber.email, Subscriber.state).order_by(Subscriber.email)).all()
+    assert rows == [("a@example.org", "confirmed"), ("b@example.org", "confirmed"), ("known@example.org", "confirmed")]
+    assert _mails(rt) == []
+
+
+def test_importing_without_confirmed_mails_each_new_address_a_confirmation(rt: Runtime) -> None:
+    report = subscribers.import_rows(rt, [["x@example.org"], ["y@example.org"], ["x@example.org"]], confirmed=False)
+    assert (report.added, report.already, report.rejected) == (2, 1, [])
+    assert sorted(m["To"] for m in _mails(rt)) == ["x@example.org", "y@example.org"]
+    assert {m["Subject"] for m in _mails(rt)} == {"Confirm your Verdicts subscription"}
+
+
+def test_export_add_and_remove_from_the_command_line(rt: Runtime) -> None:
+    # Given an address added from the command line
+    assert _cli(rt, "subscribers", "add", "Someone@Example.org", "--confirmed").returncode == 0
+    # When the list is exported
+    exported = _cli(rt, "subscribers", "export")
+    assert exported.returncode == 0
+    assert list(csv.reader(exported.stdout.splitlines()))[1][:2] == ["someone@example.org", "confirmed"]
+    # When the address is removed on request
+    removed = _cli(rt, "subscribers", "remove", "someone@example.org")
+    # Then nothing of theirs is left, and removing again says so
+    assert removed.returncode == 0
+    with rt.sessions() as session:
+        assert session.scalar(select(Subscriber.id)) is None
+    assert _cli(rt, "subscribers", "remove", "someone@example.org").returncode == 1
+
+
+def test_forgetting_a_subscriber_erases_their_votes_too(rt: Runtime) -> None:
+    with rt.sessions() as session, session.begin():
+        tool = factories.judged_tool(session, "Gamma", (Call.SHIP, Call.SHIP, Call.SKIP, Call.SKIP))
+        subscriber = factories.confirmed_subscriber(session, "voter@example.org")
+        session.add(Vote(subscriber_id=subscriber.id, tool_id=tool.id, call="ship"))
+    with rt.sessions() as session, session.begin():
+        assert subscribers.forget(session, "Voter@example.org")
+    with rt.sessions() as session:
+        assert session.scalar(select(Vote.id)) is None and session.scalar(select(Subscriber.id)) is None
