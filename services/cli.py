@@ -13,8 +13,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from services.commands import common, db, digest, feeds, review, send, subscribers, users
+from services.commands import common, db, digest, feeds, queues, review, send, subscribers, users
 from services.core.broker import QUEUES
+from services.core.logging import configure as configure_logging
 from services.core.runtime import Runtime
 
 app = typer.Typer(help="verdicts: detect new AI tools, judge them, mail the weekly digest.", no_args_is_help=True)
@@ -26,13 +27,13 @@ app.add_typer(digest.app, name="digest")
 app.add_typer(subscribers.app, name="subscribers")
 digest.app.command("send")(send.send)
 app.command("poll")(feeds.poll)
+app.command("queues")(queues.queues)
 console, err = common.console, common.err
 
 
 @app.callback()
 def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.DEBUG if verbose else logging.INFO)  # JSON lines unless on a terminal
 
 
 # --- processes ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from services.core import outbox_actors, runtime
 from services.digest.actors import compile_digest
 from services.ingest.actors import enqueue_due_sources
+from services.ops import alerts
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ def add_ticks(scheduler: BaseScheduler) -> BaseScheduler:
                       id="outbox", max_instances=1, coalesce=True)
     scheduler.add_job(_safely(enqueue_due_sources), "interval", seconds=settings.poll_tick_seconds,
                       id="poll", max_instances=1, coalesce=True)
+    scheduler.add_job(_safely(alerts.check), "interval", seconds=settings.alert_check_seconds, id="alerts",
+                      max_instances=1, coalesce=True)
     minute, hour, day, month, weekday = settings.digest_cron.split()
     scheduler.add_job(_safely(compile_digest.send), CronTrigger(minute=minute, hour=hour, day=day, month=month,
                       day_of_week=weekday, timezone=settings.digest_timezone), id="digest", coalesce=True)

@@ -18,6 +18,7 @@ def declare_actors() -> None:
     from services.core import outbox_actors  # noqa: F401
     from services.digest import actors as digest_actors  # noqa: F401
     from services.ingest import actors as ingest_actors  # noqa: F401
+    from services.ops import alerts  # noqa: F401  (event handlers that send alerts)
 
 
 def boot(settings: Settings, the_broker: dramatiq.Broker | None = None) -> Runtime:
@@ -28,6 +29,9 @@ def boot(settings: Settings, the_broker: dramatiq.Broker | None = None) -> Runti
 
 
 def boot_from_environment() -> None:
+    from services.core.logging import configure
+
+    configure()  # dramatiq's CLI installed the handlers; this makes their lines JSON unless on a terminal
     boot(load_settings())
 
 

@@ -39,7 +39,15 @@ class _Slot:
 
 
 def middleware(settings: Settings) -> list[dramatiq.Middleware]:
+    from services.core.middleware.message_log import MessageLog
+    from services.core.middleware.queue_stats import QueueStats
+    from services.core.middleware.worker_registry import WorkerRegistry
+
+    # First in the stack: their after_ hooks run last, once Retries has decided a message's fate.
     stack: list[dramatiq.Middleware] = [
+        MessageLog(),
+        QueueStats(),
+        WorkerRegistry(),
         AgeLimit(max_age=MAX_AGE_MS),
         TimeLimit(time_limit=TIME_LIMIT_MS),
         ShutdownNotifications(),

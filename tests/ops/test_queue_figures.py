@@ -1,0 +1,118 @@
+"""Every figure of the ops page, the JSON API and `verdicts queues` against real Redis and real workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dramatiq.brokers.redis import RedisBroker
+from fastapi.testclient import TestClient
+
+from services.core import broker
+from services.core.runtime import Runtime
+from tests.conftest import REDIS_NAMESPACE
+from tests.ops.conftest import REPO, kill_group, wait_until, worker_process, worker_thread
+from tests.ops.figures import page_figures
+from tests.services_check import REDIS_URL
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+def api_queues(client: TestClient, headers: dict[str, str]) -> dict[str, dict[str, object]]:
+    response = client.get("/api/ops/queues", headers=headers)
+    assert response.status_code == 200
+    return {row["name"]: row for row in response.json()}
+
+
+def depth(row: dict[str, object]) -> dict[str, object]:
+    return {key: row[key] for key in ("ready", "delayed", "in_flight", "dead", "processed_last_hour",
+                                      "failed_last_hour")}
+
+
+def test_a_drained_queue_shows_its_dead_letters_and_the_last_hours_counts(rt: Runtime, ops_client: TestClient,
+                                                                          api_headers, make_probe) -> None:
+    # Given a queue whose worker handled 3 good messages and 2 that failed for good
+    probe = make_probe()
+    with worker_thread(probe.queue):
+        for n in range(3):
+            probe.succeed.send(n)
+        for n in range(2):
+            probe.fail.send("tok", n)
+        wait_until(lambda: api_queues(ops_client, api_headers)[probe.queue]["dead"] == 2, what="2 dead letters")
+        wait_until(lambda: api_queues(ops_client, api_headers)[probe.queue]["processed_last_hour"] == 3,
+                   what="3 processed")
+
+    # When the JSON API and the page are read
+    row = api_queues(ops_client, api_headers)[probe.queue]
+    shown = page_figures(ops_client.get("/ops").text)[probe.queue]
+
+    # Then both say: nothing waiting, 2 dead, 3 processed and 2 failed in the last hour
+    assert depth(row) == {"ready": 0, "delayed": 0, "in_flight": 0, "dead": 2, "processed_last_hour": 3,
+                          "failed_last_hour": 2}
+    assert shown == {"ready": 0, "delayed": 0, "in_flight": 0, "dead": 2, "processed": 3, "failed": 2}
+
+
+def test_ready_delayed_in_flight_and_a_killed_worker_show_on_page_json_and_cli(
+        rt: Runtime, ops_client: TestClient, api_headers, make_probe, monkeypatch, tmp_path: Path) -> None:
+    # Given a real `dramatiq` worker process with one thread (so it prefetches two messages) on a queue
+    probe = make_probe()
+    idle = make_probe()
+    process = None
+    with worker_process(probe.queue, idle.queue, threads=1) as process:
+        wait_until(lambda: any(w["alive"] and probe.queue in w["queues"]
+                               for w in ops_client.get("/api/ops/workers", headers=api_headers).json()),
+                   what="the worker's heartbeat")
+        # When three long naps are sent (two fetched by the worker, one left waiting), one message is
+        # delayed for ten minutes, and a stranger queue this process never declared gets a message
+        for _ in range(3):
+            probe.nap.send(120)
+        probe.succeed.send_with_options(args=(1,), delay=600_000)
+        stranger = f"stranger-{probe.queue}"
+        other = RedisBroker(url=REDIS_URL, namespace=REDIS_NAMESPACE)
+        other.enqueue(probe.succeed.message(7).copy(queue_name=stranger))
+        wait_until(lambda: api_queues(ops_client, api_headers)[probe.queue]["in_flight"] == 2, what="2 in flight")
+
+        # Then the JSON, the page and the CLI agree on every figure
+        expected = {"ready": 1, "delayed": 1, "in_flight": 2, "dead": 0, "processed_last_hour": 0,
+                    "failed_last_hour": 0}
+        rows = api_queues(ops_client, api_headers)
+        assert depth(rows[probe.queue]) == expected
+        assert rows[stranger]["ready"] == 1 and rows[stranger]["declared"] is False
+        shown = page_figures(ops_client.get("/ops").text)
+        assert shown[probe.queue] == {"ready": 1, "delayed": 1, "in_flight": 2, "dead": 0, "processed": 0,
+                                      "failed": 0}
+        assert shown[stranger]["ready"] == 1
+        cli = {row["name"]: row for row in run_cli(tmp_path)}
+        assert depth(cli[probe.queue]) == expected
+        assert cli[stranger]["ready"] == 1
+        workers = ops_client.get("/api/ops/workers", headers=api_headers).json()
+        mine = [w for w in workers if probe.queue in w["queues"]]
+        assert len(mine) == 1 and mine[0]["alive"] and sorted(mine[0]["queues"]) == sorted([probe.queue, idle.queue])
+
+        # When the worker is killed outright (the broker's heartbeat timeout shortened to 3 s to see it sooner)
+        kill_group(process)
+        monkeypatch.setattr(broker.current(), "heartbeat_timeout", 3_000)
+        wait_until(lambda: not any(w["alive"] for w in ops_client.get("/api/ops/workers", headers=api_headers).json()
+                                   if w["id"] == mine[0]["id"]), what="the killed worker to be seen as gone")
+
+        # Then its two messages are still in flight, shown as stranded, and the worker as gone
+        row = api_queues(ops_client, api_headers)[probe.queue]
+        assert (row["in_flight"], row["stranded"], row["ready"]) == (2, 2, 1)
+        page = ops_client.get("/ops").text
+        assert "(2 stranded)" in page
+        assert f'data-worker="{mine[0]["id"]}"' in page
+        assert 'data-figure="alive">gone' in page
+
+
+def run_cli(tmp_path: Path) -> list[dict[str, object]]:
+    env = {**os.environ, "VERDICTS_REDIS_URL": REDIS_URL, "VERDICTS_REDIS_NAMESPACE": REDIS_NAMESPACE,
+           "VERDICTS_SECRET_KEY": "cli-secret-key-for-the-test", "VERDICTS_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+           "VERDICTS_VAR_DIR": str(tmp_path / "var")}
+    result = subprocess.run([sys.executable, "-m", "services.cli", "queues", "--json"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
