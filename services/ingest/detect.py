@@ -24,13 +24,13 @@ PRERELEASE = re.compile(
     r"(?:[.\-_+]?(?:rc|alpha|beta|dev|preview|pre|nightly|canary)[.\-_]?\d*\b)|(?:\d(?:a|b|rc)\d+$)", re.IGNORECASE
 )
 LEADING_PHRASE = re.compile(
-    r"^(?:introducing|announcing|meet|welcome|welcoming|launching|releasing|unveiling|say hello to|hello,?)\s+",
+    r"^(?:introducing|announcing|meet|welcome(?!\s+to\b)|welcoming|launching|releasing|unveiling|say hello to)\s+",
     re.IGNORECASE,
 )
 LAUNCH_PHRASE = re.compile(
-    r"\b(?:is now available|now available|is now generally available|generally available|is here|is live"
-    r"|now in (?:public )?(?:preview|beta)|launch(?:es|ed)?|releas(?:es|ed)|open[- ]sourc(?:es|ing|ed)|debuts?"
-    r"|rolls? out|ships?)\b",
+    r"\b(?:is now available|now available|is available|is now generally available|generally available|is here"
+    r"|is live|now live|now in (?:public )?(?:preview|beta)|launch(?:es|ed|ing)|releas(?:es|ed|ing)"
+    r"|open[- ]sourc(?:es|ing|ed)|debuts?|rolls? out|ships)\b",
     re.IGNORECASE,
 )
 NOISE = re.compile(
@@ -42,6 +42,11 @@ NOISE = re.compile(
 )
 VERSION_IN_TITLE = re.compile(r"(?:\bv?\d+(?:\.\d+)+\b|\b[A-Za-z][\w-]*-?\d+(?:\.\d+)*[a-z]?\b)")
 GLUED_DATE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4}(?:[A-Z][a-z]+(?=[A-Z]))?")
+WHERE_SUFFIX = re.compile(
+    r"\s+(?:to|on|in|for)\s+(?:the\s+)?(?:hub|hugging ?face|github|vertex ai|bedrock|azure(?: ai)?|the api|api"
+    r"|everyone|developers|enterprises?)\b.*$",
+    re.IGNORECASE,
+)
 TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|ref|ref_src|source|igshid|_hs\w+|spm)$",
                       re.IGNORECASE)
 
@@ -111,6 +116,7 @@ def product_name(title: str) -> str:
             name = after if after and launch.group(0).lower().startswith(("launch", "releas", "open", "debut", "roll", "ship")) else before
     name = re.split(r"\s*[:|–—]\s*|\s+-\s+|[,.!?](?:\s|$)", name, maxsplit=1)[0].strip()
     name = re.sub(r"^(?:the|our|a|an)\s+", "", name, flags=re.IGNORECASE)
+    name = WHERE_SUFFIX.sub("", name)
     return (name or title)[:300]
 
 

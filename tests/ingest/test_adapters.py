@@ -1,0 +1,205 @@
+"""Source adapters: GitHub release tags, the Hub models API with paging and a watermark, JSON Feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from services.core.db.models import Entry, Source, Tool
+from services.core.domain import SourceKind
+from services.core.runtime import Runtime
+from services.ingest import hub
+from services.ingest.adapters import SourceUrlError, SourceView, adapter_for, release_tag
+from services.ingest.detect import detect
+from services.ingest.fetcher import FetchPolicy
+from services.ingest.jsonfeed import parse_json_feed
+from services.ingest.parser import ParseError
+from services.ingest.pipeline import getter, refresh_source
+from services.ingest.sources import add_source
+from tests.conftest import shared_path
+from tests.local_http import LocalServer, Reply
+
+OPEN = getter(FetchPolicy(allow_private_networks=True, timeout_seconds=5))
+
+
+def _iso(days_ago: float) -> str:
+    moment = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _models(*names_and_ages: tuple[str, float]) -> bytes:
+    return json.dumps([{"id": f"acme-ai/{name}", "createdAt": _iso(age), "pipeline_tag": "text-generation",
+                        "library_name": "transformers", "tags": ["safetensors"]} for name, age in names_and_ages]).encode()
+
+
+def test_the_hub_query_asks_for_newest_first_with_the_fields_we_keep() -> None:
+    query = hub.api_query("https://huggingface.co/api/models?author=acme-ai&sort=downloads")
+    assert "author=acme-ai" in query and "sort=createdAt" in query and "direction=-1" in query
+    assert "sort=downloads" not in query
+    assert "expand%5B%5D=createdAt" in query and "expand%5B%5D=pipeline_tag" in query
+
+
+def test_hub_models_page_by_link_header_down_to_the_watermark(http: LocalServer) -> None:
+    # Given two pages of models, newest first, linked by a Link header
+    def first_page(handler):  # noqa: ANN001, ANN202
+        if "cursor=2" in handler.path:
+            return Reply(body=_models(("Gamma-1B", 5), ("Delta-1B", 9)))
+        return Reply(body=_models(("Alpha-7B", 1), ("Beta-3B", 2)),
+                     headers={"Link": f'<{http.url("/api/models?cursor=2")}>; rel="next"'})
+
+    http.routes.clear()
+    adapter = adapter_for(SourceKind.HF_MODELS)
+    watched = http.url("/api/models?author=acme-ai")
+    http.routes[hub.api_query(watched).removeprefix(http.base)] = first_page
+    http.routes["/api/models?cursor=2"] = first_page
+    # And a watermark between Gamma (5 days old) and Delta (9 days old)
+    watermark = _iso(7)
+    # When harvested
+    harvest = adapter.harvest(SourceView(watched, watermark=watermark), OPEN)
+    # Then the three newer models come back, and the watermark moves to the newest
+    assert [e.title for e in harvest.entries] == ["acme-ai/Alpha-7B", "acme-ai/Beta-3B", "acme-ai/Gamma-1B"]
+    assert harvest.watermark == harvest.entries[0].published_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert all(e.link and e.link.startswith("https://huggingface.co/acme-ai/") for e in harvest.entries)
+
+
+def test_the_first_hub_poll_reads_one_page_only(http: LocalServer) -> None:
+    watched = http.url("/api/models?author=acme-ai")
+    http.routes[hub.api_query(watched).removeprefix(http.base)] = Reply(
+        body=_models(("Alpha-7B", 1)), headers={"Link": f'<{http.url("/next")}>; rel="next"'})
+    harvest = adapter_for(SourceKind.HF_MODELS).harvest(SourceView(watched), OPEN)
+    assert len(harvest.entries) == 1
+    assert "/next" not in [path for path, _ in http.requests]
+
+
+def test_a_hub_model_is_detected_with_its_creation_date() -> None:
+    entry = hub.model_entry({"id": "acme-ai/Alpha-7B", "createdAt": "2026-11-27T10:00:00.000Z"},
+                            dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc))
+    found = detect(entry)
+    assert found.key == "hf:acme-ai/alpha-7b" and "Hub model created 2026-11-27" in found.reasons
+
+
+def test_the_captured_hub_response_becomes_model_entries() -> None:
+    body = shared_path("feeds", "hf_hub_api_models_trending__daily-topic-radar.json").read_bytes()
+    now = dt.datetime.now(dt.timezone.utc)
+    entries = [hub.model_entry(m, now) for m in hub.models_page(body)]
+    assert entries and all(e is not None and e.guid.startswith("hf:") and e.published_at for e in entries)
+    assert all(detect(e).key.startswith("hf:") for e in entries if e)
+
+
+def test_a_hub_answer_that_is_not_a_list_is_refused() -> None:
+    with pytest.raises(ParseError):
+        hub.models_page(b'{"error": "Invalid"}')
+
+
+def test_hub_sources_must_name_an_author() -> None:
+    with pytest.raises(SourceUrlError):
+        adapter_for(SourceKind.HF_MODELS).check_url("https://huggingface.co/api/models")
+
+
+@pytest.mark.parametrize(("tag", "pre"), [("v2.0.0", False), ("v0.11.0rc1", True), ("v3.15.0b2", True),
+                                          ("v3.15.0a1", True), ("2.0.0-beta.1", True), ("v1.2.0-dev", True),
+                                          ("2026.8.18", False), ("python-v2.9.3", False), ("v1.0.0-alpha", True)])
+def test_pre_releases_are_recognised_by_their_tag(tag: str, pre: bool) -> None:
+    from services.ingest.detect import is_prerelease
+
+    assert is_prerelease(tag) is pre
+
+
+def test_the_release_tag_comes_from_the_atom_id() -> None:
+    from services.core.domain import ParsedEntry
+
+    entry = ParsedEntry(guid="tag:github.com,2008:Repository/123/v0.11.0rc1", title="v0.11.0rc1", link=None,
+                        summary="", published_at=None)
+    assert release_tag(entry) == "v0.11.0rc1"
+
+
+@pytest.mark.parametrize("name", ["gh_releases_atom_vllm__omarchy.xml", "gh_releases_atom_cpython__youpdated.xml",
+                                  "omarchy_mistral-sdk.xml", "omarchy_mcp-servers.xml"])
+def test_captured_github_release_feeds_yield_tags_and_flag_pre_releases(name: str) -> None:
+    from services.ingest.fetcher import FetchResult
+
+    body = shared_path("feeds", name).read_bytes()
+    parsed = adapter_for(SourceKind.GITHUB_RELEASES).parse(FetchResult(url="https://github.com/o/r/releases.atom",
+                                                                        status=200, body=body))
+    detections = [detect(e) for e in parsed.entries]
+    assert all(e.version for e in parsed.entries)
+    assert all(d.key and d.key.startswith("github:") and d.reasons[0].startswith("GitHub release") for d in detections)
+    if name.startswith(("gh_releases_atom_vllm", "gh_releases_atom_cpython")):
+        assert any("pre-release" in " ".join(d.reasons) for d in detections)
+
+
+def test_github_sources_on_github_must_be_a_releases_feed() -> None:
+    adapter = adapter_for(SourceKind.GITHUB_RELEASES)
+    assert adapter.check_url("https://github.com/acme/widget") == "https://github.com/acme/widget/releases.atom"
+    with pytest.raises(SourceUrlError):
+        adapter.check_url("https://github.com/acme/widget/commits/main.atom")
+
+
+JSON_FEED = {
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "Acme changelog",
+    "home_page_url": "https://acme.example.org/",
+    "items": [
+        {"id": "1", "url": "/blog/widget-3", "title": "Introducing Widget 3", "content_html":
+         "<p onclick='x()'>Fast <script>bad()</script>and <a href='https://github.com/acme/widget'>open</a></p>",
+         "date_published": "2026-11-27T09:00:00+00:00", "authors": [{"name": "Ada"}], "tags": ["launch"]},
+        {"id": 2, "content_text": "A text-only note", "date_published": "1800-01-01T00:00:00Z"},
+        {"id": "1", "title": "Same id, other item", "url": "https://acme.example.org/other"},
+        "not an object",
+    ],
+}
+
+
+def test_a_json_feed_is_parsed_sanitized_and_identified() -> None:
+    feed = parse_json_feed(json.dumps(JSON_FEED).encode(), base_url="https://acme.example.org/feed.json")
+    first, second, third = feed.entries
+    assert first.link == "https://acme.example.org/blog/widget-3" and first.author == "Ada"
+    assert "script" not in first.summary and "onclick" not in first.summary and "Fast" in first.summary
+    assert second.summary == "A text-only note" and second.published_at is None and second.guid == "2"
+    assert len({first.guid, second.guid, third.guid}) == 3
+    assert feed.warning and "skipped" in feed.warning
+    assert "github:acme/widget" in detect(first).keys
+
+
+def test_json_that_is_not_a_json_feed_is_refused() -> None:
+    with pytest.raises(ParseError):
+        parse_json_feed(b'{"items": []}')
+
+
+def test_a_json_feed_at_a_feed_source_goes_through_the_pipeline(rt: Runtime, http: LocalServer) -> None:
+    http.routes["/feed.json"] = Reply(body=json.dumps(JSON_FEED).encode(),
+                                      headers={"Content-Type": "application/feed+json"})
+    with rt.sessions() as session, session.begin():
+        source_id = add_source(session, http.url("/feed.json"), SourceKind.FEED).id
+    report = refresh_source(rt.sessions, source_id, rt.settings)
+    assert (report.status, report.new_entries, report.new_candidates) == ("ok", 3, 1)
+    with rt.sessions() as session:
+        assert session.scalars(select(Tool.name)).all() == ["Widget 3"]
+        assert session.get(Source, source_id).title == "Acme changelog"
+        assert len(session.scalars(select(Entry)).all()) == 3
+
+
+def test_a_hub_source_polls_through_the_pipeline_and_keeps_its_watermark(rt: Runtime, http: LocalServer) -> None:
+    # Given a Hub-shaped API on the local server (a mirror; the adapter only needs the same answers)
+    watched = http.url("/api/models?author=acme-ai")
+    path = hub.api_query(watched).removeprefix(http.base)
+    http.routes[path] = Reply(body=_models(("Alpha-7B", 1), ("Beta-3B", 2)))
+    with rt.sessions() as session, session.begin():
+        source = Source(url=watched, kind=SourceKind.HF_MODELS.value)
+        session.add(source)
+        session.flush()
+        source_id = source.id
+    # When polled twice, with one new model the second time
+    refresh_source(rt.sessions, source_id, rt.settings)
+    http.routes[path] = Reply(body=_models(("Gamma-9B", 0.1), ("Alpha-7B", 1), ("Beta-3B", 2)))
+    second = refresh_source(rt.sessions, source_id, rt.settings)
+    # Then the second poll stores only the new model, and the watermark is its createdAt
+    assert (second.new_entries, second.new_candidates) == (1, 1)
+    with rt.sessions() as session:
+        source = session.get(Source, source_id)
+        assert source.watermark == json.loads(http.routes[path].body)[0]["createdAt"]
+        assert sorted(session.scalars(select(Tool.canonical_key))) == [
+            "hf:acme-ai/alpha-7b", "hf:acme-ai/beta-3b", "hf:acme-ai/gamma-9b"]
