@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlsplit
 
+import nh3
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -34,12 +36,20 @@ def safe_url(value: str | None) -> str | None:
     return value.strip() if scheme in ("http", "https") else None
 
 
+def plain_text(value: str | None) -> str:
+    """Feed HTML as plain text (tags dropped, entities decoded); the template escapes it again on output."""
+    if not value:
+        return ""
+    return " ".join(html.unescape(nh3.clean(value, tags=set())).split())
+
+
 def install(app: FastAPI) -> None:
-    """Template helpers (``csrf_input``, ``csrf_token``, the ``safe_url`` filter) and HTML error pages."""
+    """Template helpers (``csrf_input``, ``csrf_token``, ``safe_url`` and ``plain_text`` filters), HTML error pages."""
     env = app.state.templates.env
     env.globals["csrf_input"] = csrf_input
     env.globals["csrf_token"] = csrf_token
     env.filters["safe_url"] = safe_url
+    env.filters["plain_text"] = plain_text
 
     @app.exception_handler(StarletteHTTPException)
     async def _error_page(request: Request, exc: HTTPException) -> Response:
