@@ -3,7 +3,8 @@
 It answers ``POST /v3/mail/send`` with 202 and records what it received: every request body and,
 per address, how many times a message was handed over for it (counted at the receiving end). A
 test can script the next answers: a status (429 with Retry-After, 500, 400 with SendGrid's error
-body), a slow answer, or no answer at all (the connection is closed without a response).
+body), a slow answer, or no answer at all (the connection is closed without a response). An
+accepted request is counted on receipt, before any delay, as the real service would have it.
 ``count_only`` skips parsing and only counts personalizations, for the million-recipient benchmark.
 
 Run as ``python -m tests.sendgrid_endpoint --port N [--count-only]`` for a separate process.
@@ -48,6 +49,8 @@ def bad_request(message: str) -> Answer:
 class RecordingEndpoint:
     def __init__(self, count_only: bool = False, port: int = 0) -> None:
         self.count_only = count_only
+        #: Seconds every answer waits (after recording), so a test can catch requests in flight.
+        self.delay = 0.0
         self.script: list[Answer] = []
         self.bodies: list[dict] = []
         self.authorizations: list[str] = []
@@ -63,13 +66,14 @@ class RecordingEndpoint:
             def do_POST(self) -> None:  # noqa: N802 - stdlib name
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 answer = endpoint._next_answer()
-                if answer.delay:
-                    time.sleep(answer.delay)
                 if answer.hang_up:
                     self.close_connection = True
                     return
                 if answer.status == 202 and self.path == "/v3/mail/send":
+                    # Accepted on receipt, as SendGrid does: a client that dies waiting still mailed these.
                     endpoint._record(raw, self.headers.get("Authorization", ""))
+                if answer.delay or endpoint.delay:
+                    time.sleep(answer.delay or endpoint.delay)
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
