@@ -34,6 +34,7 @@ test: $(TEST_STAMP) services
 
 bench: $(TEST_STAMP) services
 	$(PY) bench/outbox.py
+	$(PY) bench/digest.py
 
 clean:
 	rm -rf $(VENV) var tests/artifacts bench/results .pytest_cache
