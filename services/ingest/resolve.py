@@ -23,11 +23,13 @@ NUMBERS = re.compile(r"\d+")
 def find_tool(session: Session, detection: Detection) -> Tool | None:
     keys = detection.keys
     if keys:
-        tool_id = session.scalar(select(ToolKey.tool_id).where(ToolKey.key.in_(keys)).limit(1))
-        tool = session.get(Tool, tool_id) if tool_id else session.scalar(
-            select(Tool).where(Tool.canonical_key.in_(keys)).limit(1))
-        if tool is not None:
-            return _followed(session, tool)
+        # The strongest key wins: the entry's own (repository, model) before the ones it links to.
+        known = dict(session.execute(select(ToolKey.key, ToolKey.tool_id).where(ToolKey.key.in_(keys))).all())
+        known.update({key: tool_id for tool_id, key in session.execute(
+            select(Tool.id, Tool.canonical_key).where(Tool.canonical_key.in_(keys))).all() if key not in known})
+        for key in keys:
+            if key in known:
+                return _followed(session, session.get(Tool, known[key]))
     if detection.key and detection.key.startswith("name:"):
         return _fuzzy(session, detection.name)
     return None
