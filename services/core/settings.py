@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     poll_tick_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     digest_cron: str = Field("0 9 * * mon", description="when the weekly digest is compiled (crontab: m h dom mon dow)")
     digest_timezone: str = "UTC"
+    digest_auto_approve: bool = Field(False, description="approve each compiled digest at once (no editor step)")
+    email_logo_url: AnyHttpUrl | None = Field(None, description="https URL of the logo at the top of every mail")
     sendgrid_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
     sendgrid_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     unsubscribe_mailto: str | None = Field(None, description="address for mailto: List-Unsubscribe (unset: URL only)")
@@ -105,6 +107,15 @@ class Settings(BaseSettings):
             validate_email(str(value), check_deliverability=False)
         except EmailNotValidError as exc:
             raise ValueError(f"not an email address: {exc}") from exc
+        return value
+
+    @field_validator("email_logo_url", mode="before")
+    @classmethod
+    def _https_logo(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        if not str(value).startswith("https://"):
+            raise ValueError("must be an https:// URL (mail clients block plain http images)")
         return value
 
     @field_validator("digest_timezone")

@@ -19,10 +19,12 @@ TEMPLATES = Path(__file__).with_name("templates")
 def create_app(runtime: Runtime) -> FastAPI:
     from services.web import login
     from services.web.editor import routes as editor_routes
+    from services.web.editor import digests as editor_digests
     from services.web.ops import health
     from services.web import rendering
     from services.web.api import review as review_api
     from services.web.public import pages, subscribers, votes
+    from services.web.public import archive as public_archive
     from services.web.api import subscribers as subscribers_api
     from services.web.editor import sends as editor_sends
     from services.web.webhooks import sendgrid as sendgrid_webhook
@@ -46,7 +48,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     rendering.install(app)
     for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router,
-                   votes.router, review_api.router,
+                   votes.router, review_api.router, editor_digests.router, public_archive.router,
                    subscribers_api.router, editor_sends.router, sendgrid_webhook.router):
         app.include_router(router)
     return app
