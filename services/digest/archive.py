@@ -44,8 +44,11 @@ def sent(session: Session, limit: int | None = None) -> list[Digest]:
     return list(session.scalars(query.limit(limit) if limit else query))
 
 
-def sent_week(session: Session, week: str) -> Digest | None:
-    return session.scalar(select(Digest).where(Digest.week == week, Digest.state == DigestState.SENT.value))
+def readable_week(session: Session, week: str) -> Digest | None:
+    """The digest of ``week`` once it has started going out: its "read it on the web" link works from
+    the first delivered mail on, while the list and the feed wait until the whole send is done."""
+    return session.scalar(select(Digest).where(
+        Digest.week == week, Digest.state.in_((DigestState.SENDING.value, DigestState.SENT.value))))
 
 
 def entry(settings: Settings, digest: Digest) -> ArchivedDigest:

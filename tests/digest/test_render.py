@@ -76,3 +76,10 @@ def test_the_plain_text_keeps_at_most_one_blank_line_in_a_row(tmp_path: Path) ->
     (tmp_path / "t.txt").write_text("a\n{% if x %}\n{% endif %}\n\n\n  \nb\n")
     # Then the blank run is folded into one blank line
     assert EmailRenderer(tmp_path).render("t", {"x": False}).text == "a\n\nb\n"
+
+
+def test_a_plain_http_logo_is_refused_at_start() -> None:
+    from services.core.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="VERDICTS_EMAIL_LOGO_URL"):
+        load_settings({}, secret_key="k", email_logo_url="http://cdn.example.org/logo.png")

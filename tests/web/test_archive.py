@@ -75,3 +75,18 @@ def test_the_atom_feed_parses_and_has_an_entry_per_sent_digest(rt: Runtime, clie
 def test_the_feed_of_an_empty_archive_is_still_valid_atom(client: TestClient) -> None:
     feed = feedparser.parse(client.get("/archive.atom").content)
     assert not feed.bozo and feed.version == "atom10" and feed.entries == []
+
+
+def test_a_digest_being_sent_is_readable_on_the_web_but_not_yet_listed(rt: Runtime, client: TestClient) -> None:
+    # Given a digest whose delivery has started (one subscriber, batch not sent yet)
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session, "Alpha", "Beta")
+        factories.confirmed_subscriber(session, "reader@example.org")
+        digest = compose.compile_week(session, rt.settings, "2026-W48")
+        compose.approve(session, digest.id)
+        delivery.start_send(session, digest.id)
+        assert digest.state == "sending"
+    # Then the mail's "read it on the web" link already works, and the list and feed wait for the end
+    assert client.get("/archive/2026-W48").status_code == 200
+    assert "Alpha vs Beta" not in client.get("/archive").text
+    assert feedparser.parse(client.get("/archive.atom").content).entries == []

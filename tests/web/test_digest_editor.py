@@ -140,3 +140,10 @@ def test_an_unknown_or_malformed_week_is_not_found(rt: Runtime, client: TestClie
     _signed_in(rt, client)
     assert client.get("/editor/digests/2026-W47").status_code == 404
     assert client.get("/editor/digests/last-week").status_code == 404
+
+
+def test_compiling_a_malformed_week_says_what_is_wrong(rt: Runtime, client: TestClient) -> None:
+    _signed_in(rt, client)
+    response = client.post("/editor/digests/compile", data={"week": "next monday",
+                                                            "csrf_token": _token(client, "/editor/digests")})
+    assert response.status_code == 400 and "not an ISO week like 2026-W48" in response.text

@@ -67,8 +67,13 @@ def digest_list(request: Request, user: User = Depends(editor)) -> HTMLResponse:
 def digest_compile(request: Request, week: str = Form(...), force: bool = Form(False),
                    user: User = Depends(editor)) -> Response:
     rt = request.app.state.runtime
+    week = week.strip()
+    try:
+        parse_iso_week(week)
+    except ValueError as exc:
+        return message(request, "That did not work", str(exc), 400)
     with rt.sessions() as session, session.begin():
-        digest = compose.compile_week(session, rt.settings, _week(week.strip()), force=force)
+        digest = compose.compile_week(session, rt.settings, week, force=force)
     if digest is None:
         return message(request, "Nothing to send", f"{week} has no new comparison and no new tool. "
                        "Tick “compile even if empty” to make a digest anyway.", 200)

@@ -34,10 +34,10 @@ def archive_feed(request: Request) -> Response:
 
 @router.get("/archive/{week}", response_class=HTMLResponse)
 def archive_digest(request: Request, week: str) -> HTMLResponse:
-    """The sent digest as subscribers read it, with public links instead of personal ones."""
+    """The digest as subscribers read it, with public links instead of personal ones."""
     settings = request.app.state.runtime.settings
     with request.app.state.runtime.sessions() as session:
-        digest = archive.sent_week(session, week)
+        digest = archive.readable_week(session, week)
         if digest is None:
             raise HTTPException(status_code=404, detail=f"No digest was sent for {week}.")
         html = archive.public_html(settings, digest)
