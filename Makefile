@@ -35,6 +35,7 @@ test: $(TEST_STAMP) services
 bench: $(TEST_STAMP) services
 	$(PY) bench/outbox.py
 	$(PY) bench/digest.py
+	$(PY) bench/web.py
 
 clean:
 	rm -rf $(VENV) var tests/artifacts bench/results .pytest_cache
