@@ -7,6 +7,7 @@ timestamp renewed (so the age limit does not drop it at once).
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.common import dq_name, q_name
+from dramatiq.errors import ActorNotFound
 
 from services.core.logging import mask_secrets, mask_value
 from services.core.middleware.queue_stats import failure_key
@@ -54,13 +56,26 @@ def _last_line(traceback_text: str) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def _letter(letter_id: str, queue: str, message: dramatiq.Message, dead_ms: float | None,
+def masked_arguments(broker: dramatiq.Broker, message: dramatiq.Message) -> tuple[list[Any], dict[str, Any]]:
+    """The message's arguments with secrets hidden; positional ones are judged by their parameter's
+    name too when this process knows the actor (``token`` passed positionally is still a token)."""
+    names: list[str] = []
+    try:
+        names = list(inspect.signature(broker.get_actor(message.actor_name).fn).parameters)
+    except (ActorNotFound, TypeError, ValueError):
+        pass
+    args = [mask_value(value, names[i] if i < len(names) else "") for i, value in enumerate(message.args)]
+    return args, mask_value(dict(message.kwargs))
+
+
+def _letter(broker: dramatiq.Broker, letter_id: str, queue: str, message: dramatiq.Message, dead_ms: float | None,
             failure: dict[str, Any] | None) -> DeadLetter:
+    args, kwargs = masked_arguments(broker, message)
     traceback_text = (failure or {}).get("traceback") or message.options.get("traceback") or ""
     error = (failure or {}).get("error") or _last_line(traceback_text) or "no error recorded"
     return DeadLetter(
         id=letter_id, queue=queue, message_id=message.message_id, actor=message.actor_name,
-        args=mask_value(list(message.args)), kwargs=mask_value(dict(message.kwargs)),
+        args=args, kwargs=kwargs,
         retries=int(message.options.get("retries", 0)), error=mask_secrets(error),
         traceback=mask_secrets(traceback_text), dead_at=_from_ms(dead_ms),
     )
@@ -74,7 +89,7 @@ def dead_letters(broker: dramatiq.Broker, queue: str, limit: int = LIST_LIMIT) -
     """The newest ``limit`` dead letters of ``queue``, newest first."""
     if not _is_redis(broker):
         messages = [*broker.dead_letters_by_queue.get(queue, ()), *broker.dead_letters_by_queue.get(dq_name(queue), ())]
-        letters = [_letter(m.message_id, queue, m._message if hasattr(m, "_message") else m,
+        letters = [_letter(broker, m.message_id, queue, m._message,
                            m.options.get("requeue_timestamp"), None) for m in messages]
         return sorted(letters, key=lambda letter: letter.dead_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
                       reverse=True)[:limit]
@@ -97,7 +112,7 @@ def dead_letters(broker: dramatiq.Broker, queue: str, limit: int = LIST_LIMIT) -
         except Exception:  # noqa: BLE001 - a message this code cannot read is still listed
             message = dramatiq.Message(queue_name=queue, actor_name="(unreadable)", args=(), kwargs={},
                                        options={}, message_id=letter_id)
-        letters.append(_letter(letter_id, queue, message, score, json.loads(failure) if failure else None))
+        letters.append(_letter(broker, letter_id, queue, message, score, json.loads(failure) if failure else None))
     return letters
 
 

@@ -68,7 +68,8 @@ def _redis_depths(broker: Any) -> list[QueueDepth]:
         pipe.zcard(keys.dead(ns, name))
         for _worker, key in held.get(name, ()):
             pipe.scard(key)
-    results = iter(pipe.execute())
+    # A key of the wrong type (something else sharing the namespace) reads as 0, not as a failure.
+    results = iter(0 if isinstance(value, Exception) else value for value in pipe.execute(raise_on_error=False))
     alive = alive_worker_ids(broker)
     depths = []
     for name in ordered:

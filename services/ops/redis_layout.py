@@ -63,16 +63,19 @@ def parse_acks(ns: str, key: str) -> tuple[str, str] | None:
 
 
 def queue_of(ns: str, key: str) -> str | None:
-    """The canonical queue a broker key belongs to, or None for the broker's bookkeeping keys."""
+    """The canonical queue a broker key belongs to, or None for any other key.
+
+    Only the message hashes (``.msgs``, ``.DQ.msgs``, ``.XQ.msgs``) and dead-letter sets (``.XQ``)
+    are read as queues: every queue holding a message has one, and other keys that share the
+    namespace (rate limiters, flags) are not mistaken for queues.
+    """
     prefix = f"{ns}:"
     if not key.startswith(prefix):
         return None
     name = key[len(prefix):]
-    if name.startswith("__"):
+    if name.startswith("__") or not name.endswith((MESSAGES, DEAD)):
         return None
-    for suffix in (MESSAGES, DEAD, DELAYED):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    if name.endswith((DEAD, DELAYED)):
-        name = name[:-3]
+    name = name.removesuffix(MESSAGES)
+    for suffix in (DEAD, DELAYED):
+        name = name.removesuffix(suffix)
     return name or None
