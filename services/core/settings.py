@@ -21,7 +21,8 @@ PREFIX = "VERDICTS_"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SENDGRID_API_HOST = "https://api.sendgrid.com"
 #: Settings that may be given as ``<NAME>_FILE`` (Docker and Kubernetes secrets).
-FILE_SETTINGS = ("database_url", "redis_url", "sendgrid_api_key", "sendgrid_webhook_key", "secret_key")
+FILE_SETTINGS = ("database_url", "redis_url", "sendgrid_api_key", "sendgrid_webhook_key", "secret_key",
+                 "alert_webhook_url")
 
 
 class SettingsError(RuntimeError):
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     subscribe_limit_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 3600
     broker_heartbeat_timeout_ms: Annotated[int, Field(ge=1000)] = 60_000
     panel_quorum: Annotated[int, Field(ge=0, le=50, description="panel calls that complete a verdict; 0 = every active seat")] = 0
+    alert_webhook_url: SecretStr | None = Field(None, description="Slack-compatible incoming webhook for ops alerts")
+    alert_dead_letter_threshold: Annotated[int, Field(ge=1)] = 10
+    alert_check_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
     worker_metrics: bool = Field(False, description="set by `verdicts worker`: enables dramatiq's Prometheus middleware")
 
     @field_validator("database_url")
@@ -74,10 +78,17 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("sendgrid_api_key", "sendgrid_webhook_key", "secret_key", mode="before")
+    @field_validator("sendgrid_api_key", "sendgrid_webhook_key", "secret_key", "alert_webhook_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _alert_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL")
+        return value
 
     @field_validator("redis_url")
     @classmethod

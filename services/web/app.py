@@ -20,7 +20,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     from services.web import login
     from services.web.editor import routes as editor_routes
     from services.web.editor import digests as editor_digests
-    from services.web.ops import health
+    from services.web.ops import api as ops_api, health, metrics as ops_metrics, pages as ops_pages
     from services.web import rendering
     from services.web.api import review as review_api
     from services.web.public import pages, subscribers, votes
@@ -49,6 +49,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     rendering.install(app)
     for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router,
                    votes.router, review_api.router, editor_digests.router, public_archive.router,
-                   subscribers_api.router, editor_sends.router, sendgrid_webhook.router):
+                   subscribers_api.router, editor_sends.router, sendgrid_webhook.router,
+                   ops_pages.router, ops_api.router, ops_metrics.router):
         app.include_router(router)
     return app

@@ -3,6 +3,7 @@
 from services.core.db.models.delivery import DigestSend, WebhookEvent
 from services.core.db.models.ingest import EntryTombstone, ToolKey
 from services.core.db.models.mailing import DeliveryBatch, Digest, Subscriber
+from services.core.db.models.ops import AlertIncident
 from services.core.db.models.outbox import Event
 from services.core.db.models.panel import (
     Comparison,
@@ -16,6 +17,7 @@ from services.core.db.models.sources import Entry, Source
 from services.core.db.models.tools import Evidence, Tool
 
 __all__ = [
+    "AlertIncident",
     "ApiToken",
     "AuditEntry",
     "Comparison",
