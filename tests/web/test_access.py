@@ -143,3 +143,25 @@ def test_signing_in_without_the_csrf_token_is_refused(rt: Runtime, client: TestC
     response = client.post("/login", data={"email": user.email, "password": "correct horse battery"},
                            follow_redirects=False)
     assert response.status_code == 403
+
+
+#: POST routes without the session's CSRF token, and why that is safe.
+CSRF_EXEMPT = {
+    "/webhooks/sendgrid": "SendGrid signs each request; no browser session is involved",
+    "/unsubscribe/{token}": "RFC 8058 one-click unsubscribe comes from mail clients; the signed token is the secret",
+    "/prefs/{token}": "the signed per-subscriber token in the path is a secret a forger does not have",
+    "/subscribe": "public double opt-in form: a forged post only sends a confirmation mail, and it is rate-limited",
+}
+
+
+def test_every_state_changing_form_refuses_a_post_without_the_csrf_token(rt: Runtime, app: fastapi.FastAPI) -> None:
+    # Given a signed-in admin (whom no role check refuses) whose browser sends no CSRF token
+    client = TestClient(app, base_url="https://verdicts.example.org")
+    sign_in(client, add_user(rt, "admin@example.org", "admin").email)
+    posts = [path for path, method, _ in _routes(app)
+             if method in ("POST", "PUT", "PATCH", "DELETE") and not path.startswith("/api/") and path not in CSRF_EXEMPT]
+    assert "/editor/queue/{tool_id}/approve" in posts and "/login" in posts
+    # When each form route is posted to, Then it is refused with 403
+    failures = [f"{path} -> {status}" for path in posts
+                if (status := client.post(_concrete(path), data={"x": "1"}, follow_redirects=False).status_code) != 403]
+    assert failures == []
