@@ -89,7 +89,7 @@ def web(
 
     from services.web.app import create_app
 
-    uvicorn.run(create_app(rt), host=host, port=port, proxy_headers=True)
+    uvicorn.run(create_app(rt), host=host, port=port, proxy_headers=True, log_config=None)  # root logging: JSON
 
 
 def _serve_embedded(rt: Runtime, host: str, port: int, *, worker_running: bool) -> None:
@@ -104,7 +104,7 @@ def _serve_embedded(rt: Runtime, host: str, port: int, *, worker_running: bool) 
         start_embedded_worker()
     add_ticks(BackgroundScheduler(timezone="UTC")).start()
     console.print(f"Serving on http://{host}:{port} — Ctrl-C to stop")
-    uvicorn.run(create_app(rt), host=host, port=port)
+    uvicorn.run(create_app(rt), host=host, port=port, log_config=None)
 
 
 @app.command(context_settings={"allow_extra_args": True})

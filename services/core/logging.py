@@ -25,7 +25,8 @@ _NAMED = re.compile(
 )
 #: Argument names whose values are hidden whatever they look like.
 SECRET_NAMES = re.compile(r"password|passwd|secret|token|api[_-]?key|authorization|cookie", re.IGNORECASE)
-_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+#: Record attributes that are not extra fields (uvicorn adds ``color_message``, the message with ANSI colours).
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 def _runtime_secrets() -> list[str]:
