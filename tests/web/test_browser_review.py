@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.core import links
+from services.core.db.models import Tool
 from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.review import panel
@@ -128,3 +129,42 @@ def test_from_candidate_to_community_vote_in_a_browser(site: tuple[Runtime, str]
     reader.close()
     assert screenshot_path("comparison-375.png").stat().st_size > 0
     assert screenshot_path("comparison-1280.png").stat().st_size > 0
+
+
+def test_keyboard_triage_moves_with_j_and_k_and_acts_with_r_m_and_s(site: tuple[Runtime, str], browser) -> None:  # noqa: ANN001
+    rt, base = site
+    # Given three candidates (newest first: Third, Second, First) and a signed-in editor
+    with rt.sessions() as session, session.begin():
+        ids = [factories.candidate(session, name).id for name in ("First", "Second", "Third")]
+    add_user(rt, "editor@example.org", "editor")
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, base, "editor@example.org")
+    page.wait_for_url(f"{base}/editor/queue")
+
+    def current() -> str:
+        return page.locator("article.candidate.current h2").inner_text()
+
+    # When the editor presses j, j, k
+    assert current() == "Third"
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    assert current() == "First"
+    page.keyboard.press("k")
+    # Then the selection moves down and up; r and m jump to the reason and merge fields of that card
+    assert current() == "Second"
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.name") == "reason"
+    page.keyboard.press("Escape")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("m")
+    assert page.evaluate("document.activeElement.name") == "into"
+    page.evaluate("document.activeElement.blur()")
+    # And s snoozes the current card: it leaves the queue
+    page.keyboard.press("s")
+    page.wait_for_selector(".flash")
+    assert "Second: snoozed for 7 days" in page.inner_text(".flash")
+    assert [h.inner_text() for h in page.locator("article.candidate h2").all()] == ["Third", "First"]
+    with rt.sessions() as session:
+        assert session.get(Tool, ids[1]).snoozed_until is not None
+    context.close()
