@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -19,10 +19,10 @@ app = typer.Typer(help="The review queue.", no_args_is_help=True)
 def queue_list(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     state: Annotated[str, typer.Option(help="candidate, snoozed, approved, rejected or merged")] = "candidate",
-    source: Annotated[Optional[str], typer.Option(help="only candidates seen on this source URL")] = None,
-    category: Annotated[Optional[str], typer.Option(help="only this category")] = None,
-    min_score: Annotated[Optional[float], typer.Option(help="only candidates scoring at least this")] = None,
-    search: Annotated[Optional[str], typer.Option(help="name or vendor contains")] = None,
+    source: Annotated[str | None, typer.Option(help="only candidates seen on this source URL")] = None,
+    category: Annotated[str | None, typer.Option(help="only this category")] = None,
+    min_score: Annotated[float | None, typer.Option(help="only candidates scoring at least this")] = None,
+    search: Annotated[str | None, typer.Option(help="name or vendor contains")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="at most this many")] = 100,
 ) -> None:
     """Candidates waiting for review, newest first."""
@@ -60,13 +60,13 @@ def _decide(act: Callable[[Session], object], done: Callable[[object], str]) -> 
 @app.command("approve")
 def queue_approve(
     tool_id: int,
-    name: Annotated[Optional[str], typer.Option(help="corrected name")] = None,
-    vendor: Annotated[Optional[str], typer.Option()] = None,
-    homepage: Annotated[Optional[str], typer.Option()] = None,
-    category: Annotated[Optional[str], typer.Option()] = None,
-    tagline: Annotated[Optional[str], typer.Option()] = None,
-    entry_price: Annotated[Optional[str], typer.Option(help='e.g. "Free" or "$20/mo"')] = None,
-    description: Annotated[Optional[str], typer.Option()] = None,
+    name: Annotated[str | None, typer.Option(help="corrected name")] = None,
+    vendor: Annotated[str | None, typer.Option()] = None,
+    homepage: Annotated[str | None, typer.Option()] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    tagline: Annotated[str | None, typer.Option()] = None,
+    entry_price: Annotated[str | None, typer.Option(help='e.g. "Free" or "$20/mo"')] = None,
+    description: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Approve a candidate (with corrections) and open it for the panel."""
     from services.review.queue import ToolEdits, approve

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,7 +17,7 @@ app = typer.Typer(help="People who sign in.", no_args_is_help=True)
 def users_add(
     email: str,
     role: Annotated[Role, typer.Option(help="what the person may do")],
-    lens: Annotated[Optional[str], typer.Option(help="reviewers: the panel seat's lens")] = None,
+    lens: Annotated[str | None, typer.Option(help="reviewers: the panel seat's lens")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
 ) -> None:
     """Add a person; prints a generated password unless one comes on stdin."""

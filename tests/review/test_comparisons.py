@@ -48,7 +48,7 @@ def test_suggestions_pair_finished_tools_of_one_category_newest_first(rt: Runtim
         a = factories.judged_tool(session, "A", (Call.SHIP,) * 4, category="Agents")
         b = factories.judged_tool(session, "B", (Call.SHIP,) * 4, category="Agents")
         factories.judged_tool(session, "Lonely", (Call.SHIP,) * 4, category="Audio")
-        c = factories.judged_tool(session, "C", (Call.SKIP,) * 4, category="Agents")
+        factories.judged_tool(session, "C", (Call.SKIP,) * 4, category="Agents")
         comparisons.create(session, a.id, b.id)
     # When the editor asks for suggestions
     with rt.sessions() as session:

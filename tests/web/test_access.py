@@ -55,7 +55,7 @@ def _concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
-def _refused_anonymously(response) -> bool:  # noqa: ANN001
+def _refused_anonymously(response) -> bool:
     to_login = response.status_code == 303 and response.headers["location"].startswith("/login")
     return to_login or response.status_code in (401, 403)
 

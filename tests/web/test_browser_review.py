@@ -36,14 +36,14 @@ def site(rt: Runtime, tmp_path: Path) -> Iterator[tuple[Runtime, str]]:
     served.engine.dispose()
 
 
-def _sign_in(page, base: str, email: str) -> None:  # noqa: ANN001
+def _sign_in(page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]:has-text('Sign in')")
 
 
-def test_from_candidate_to_community_vote_in_a_browser(site: tuple[Runtime, str], browser) -> None:  # noqa: ANN001
+def test_from_candidate_to_community_vote_in_a_browser(site: tuple[Runtime, str], browser) -> None:
     rt, base = site
     # Given a candidate, an already judged tool in the same category, an editor, four reviewers and a reader
     with rt.sessions() as session, session.begin():
@@ -131,7 +131,7 @@ def test_from_candidate_to_community_vote_in_a_browser(site: tuple[Runtime, str]
     assert screenshot_path("comparison-1280.png").stat().st_size > 0
 
 
-def test_keyboard_triage_moves_with_j_and_k_and_acts_with_r_m_and_s(site: tuple[Runtime, str], browser) -> None:  # noqa: ANN001
+def test_keyboard_triage_moves_with_j_and_k_and_acts_with_r_m_and_s(site: tuple[Runtime, str], browser) -> None:
     rt, base = site
     # Given three candidates (newest first: Third, Second, First) and a signed-in editor
     with rt.sessions() as session, session.begin():

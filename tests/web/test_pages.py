@@ -95,7 +95,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert ready.status_code == 200 and ready.json() == {"database": "ok", "broker": "ok"}
 
 
-def test_readiness_names_a_database_that_does_not_answer(tmp_path) -> None:  # noqa: ANN001
+def test_readiness_names_a_database_that_does_not_answer(tmp_path) -> None:
     from services.web.app import create_app
     from tests.conftest import make_settings
 

@@ -29,7 +29,7 @@ def test_an_editor_approves_a_candidate_with_edits_from_the_queue(rt: Runtime, c
     with rt.sessions() as session, session.begin():
         tool_id = factories.candidate(session, "nimbus coder").id
     token = sign_in(client, add_user(rt, "ed@example.org", "editor").email)
-    assert 'action="/editor/queue/%d/approve"' % tool_id in client.get("/editor/queue").text
+    assert f'action="/editor/queue/{tool_id}/approve"' in client.get("/editor/queue").text
     # When they approve it with corrections
     response = client.post(f"/editor/queue/{tool_id}/approve", data={
         "csrf_token": token, "revision": "1", "name": "Nimbus Coder", "category": "Developer Tools",
@@ -43,7 +43,7 @@ def test_an_editor_approves_a_candidate_with_edits_from_the_queue(rt: Runtime, c
             "Nimbus Coder", "Developer Tools", "$20/mo", "approved")
         assert session.scalar(select(Verdict.state).where(Verdict.tool_id == tool_id)) == "open"
     audit = _text(client.get("/editor/audit").text)
-    assert "ed@example.org tool.approve tool:%d" % tool_id in audit and "$20/mo" in audit
+    assert f"ed@example.org tool.approve tool:{tool_id}" in audit and "$20/mo" in audit
 
 
 def test_the_second_of_two_editors_gets_a_clear_conflict_message(rt: Runtime, client: TestClient) -> None:
