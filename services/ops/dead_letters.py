@@ -15,7 +15,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.common import dq_name, q_name
-from dramatiq.errors import ActorNotFound
+from dramatiq.errors import ActorNotFound, DecodeError
 
 from services.core.logging import mask_secrets, mask_value
 from services.core.middleware.queue_stats import failure_key
@@ -47,8 +47,8 @@ class DeadLetter:
         }
 
 
-def _from_ms(value: float | int | None) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc) if value else None
+def _from_ms(value: float | None) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(value / 1000, dt.UTC) if value else None
 
 
 def _last_line(traceback_text: str) -> str:
@@ -91,7 +91,7 @@ def dead_letters(broker: dramatiq.Broker, queue: str, limit: int = LIST_LIMIT) -
         messages = [*broker.dead_letters_by_queue.get(queue, ()), *broker.dead_letters_by_queue.get(dq_name(queue), ())]
         letters = [_letter(broker, m.message_id, queue, m._message,
                            m.options.get("requeue_timestamp"), None) for m in messages]
-        return sorted(letters, key=lambda letter: letter.dead_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+        return sorted(letters, key=lambda letter: letter.dead_at or dt.datetime.min.replace(tzinfo=dt.UTC),
                       reverse=True)[:limit]
     client, ns = broker.client, broker.namespace  # type: ignore[attr-defined]
     entries = client.zrevrange(keys.dead(ns, queue), 0, limit - 1, withscores=True)
@@ -109,7 +109,7 @@ def dead_letters(broker: dramatiq.Broker, queue: str, limit: int = LIST_LIMIT) -
             continue
         try:
             message = dramatiq.Message.decode(raw)
-        except Exception:  # noqa: BLE001 - a message this code cannot read is still listed
+        except DecodeError:  # a message this code cannot read is still listed, and can still be purged
             message = dramatiq.Message(queue_name=queue, actor_name="(unreadable)", args=(), kwargs={},
                                        options={}, message_id=letter_id)
         letters.append(_letter(broker, letter_id, queue, message, score, json.loads(failure) if failure else None))
@@ -136,9 +136,15 @@ def retry(broker: dramatiq.Broker, queue: str, letter_id: str) -> bool:
         return False
     client, ns = broker.client, broker.namespace  # type: ignore[attr-defined]
     raw = client.hget(keys.dead_messages(ns, queue), letter_id)
-    if raw is None or not client.zrem(keys.dead(ns, queue), letter_id):
+    if raw is None:
+        return False
+    try:
+        attempt = fresh_attempt(dramatiq.Message.decode(raw))
+    except DecodeError:
+        return False  # cannot be run again; it stays listed until purged
+    if not client.zrem(keys.dead(ns, queue), letter_id):
         return False  # zrem decides which of two concurrent retries goes ahead
-    broker.enqueue(fresh_attempt(dramatiq.Message.decode(raw)))
+    broker.enqueue(attempt)
     client.hdel(keys.dead_messages(ns, queue), letter_id)
     client.delete(failure_key(ns, letter_id))
     return True

@@ -109,5 +109,5 @@ def outbox_lag_seconds(session: Session) -> float:
     if oldest is None:
         return 0.0
     if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=dt.timezone.utc)
+        oldest = oldest.replace(tzinfo=dt.UTC)
     return max(0.0, (utcnow() - oldest).total_seconds())

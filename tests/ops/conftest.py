@@ -44,14 +44,15 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0, what: str
         time.sleep(0.1)
 
 
+def new_probe() -> Probe:
+    """Probe actors declared on a fresh queue of the test broker."""
+    return declare(broker.current(), f"probe-{uuid.uuid4().hex[:8]}", REDIS_URL, REDIS_NAMESPACE)
+
+
 @pytest.fixture
 def make_probe(redis_required: None) -> Callable[[], Probe]:
     """Declares probe actors on a fresh queue of the test broker (a new queue per call)."""
-
-    def make() -> Probe:
-        return declare(broker.current(), f"probe-{uuid.uuid4().hex[:8]}", REDIS_URL, REDIS_NAMESPACE)
-
-    return make
+    return new_probe
 
 
 @contextmanager
@@ -111,20 +112,28 @@ def csrf_of(client: TestClient, path: str) -> str:
     return CSRF.search(client.get(path).text).group(1)  # type: ignore[union-attr]
 
 
+def signed_in_client(rt: Runtime, role: str = "ops") -> TestClient:
+    """A browser-like client signed in as a new user of ``role``."""
+    client = TestClient(create_app(rt), base_url="https://verdicts.example.org")
+    add_user(rt, role)
+    sign_in(client, f"{role}@example.org")
+    return client
+
+
+def token_headers(rt: Runtime, role: str = "ops") -> dict[str, str]:
+    """Authorization headers of a new ``role`` user's API token."""
+    add_user(rt, role, f"{role}-api@example.org")
+    with rt.sessions() as session, session.begin():
+        user = session.query(User).filter_by(email=f"{role}-api@example.org").one()
+        token = issue_token(session, user)
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def ops_client(rt: Runtime) -> TestClient:
-    """A browser-like client signed in with the ops role."""
-    client = TestClient(create_app(rt), base_url="https://verdicts.example.org")
-    add_user(rt, "ops")
-    sign_in(client, "ops@example.org")
-    return client
+    return signed_in_client(rt)
 
 
 @pytest.fixture
 def api_headers(rt: Runtime) -> dict[str, str]:
-    """Authorization headers of an ops user's API token."""
-    add_user(rt, "ops", "ops-api@example.org")
-    with rt.sessions() as session, session.begin():
-        user = session.query(User).filter_by(email="ops-api@example.org").one()
-        token = issue_token(session, user)
-    return {"Authorization": f"Bearer {token}"}
+    return token_headers(rt)

@@ -41,7 +41,7 @@ def declare(broker: dramatiq.Broker, queue: str, redis_url: str, namespace: str)
     def succeed(n: int) -> None:
         return None
 
-    def declared(fn, kind: str) -> dramatiq.Actor:  # noqa: ANN001
+    def declared(fn, kind: str) -> dramatiq.Actor:
         return dramatiq.actor(fn, actor_name=f"{kind}_{queue}", queue_name=queue, broker=broker, max_retries=0)
 
     return Probe(queue, declared(fail, "fail"), declared(nap, "nap"), declared(succeed, "succeed"))

@@ -75,7 +75,7 @@ def test_retrying_one_dead_letter_after_the_fix_runs_it_and_is_audited(
     # And a second retry of the same letter finds it gone rather than sending it twice
     again = ops_client.post(f"/ops/queues/{probe.queue}/dead/{letter_id}/retry",
                             data={"csrf_token": csrf_of(ops_client, "/ops")})
-    assert "It was already gone." in again.text
+    assert "Not sent: it was retried or purged already" in again.text
 
 
 def test_retry_all_puts_every_dead_letter_back_and_purge_asks_first(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +62,6 @@ def test_ready_delayed_in_flight_and_a_killed_worker_show_on_page_json_and_cli(
     # Given a real `dramatiq` worker process with one thread (so it prefetches two messages) on a queue
     probe = make_probe()
     idle = make_probe()
-    process = None
     with worker_process(probe.queue, idle.queue, threads=1) as process:
         wait_until(lambda: any(w["alive"] and probe.queue in w["queues"]
                                for w in ops_client.get("/api/ops/workers", headers=api_headers).json()),
@@ -109,10 +109,48 @@ def test_ready_delayed_in_flight_and_a_killed_worker_show_on_page_json_and_cli(
 
 
 def run_cli(tmp_path: Path) -> list[dict[str, object]]:
-    env = {**os.environ, "VERDICTS_REDIS_URL": REDIS_URL, "VERDICTS_REDIS_NAMESPACE": REDIS_NAMESPACE,
-           "VERDICTS_SECRET_KEY": "cli-secret-key-for-the-test", "VERDICTS_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
-           "VERDICTS_VAR_DIR": str(tmp_path / "var")}
-    result = subprocess.run([sys.executable, "-m", "services.cli", "queues", "--json"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "services.cli", "queues", "--json"], cwd=REPO, env=cli_env(tmp_path),
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "VERDICTS_REDIS_URL": REDIS_URL, "VERDICTS_REDIS_NAMESPACE": REDIS_NAMESPACE,
+            "VERDICTS_SECRET_KEY": "cli-secret-key-for-the-test", "VERDICTS_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+            "VERDICTS_VAR_DIR": str(tmp_path / "var")}
+
+
+def test_queues_watch_prints_fresh_figures_until_stopped(make_probe, tmp_path: Path) -> None:
+    # Given `verdicts queues --watch --json` running, and an empty probe queue
+    probe = make_probe()
+    process = subprocess.Popen([sys.executable, "-m", "services.cli", "queues", "--watch", "--json"], cwd=REPO,
+                               env=cli_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = {row["name"]: row for row in json.loads(process.stdout.readline())}
+        # When a message is sent to the probe queue
+        probe.succeed.send(1)
+        # Then a later line shows it waiting, without restarting the command
+        for line in process.stdout:
+            rows = {row["name"]: row for row in json.loads(line)}
+            if rows.get(probe.queue, {}).get("ready") == 1:
+                break
+        assert first.get(probe.queue, {"ready": 0})["ready"] == 0
+        assert rows[probe.queue]["ready"] == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+
+
+def test_queues_prints_a_table_by_default(make_probe, tmp_path: Path) -> None:
+    # Given a probe queue with one waiting message
+    probe = make_probe()
+    probe.succeed.send(1)
+    # When `verdicts queues` runs without --json
+    result = subprocess.run([sys.executable, "-m", "services.cli", "queues"], cwd=REPO,
+                            env={**cli_env(tmp_path), "COLUMNS": "200"},
+                            capture_output=True, text=True, timeout=120, check=False)
+    # Then it prints a table with that queue's row
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if probe.queue in line)
+    assert [cell.strip() for cell in line.strip("│ ").split("│")][:5] == [probe.queue, "1", "0", "0", "0"]

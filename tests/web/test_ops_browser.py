@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from services.core.runtime import Runtime
 from tests.browser import screenshot_path
 from tests.conftest import make_settings
-from tests.ops.conftest import PASSWORD, add_user, make_probe, wait_until, worker_thread  # noqa: F401 (fixture)
+from tests.ops.conftest import PASSWORD, add_user, new_probe, wait_until, worker_thread
 from tests.ops.figures import page_figures
 from tests.web.live_server import free_port, live_server
 
@@ -29,9 +29,10 @@ def site(rt: Runtime, tmp_path: Path) -> Iterator[str]:
     served.engine.dispose()
 
 
-def test_retrying_a_dead_letter_makes_the_live_count_fall(rt: Runtime, site: str, browser, make_probe) -> None:  # noqa: ANN001
+def test_retrying_a_dead_letter_makes_the_live_count_fall(rt: Runtime, site: str, browser,
+                                                          redis_required: None) -> None:
     # Given two dead letters on a queue (its worker stopped since) and an ops user signed in
-    probe = make_probe()
+    probe = new_probe()
     with worker_thread(probe.queue):
         probe.fail.send("a", 1)
         probe.fail.send("b", 2)

@@ -61,7 +61,8 @@ def retry_one(request: Request, queue: str, letter_id: str, user: User = Depends
     retried = dead_letters.retry(broker.current(), name, letter_id)
     with request.app.state.runtime.sessions() as session, session.begin():
         audit.record(session, user.id, "dead_letter.retry", f"queue:{name}", letter_id=letter_id, retried=retried)
-    return _back(f"/ops/queues/{quote(name)}", "Sent back to the queue." if retried else "It was already gone.")
+    note = "Sent back to the queue." if retried else "Not sent: it was retried or purged already, or cannot be read."
+    return _back(f"/ops/queues/{quote(name)}", note)
 
 
 @router.post("/queues/{queue}/dead/retry-all", dependencies=protected)
