@@ -42,9 +42,15 @@ def users_add(
         session.add(user)
         session.flush()
         if role is Role.REVIEWER and lens:
-            seat = session.scalar(select(PanelSeat).where(PanelSeat.lens == lens)) or PanelSeat(lens=lens)
+            from services.review.panel import PanelError, add_seat
+
+            seat = session.scalar(select(PanelSeat).where(PanelSeat.lens == lens.strip().lower()))
+            try:
+                seat = seat or add_seat(session, lens)
+            except PanelError as exc:
+                common.err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from exc
             seat.user_id = user.id
-            session.add(seat)
     common.console.print(f"added {address} as {role.value}" + (f" on the {lens} seat" if lens else ""))
     if not password_stdin:
         common.console.print(f"password (shown once): {password}")

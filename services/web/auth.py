@@ -22,6 +22,7 @@ from services.core.domain import Role
 from services.core.passwords import verify_password
 
 TOKEN_PREFIX = "vdt_"
+_UNSET = object()
 
 
 class LoginRequired(Exception):
@@ -38,8 +39,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 def current_user(request: Request) -> User | None:
     """The signed-in user of this request (looked up once per request)."""
-    if "user" in request.state._state:
-        return request.state.user  # type: ignore[no-any-return]
+    cached = getattr(request.state, "user", _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[no-any-return]
     user_id = request.session.get("user_id")
     user = None
     if user_id is not None:

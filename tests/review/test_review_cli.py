@@ -9,19 +9,24 @@ import sys
 
 from sqlalchemy import select
 
-from services.core.db.models import ApiToken, AuditEntry, Tool, User
+from services.core.db.models import ApiToken, AuditEntry, PanelSeat, Tool, User
 from services.core.domain import Call
 from services.core.runtime import Runtime
+from services.review import panel
 from services.web.auth import hash_token
 from tests import factories
 
 
-def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli_env(rt: Runtime) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
     env.update({"VERDICTS_DATABASE_URL": rt.settings.database_url, "VERDICTS_SECRET_KEY": rt.settings.secret(),
                 "VERDICTS_VAR_DIR": str(rt.settings.var_dir)})
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return env
+
+
+def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=_cli_env(rt), capture_output=True,
+                          text=True, timeout=120, check=False)
 
 
 def test_approve_with_edits_merge_and_snooze_from_the_command_line(rt: Runtime) -> None:
@@ -54,3 +59,17 @@ def test_users_token_prints_a_token_stored_only_as_a_hash(rt: Runtime) -> None:
         [stored] = session.scalars(select(ApiToken.token_hash)).all()
     assert token.startswith("vdt_") and stored == hash_token(token) and token not in stored
     assert _cli(rt, "users", "token", "nobody@example.org").returncode == 1
+
+
+def test_adding_a_reviewer_with_a_new_lens_seats_them_after_the_others(rt: Runtime) -> None:
+    with rt.sessions() as session, session.begin():
+        panel.ensure_seats(session)
+    done = subprocess.run([sys.executable, "-m", "services.cli", "users", "add", "sec@example.org", "--role",
+                           "reviewer", "--lens", "Security", "--password-stdin"], input="a long password\n",
+                          env=_cli_env(rt), capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    with rt.sessions() as session:
+        seat = session.scalar(select(PanelSeat).where(PanelSeat.lens == "security"))
+        user = session.scalar(select(User).where(User.email == "sec@example.org"))
+        assert seat is not None and user is not None
+        assert (seat.position, seat.user_id, user.role) == (4, user.id, "reviewer")
