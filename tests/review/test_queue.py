@@ -59,7 +59,8 @@ def test_a_rejection_needs_a_reason(rt: Runtime) -> None:
             queue.reject(session, tool_id, None, "  ")
 
 
-def test_filters_and_search_narrow_the_queue(rt: Runtime) -> None:
+def test_filters_and_search_narrow_the_queue(any_runtime: Runtime) -> None:
+    rt = any_runtime
     # Given candidates from two sources, in two categories, with different scores
     with rt.sessions() as session, session.begin():
         low = factories.candidate(session, "Low Scorer", score=0.55)
@@ -80,7 +81,8 @@ def test_filters_and_search_narrow_the_queue(rt: Runtime) -> None:
         assert queue.search(session, QueueFilter()).total == 2
 
 
-def test_a_snoozed_candidate_leaves_the_queue_until_its_time(rt: Runtime) -> None:
+def test_a_snoozed_candidate_leaves_the_queue_until_its_time(any_runtime: Runtime) -> None:
+    rt = any_runtime
     with rt.sessions() as session, session.begin():
         tool_id = factories.candidate(session, "Later").id
     # When an editor snoozes it
@@ -158,7 +160,8 @@ def test_two_simultaneous_decisions_apply_once(rt: Runtime) -> None:
         assert session.scalars(select(AuditEntry.action)).all() == ["tool.approve"]
 
 
-def test_bulk_actions_report_each_candidate_and_skip_the_decided(rt: Runtime) -> None:
+def test_bulk_actions_report_each_candidate_and_skip_the_decided(any_runtime: Runtime) -> None:
+    rt = any_runtime
     with rt.sessions() as session, session.begin():
         ids = [factories.candidate(session, f"Bulk {n}").id for n in range(3)]
         queue.reject(session, ids[0], None, "noise")
