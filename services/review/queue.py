@@ -133,7 +133,10 @@ def _pending(session: Session, tool_id: int, revision: int | None) -> Tool:
     if tool is None:
         raise ReviewError(f"no candidate with id {tool_id}")
     if tool.state != ToolState.CANDIDATE.value:
-        raise ReviewConflict(f"{tool.name!r} was already {tool.state} by someone else; nothing changed")
+        decider = session.get(User, tool.decided_by_id) if tool.decided_by_id else None
+        who = f"by {decider.email}" if decider else "from the command line or by someone else"
+        when = f" at {tool.decided_at:%Y-%m-%d %H:%M} UTC" if tool.decided_at else ""
+        raise ReviewConflict(f"{tool.name!r} was already {tool.state} {who}{when}; nothing changed")
     if revision is not None and tool.revision != revision:
         raise ReviewConflict(f"{tool.name!r} was changed by someone else since you opened it; "
                              "reload to see the change, nothing was applied")
