@@ -89,18 +89,18 @@ def begin(session: Session, digest_id: int) -> list[int]:
     return start_send(session, digest_id)
 
 
-def _recipients(settings: Settings, digest: Digest, batch_id: int,
-                subscribers: list[tuple[int, str]]) -> list[Recipient]:
+def recipients_for(settings: Settings, digest: Digest, batch_id: int,
+                   subscribers: list[tuple[int, str]]) -> list[Recipient]:
+    """Each recipient's signed links (as marker values), one-click headers and tracking ids."""
     signer = LinkSigner(settings)
-    tools = [int(side["tool_id"]) for section in digest.sections for side in section.get("sides", ())]
+    votes = [(placeholders.vote(int(side["tool_id"]), call.value), int(side["tool_id"]), call.value.encode("ascii"))
+             for section in digest.sections for side in section.get("sides", ()) for call in Call]
     mailto = settings.unsubscribe_mailto
+    shared = {"digest_id": str(digest.id), "batch_id": str(batch_id)}
     recipients = []
     for subscriber_id, address in subscribers:
-        unsubscribe = signer.unsubscribe(subscriber_id)
-        values = {placeholders.UNSUBSCRIBE: unsubscribe, placeholders.PREFERENCES: signer.preferences(subscriber_id)}
-        for tool_id in tools:
-            for call in Call:
-                values[placeholders.vote(tool_id, call.value)] = signer.vote(subscriber_id, tool_id, call.value)
+        unsubscribe, preferences, vote_urls = signer.recipient_links(subscriber_id, votes)
+        values = {placeholders.UNSUBSCRIBE: unsubscribe, placeholders.PREFERENCES: preferences, **dict(vote_urls)}
         list_unsubscribe = f"<{unsubscribe}>"
         if mailto:
             token = unsubscribe.rsplit("/", 1)[1]
@@ -108,7 +108,7 @@ def _recipients(settings: Settings, digest: Digest, batch_id: int,
         recipients.append(Recipient(
             address=address, values=values,
             headers={"List-Unsubscribe": list_unsubscribe, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-            custom_args={"digest_id": str(digest.id), "batch_id": str(batch_id), "subscriber_id": str(subscriber_id)},
+            custom_args={**shared, "subscriber_id": str(subscriber_id)},
         ))
     return recipients
 
@@ -125,7 +125,7 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
         if batch.state == BatchState.PENDING.value and control == PAUSED:
             return batch.state  # resume() hands the batch out again
         if batch.state == BatchState.PENDING.value and control == CANCELLED:
-            _close(session, batch, BatchState.FAILED.value, CANCELLED_ERROR)
+            _close(session, batch.id, batch.digest_id, BatchState.FAILED.value, CANCELLED_ERROR)
             return batch.state
         claimed = session.execute(
             update(DeliveryBatch)
@@ -136,24 +136,26 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
         if not claimed:
             session.refresh(batch)
             if batch.state == BatchState.SENDING.value and batch.claimed_by == message_id:
-                _close(session, batch, BatchState.AMBIGUOUS.value, AMBIGUOUS_ERROR)
+                _close(session, batch.id, batch.digest_id, BatchState.AMBIGUOUS.value, AMBIGUOUS_ERROR)
             return batch.state
         digest = session.get(Digest, batch.digest_id)
         assert digest is not None
-        # Suppressions and unsubscribes since the snapshot apply at send time.
+        # Suppressions and unsubscribes since the snapshot apply at send time. A batch holds ascending
+        # ids, so one range scan reads it (a thousand bound parameters cost more than the rows).
+        wanted = set(batch.subscriber_ids)
         subscribers = [(row.id, row.email) for row in session.execute(
             select(Subscriber.id, Subscriber.email)
-            .where(Subscriber.id.in_(list(batch.subscriber_ids)), Subscriber.suppressed_at.is_(None),
-                   Subscriber.state == SubscriberState.CONFIRMED.value, Subscriber.paused.is_(False))
-            .order_by(Subscriber.id))]
+            .where(Subscriber.id.between(min(wanted, default=0), max(wanted, default=-1)),
+                   Subscriber.suppressed_at.is_(None), Subscriber.state == SubscriberState.CONFIRMED.value,
+                   Subscriber.paused.is_(False))
+            .order_by(Subscriber.id)) if row.id in wanted]
         mail = BatchMail(subject=digest.subject, html=digest.html or "", text=digest.text or "",
                          categories=("digest", digest.week),
-                         recipients=_recipients(settings, digest, batch_id, subscribers))
+                         recipients=recipients_for(settings, digest, batch_id, subscribers))
+        digest_id = batch.digest_id
     state, error = _hand_off(mailer, mail, retry)
     with sessions() as session, session.begin():
-        batch = session.get(DeliveryBatch, batch_id)
-        assert batch is not None
-        _close(session, batch, state, error)
+        _close(session, batch_id, digest_id, state, error)
     return state
 
 
@@ -185,22 +187,25 @@ def _hand_off(mailer: Mailer, mail: BatchMail, retry: RetryPolicy) -> tuple[str,
     return BatchState.SENT.value, None
 
 
-def _close(session: Session, batch: DeliveryBatch, state: str, error: str | None) -> None:
-    batch.state, batch.error, batch.finished_at = state, error, utcnow()
-    events.record(session, f"delivery.batch_{state}", batch_id=batch.id, digest_id=batch.digest_id)
-    session.flush()
-    _settle(session, batch.digest_id)
+def _close(session: Session, batch_id: int, digest_id: int, state: str, error: str | None) -> None:
+    session.execute(update(DeliveryBatch).where(DeliveryBatch.id == batch_id)
+                    .values(state=state, error=error, finished_at=utcnow()))
+    if state != BatchState.SENT.value:  # ops are alerted to these; a plain success needs no event of its own
+        events.record(session, f"delivery.batch_{state}", batch_id=batch_id, digest_id=digest_id)
+    _settle(session, digest_id)
 
 
 def _settle(session: Session, digest_id: int) -> None:
     # The row lock serialises the last batches of a digest, so exactly one of them sees none left open.
-    digest = session.get(Digest, digest_id, with_for_update=True)
+    session.execute(select(Digest.id).where(Digest.id == digest_id).with_for_update())
     open_batches = session.scalar(
         select(func.count()).select_from(DeliveryBatch)
         .where(DeliveryBatch.digest_id == digest_id, DeliveryBatch.state.not_in(SETTLED))
     )
-    if open_batches == 0 and digest is not None:
-        _finish_digest(session, digest)
+    if open_batches == 0:
+        digest = session.get(Digest, digest_id)
+        if digest is not None:
+            _finish_digest(session, digest)
 
 
 def _finish_digest(session: Session, digest: Digest) -> None:

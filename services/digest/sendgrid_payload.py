@@ -9,6 +9,7 @@ personalization: the published spec types a top-level ``custom_args`` as a strin
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import socket
 import time
@@ -26,6 +27,13 @@ MAX_RETRY_AFTER_SECONDS = 300.0
 
 
 def _envelope(sender: str, subject: str, text: str, html: str, categories: tuple[str, ...]) -> dict[str, object]:
+    """A fresh copy of the shared part; building it scans the content, so each digest is built once."""
+    return dict(_built_envelope(sender, subject, text, html, categories))
+
+
+@functools.lru_cache(maxsize=8)
+def _built_envelope(sender: str, subject: str, text: str, html: str,
+                    categories: tuple[str, ...]) -> dict[str, object]:
     from sendgrid.helpers.mail import Category, Content, From, Mail
 
     address, name = split_sender(sender)
