@@ -12,7 +12,8 @@ import hashlib
 import secrets
 from collections.abc import Callable
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,8 @@ from services.core.passwords import verify_password
 
 TOKEN_PREFIX = "vdt_"
 _UNSET = object()
+#: Reads `Authorization: Bearer …` and documents the scheme in the OpenAPI schema.
+_BEARER = HTTPBearer(auto_error=False, description="a token printed by `verdicts users token EMAIL`")
 
 
 class LoginRequired(Exception):
@@ -99,12 +102,11 @@ def require_api(*roles: Role) -> Callable[[Request], User]:
     """An API dependency: a valid Bearer token of a user holding one of ``roles`` (admins always)."""
     allowed = _allowed(roles)
 
-    def guard(request: Request) -> User:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    def guard(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_BEARER)) -> User:
+        if credentials is None or not credentials.credentials.strip():
             raise HTTPException(401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
         with request.app.state.runtime.sessions() as session, session.begin():
-            user = token_user(session, token.strip())
+            user = token_user(session, credentials.credentials.strip())
         if user is None:
             raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
         if user.role not in allowed:

@@ -69,3 +69,11 @@ def test_reviewers_call_and_editors_publish_through_the_api(rt: Runtime, client:
     assert [t["panel_ship_percent"] for t in published["tools"]] == [100, 100]
     assert client.get(f"/c/{published['slug']}").status_code == 200
     assert client.post("/api/comparisons/999/publish", headers=editor).status_code == 404
+
+
+def test_the_openapi_schema_documents_the_review_endpoints_and_bearer_auth(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    assert {"/api/queue", "/api/queue/{tool_id}/approve", "/api/verdicts/{verdict_id}/calls",
+            "/api/comparisons/{comparison_id}/publish"} <= set(schema["paths"])
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert schema["paths"]["/api/queue"]["get"]["security"] == [{"HTTPBearer": []}]
