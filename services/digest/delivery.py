@@ -26,6 +26,7 @@ from services.digest.link_signing import LinkSigner
 from services.digest.mailers import BatchMail, Mailer, Recipient, Rejected, Throttled, Uncertain
 
 BATCH_SIZE = 1000
+INSERT_CHUNK = 50
 SETTLED = {BatchState.SENT.value, BatchState.FAILED.value, BatchState.AMBIGUOUS.value}
 RUNNING, PAUSED, CANCELLED = "running", "paused", "cancelled"
 CANCELLED_ERROR = "cancelled before it was sent"
@@ -64,12 +65,19 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
                                     .order_by(DeliveryBatch.number)))
     if existing or digest.state in (DigestState.SENDING.value, DigestState.SENT.value):
         return existing
-    ids = list(session.scalars(recipients_query()))
-    rows = [{"digest_id": digest_id, "number": n, "subscriber_ids": ids[i:i + batch_size],
-             "recipient_count": len(ids[i:i + batch_size]), "state": BatchState.PENDING.value, "attempts": 0,
-             "created_at": utcnow()}
-            for n, i in enumerate(range(0, len(ids), batch_size), start=1)]
-    batch_ids = list(session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)) if rows else []
+    batch_ids: list[int] = []
+    rows: list[dict[str, object]] = []
+    # Streamed, a few dozen batches at a time: a million ids never sit in memory at once.
+    ids = session.execute(recipients_query().execution_options(yield_per=batch_size)).scalars()
+    for number, chunk in enumerate(ids.partitions(batch_size), start=1):
+        rows.append({"digest_id": digest_id, "number": number, "subscriber_ids": list(chunk),
+                     "recipient_count": len(chunk), "state": BatchState.PENDING.value, "attempts": 0,
+                     "created_at": utcnow()})
+        if len(rows) == INSERT_CHUNK:
+            batch_ids += session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)
+            rows = []
+    if rows:
+        batch_ids += session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)
     if session.get(DigestSend, digest_id) is None:
         session.add(DigestSend(digest_id=digest_id, control=RUNNING))
     digest.state = DigestState.SENDING.value
