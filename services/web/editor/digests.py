@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -97,13 +97,6 @@ def digest_html(request: Request, week: str, user: User = Depends(editor)) -> HT
     with request.app.state.runtime.sessions() as session:
         digest = _digest(session, week)
     return HTMLResponse(previews.preview_html(request.app.state.runtime.settings, digest))
-
-
-@router.get("/{week}/text", response_class=PlainTextResponse)
-def digest_text(request: Request, week: str, user: User = Depends(editor)) -> PlainTextResponse:
-    with request.app.state.runtime.sessions() as session:
-        digest = _digest(session, week)
-    return PlainTextResponse(previews.preview_text(request.app.state.runtime.settings, digest))
 
 
 @router.post("/{week}/edit", response_model=None, dependencies=protected)
