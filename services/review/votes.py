@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.core.db.models import Subscriber, Tool, Vote
@@ -54,13 +55,19 @@ def read_link(session: Session, secret: str, token: str) -> VoteRequest:
 
 
 def cast(session: Session, subscriber_id: int, tool_id: int, call: Call) -> Vote:
-    vote = session.scalar(select(Vote).where(Vote.subscriber_id == subscriber_id, Vote.tool_id == tool_id)
-                          .with_for_update())
+    """Record or change the subscriber's vote; a double click racing itself still leaves one vote."""
+    query = select(Vote).where(Vote.subscriber_id == subscriber_id, Vote.tool_id == tool_id).with_for_update()
+    vote = session.scalar(query)
     if vote is None:
-        vote = Vote(subscriber_id=subscriber_id, tool_id=tool_id, call=call.value)
-        session.add(vote)
-    else:
-        vote.call = call.value
+        try:
+            with session.begin_nested():
+                vote = Vote(subscriber_id=subscriber_id, tool_id=tool_id, call=call.value)
+                session.add(vote)
+            return vote
+        except IntegrityError:
+            vote = session.scalar(query)  # the other request inserted it first: change that one
+            assert vote is not None
+    vote.call = call.value
     session.flush()
     return vote
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from services.core import links
-from services.core.db.models import Subscriber
+from sqlalchemy import select, text
+
+from services.core.db.models import Subscriber, Vote
 from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.core.tokens import sign
@@ -76,3 +80,36 @@ def test_an_unsubscribed_readers_link_no_longer_votes(rt: Runtime) -> None:
         session.get(Subscriber, reader_id).state = "unsubscribed"
     with pytest.raises(VoteLinkError, match="no longer exists"), rt.sessions() as session:
         votes.read_link(session, rt.settings.secret(), _token(links.vote(rt.settings, reader_id, tool_id, "ship")))
+
+
+def test_two_first_votes_racing_each_other_leave_one_vote(rt: Runtime) -> None:
+    tool_id, reader_id = _tool_and_reader(rt)
+    # Given a first vote inserted but not yet committed
+    first = rt.sessions()
+    first.begin()
+    votes.cast(first, reader_id, tool_id, Call.SHIP)
+    outcome: dict[str, object] = {}
+
+    def second_request() -> None:
+        try:
+            with rt.sessions() as session, session.begin():
+                outcome["call"] = votes.cast(session, reader_id, tool_id, Call.SKIP).call
+        except Exception as exc:  # the assertion below shows it
+            outcome["error"] = exc
+
+    # When a second request of the same reader inserts too (it waits on the unique index)
+    thread = threading.Thread(target=second_request)
+    thread.start()
+    with rt.engine.connect() as watcher:
+        for _ in range(500):
+            if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                break
+            watcher.rollback()
+            thread.join(0.02)
+    first.commit()
+    first.close()
+    thread.join()
+    # Then the second turns into a change of the first vote: one vote, the later call
+    assert outcome == {"call": "skip"}
+    with rt.sessions() as session:
+        assert [v.call for v in session.scalars(select(Vote))] == ["skip"]
