@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.core.db.base import utcnow
 from services.core.db.models import Comparison, Digest, Event
@@ -191,3 +193,41 @@ def test_the_scheduler_compiles_on_the_configured_cron_and_time_zone(tmp_path: P
     paris = ZoneInfo("Europe/Paris")
     fire = job.trigger.get_next_fire_time(None, dt.datetime(2026, 11, 29, 12, tzinfo=paris)).astimezone(paris)
     assert (fire.date(), fire.hour, fire.minute) == (dt.date(2026, 12, 4), 7, 30)
+
+
+def test_two_compiles_racing_for_one_week_make_one_digest(rt: Runtime) -> None:
+    # Given a published comparison, and a first compile that has written its digest but not committed
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+    results: dict[str, int] = {}
+
+    def second_compile() -> None:
+        with rt.sessions() as session, session.begin():
+            results["second"] = compose.compile_week(session, rt.settings, WEEK).id
+
+    with rt.sessions() as first, first.begin():
+        first_id = compose.compile_week(first, rt.settings, WEEK).id
+        # When a second compile of the same week starts meanwhile, and waits on the first's unique key
+        racer = threading.Thread(target=second_compile)
+        racer.start()
+        _wait_until_a_lock_is_awaited(rt)
+    racer.join(timeout=30)
+    # Then, the first committed, the second finds and returns the first's digest; there is one
+    assert results["second"] == first_id
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Digest)) == 1
+        assert set(session.scalars(select(Comparison.mailed_in_digest_id))) == {first_id}
+
+
+WAITING_FOR_A_LOCK = text("SELECT count(*) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+
+
+def _wait_until_a_lock_is_awaited(rt: Runtime) -> None:
+    """Return once some PostgreSQL backend waits for a lock (the racer blocked on the unique index)."""
+    deadline = time.monotonic() + 20
+    with rt.engine.connect() as connection:
+        while connection.execute(WAITING_FOR_A_LOCK).scalar() == 0:
+            assert time.monotonic() < deadline, "the second compile never waited for the first"
+            time.sleep(0.02)
+            connection.rollback()
