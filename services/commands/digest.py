@@ -37,6 +37,7 @@ def digest_compile(
             return
         common.console.print(f"digest {digest.week}: {digest.subject!r} "
                              f"({digest.state}, {len(digest.sections)} sections)")
+        common.console.print(f"preview: {rt.settings.public_url}/editor/digests/{digest.week}")
 
 
 @app.command("preview")

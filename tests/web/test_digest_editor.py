@@ -125,7 +125,9 @@ def test_an_empty_week_compiles_only_when_the_editor_insists(rt: Runtime, client
                                                      "csrf_token": _token(client, listing)}, follow_redirects=False)
     # Then the digest exists and the editor lands on its preview
     assert forced.status_code == 303 and forced.headers["location"] == f"/editor/digests/{WEEK}"
-    assert WEEK in client.get(listing).text
+    page = client.get(listing).text
+    assert f'href="/editor/digests/{WEEK}"' in page
+    assert "<code>0 9 * * mon</code> (UTC)" in page and "an editor approves it here" in page
 
 
 def test_digest_pages_need_the_editor_role(rt: Runtime, client: TestClient) -> None:

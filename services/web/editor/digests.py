@@ -60,7 +60,7 @@ def digest_list(request: Request, user: User = Depends(editor)) -> HTMLResponse:
         digests = list(session.scalars(select(Digest).order_by(Digest.week.desc()).limit(LIST_LIMIT)))
     this_week = iso_week(dt.datetime.now(dt.timezone.utc).date())
     return page(request, "digests.html", digests=digests, this_week=this_week,
-                flash=request.session.pop("flash", None))
+                settings=request.app.state.runtime.settings, flash=request.session.pop("flash", None))
 
 
 @router.post("/compile", response_model=None, dependencies=protected)
