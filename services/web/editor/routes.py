@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.core.domain import Role
-from services.web.auth import require
 from services.web.editor import audit, comparisons, panel, queue
 
 router = APIRouter(prefix="/editor")
-editor = require(Role.EDITOR)
 for _part in (queue.router, panel.router, comparisons.router, audit.router):
     router.include_router(_part)
