@@ -183,3 +183,21 @@ def test_a_tampered_vote_link_gets_a_clear_page_not_an_error(rt: Runtime, client
             rt.settings.public_url + "/unsubscribe", "/vote")):
         response = client.get(bad)
         assert response.status_code == 400 and "This link does not work" in response.text
+
+
+def test_editors_see_open_verdicts_and_manage_the_seats(rt: Runtime, client: TestClient) -> None:
+    with rt.sessions() as session, session.begin():
+        panel.ensure_seats(session)
+        queue.approve(session, factories.candidate(session, "Waiting").id, None)
+    add_user(rt, "builder@example.org", "reviewer", lens="builder")
+    token = sign_in(client, add_user(rt, "ed@example.org", "editor").email)
+    page = _text(client.get("/editor/panel").text)
+    assert "Waiting 0 / 4" in page and "builder builder@example.org active" in page
+    # When the editor adds a lens and deactivates another
+    client.post("/editor/panel/seats", data={"csrf_token": token, "lens": "Security"})
+    with rt.sessions() as session:
+        buyer = next(s for s in panel.all_seats(session) if s.lens == "buyer")
+    client.post(f"/editor/panel/seats/{buyer.id}/active", data={"csrf_token": token, "active": "false"})
+    # Then the verdict now waits for the four active seats, the new one among them
+    page = _text(client.get("/editor/panel").text)
+    assert "Waiting 0 / 4" in page and "security — active" in page and "buyer — inactive" in page

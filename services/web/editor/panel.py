@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from services.core.db.models import PanelSeat, User
 from services.core.domain import Call, Role
@@ -26,10 +27,13 @@ def panel_page(request: Request, user: User = Depends(panelist)) -> HTMLResponse
         todo = panel.todo(session, seats)
         overview = panel.open_verdicts(session) if user.role != Role.REVIEWER.value else []
         all_seats = panel.all_seats(session) if user.role != Role.REVIEWER.value else []
+        holder_ids = [seat.user_id for seat in all_seats if seat.user_id]
+        holders = {user_id: email for user_id, email in
+                   session.execute(select(User.id, User.email).where(User.id.in_(holder_ids)))}
         active = sum(seat.active for seat in all_seats)
     quorum = request.app.state.runtime.settings.panel_quorum
     return page(request, "panel.html", todo=todo, seats=seats, overview=overview, all_seats=all_seats,
-                needed=min(quorum, active) if quorum else active, flash=request.session.pop("flash", None))
+                holders=holders, needed=min(quorum, active) if quorum else active, flash=request.session.pop("flash", None))
 
 
 @router.post("/panel/{verdict_id}/call", dependencies=[Depends(csrf_protected)], response_model=None)
