@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from fastapi.testclient import TestClient
 
 from services.core import broker
+from services.core.middleware.worker_registry import registry_key
 from services.core.runtime import Runtime
 from tests.conftest import REDIS_NAMESPACE
 from tests.ops.conftest import REPO, kill_group, wait_until, worker_process, worker_thread
@@ -154,3 +156,18 @@ def test_queues_prints_a_table_by_default(make_probe, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if probe.queue in line)
     assert [cell.strip() for cell in line.strip("│ ").split("│")][:5] == [probe.queue, "1", "0", "0", "0"]
+
+
+def test_a_booting_worker_drops_registry_entries_of_workers_the_broker_forgot(make_probe) -> None:
+    # Given a registry entry left by a worker killed long ago (no heartbeat any more)
+    client = redis.Redis.from_url(REDIS_URL)
+    client.hset(registry_key(REDIS_NAMESPACE), "long-gone-worker", '{"queues": ["x"]}')
+    probe = make_probe()
+
+    # When a worker boots
+    with worker_thread(probe.queue):
+        entries = {key.decode() for key in client.hkeys(registry_key(REDIS_NAMESPACE))}
+
+    # Then the forgotten entry is gone and the new worker's own is there
+    assert "long-gone-worker" not in entries
+    assert broker.current().broker_id in entries

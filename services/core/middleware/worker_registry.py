@@ -18,6 +18,10 @@ from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def registry_key(namespace: str) -> str:
     return f"{namespace}:__ops__.workers"
 
@@ -33,7 +37,13 @@ class WorkerRegistry(Middleware):
             "pid": os.getpid(),
             "started_ms": int(time.time() * 1000),
         }
-        client.hset(registry_key(broker.namespace), broker.broker_id, json.dumps(about))  # type: ignore[attr-defined]
+        namespace, me = broker.namespace, broker.broker_id  # type: ignore[attr-defined]
+        client.hset(registry_key(namespace), me, json.dumps(about))
+        # Workers killed without a shutdown leave their entry behind: drop those the broker forgot.
+        known = {_text(member) for member in client.zrange(f"{namespace}:__heartbeats__", 0, -1)} | {me}
+        stale = [worker for worker in client.hkeys(registry_key(namespace)) if _text(worker) not in known]
+        if stale:
+            client.hdel(registry_key(namespace), *stale)
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
         client = getattr(broker, "client", None)
