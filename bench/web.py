@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +28,7 @@ from sqlalchemy import create_engine, insert, select
 from sqlalchemy.engine import Engine, make_url
 
 from services.core.db.migrate import upgrade
-from services.core.db.models import Comparison, Evidence, PanelSeat, Scorecard, Tool, User, Verdict
+from services.core.db.models import Comparison, Evidence, PanelSeat, Scorecard, Source, Tool, User, Verdict
 from services.core.domain import DEFAULT_LENSES
 from services.core.passwords import hash_password
 
@@ -47,6 +48,8 @@ def fill(engine: Engine, candidates: int, pairs: int) -> list[str]:
         seat_ids = [connection.execute(insert(PanelSeat).returning(PanelSeat.id),
                                        {"lens": lens, "position": n, "active": True}).scalar_one()
                     for n, lens in enumerate(DEFAULT_LENSES)]
+        connection.execute(insert(Source), [{"url": f"https://feeds.example/{n}.xml", "title": f"Feed {n}"}
+                                            for n in range(40)])
         for start in range(0, candidates, 2000):
             rows = [{"slug": f"candidate-{n}", "name": f"Candidate {n}", "vendor": f"Vendor {n % 300}",
                      "score": 0.5 + (n % 50) / 100, "reasons": ["new version in title", "launch phrase"],
@@ -134,6 +137,8 @@ def main() -> None:
         upgrade(engine)
         started = time.perf_counter()
         slugs = fill(engine, candidates, pairs)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")  # fresh statistics, as autovacuum keeps them in production
         with engine.connect() as connection:
             candidate_ids = list(connection.execute(
                 select(Tool.id).where(Tool.state == "candidate").order_by(Tool.created_at.desc())).scalars())
@@ -144,8 +149,9 @@ def main() -> None:
         env.update({"VERDICTS_DATABASE_URL": url, "VERDICTS_REDIS_URL": REDIS_URL, "VERDICTS_SECRET_KEY": "bench-secret",
                     "VERDICTS_REDIS_NAMESPACE": f"verdicts-bench-{uuid.uuid4().hex[:8]}",
                     "VERDICTS_BASE_URL": f"http://127.0.0.1:{port}"})
+        server_log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall the server's logging
         server = subprocess.Popen([sys.executable, "-m", "services.cli", "web", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                  stdout=server_log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -155,14 +161,19 @@ def main() -> None:
             except httpx.TransportError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the web server did not start: {server.stderr.read().decode() if server.stderr else ''}")
+                server_log.seek(0)
+                raise SystemExit(f"the web server did not start: {server_log.read().decode(errors='replace')[-2000:]}")
             time.sleep(0.2)
         figures: dict[str, float | int] = {"candidates": candidates, "comparisons": pairs,
                                            **measure(base, slugs, candidate_ids, rounds)}
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         with psycopg.connect(plain_admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     RESULTS.mkdir(exist_ok=True)

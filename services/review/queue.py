@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.core import events
 from services.core.db.base import utcnow
-from services.core.db.models import AuditEntry, Evidence, Tool, User, Verdict
+from services.core.db.models import AuditEntry, Evidence, Source, Tool, User, Verdict
 from services.core.domain import ToolState
 
 EDITABLE_FIELDS = ("name", "vendor", "homepage", "category", "tagline", "entry_price", "description")
@@ -122,7 +122,7 @@ def candidate_rows(session: Session, flt: QueueFilter | None = None, limit: int 
 def filter_choices(session: Session) -> dict[str, list[str]]:
     """The sources and categories the queue's filters offer."""
     return {
-        "sources": list(session.scalars(select(Evidence.source_url).distinct().order_by(Evidence.source_url))),
+        "sources": list(session.scalars(select(Source.url).order_by(Source.url))),
         "categories": list(session.scalars(select(Tool.category).where(Tool.category.is_not(None))
                                            .distinct().order_by(Tool.category))),
     }
