@@ -32,7 +32,7 @@ PASSWORD = "ops correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 30.0, what: str = "the condition") -> object:
+def wait_until(condition: Callable[[], object], timeout: float = 90.0, what: str = "the condition") -> object:
     """Poll ``condition`` until it is truthy; fail naming ``what`` when ``timeout`` seconds pass first."""
     deadline = time.monotonic() + timeout
     while True:
