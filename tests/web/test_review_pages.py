@@ -62,6 +62,7 @@ def test_the_second_of_two_editors_gets_a_clear_conflict_message(rt: Runtime, cl
     # Then the second is told someone else decided, and nothing of theirs was applied
     assert late.status_code == 409
     assert "Someone else got there first" in late.text and "already rejected by one@example.org" in late.text
+    assert "What you sent: name: Mine" in late.text  # their typing is shown back, not lost
     with rt.sessions() as session:
         assert (session.get(Tool, tool_id).state, session.get(Tool, tool_id).name) == ("rejected", "Contested")
         assert session.scalar(select(Verdict).where(Verdict.tool_id == tool_id)) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -32,14 +33,18 @@ def _back(request: Request, note: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
-def _decide(request: Request, act: Callable[[Session], Tool], done: str) -> Response:
-    """Run one decision in its own transaction; a conflict or a bad request gets a page that says so."""
+def _decide(request: Request, act: Callable[[Session], Tool], done: str, sent: str = "") -> Response:
+    """Run one decision in its own transaction; a conflict or a bad request gets a page that says so.
+
+    ``sent`` repeats what the editor submitted, so a conflict loses none of their typing.
+    """
     try:
         with request.app.state.runtime.sessions() as session, session.begin():
             tool = act(session)
             name = tool.name
     except ReviewConflict as exc:
-        return message(request, "Someone else got there first", str(exc), 409)
+        return message(request, "Someone else got there first", str(exc) + (f". What you sent: {sent}" if sent else ""),
+                       409)
     except ReviewError as exc:
         return message(request, "That did not work", str(exc), 400)
     return _back(request, f"{name}: {done}.")
@@ -73,13 +78,16 @@ def approve(request: Request, tool_id: int, revision: int | None = Form(None), n
             entry_price: str = Form(""), description: str = Form(""), user: User = Depends(editor)) -> Response:
     edits = ToolEdits(name=name, vendor=vendor, homepage=homepage, category=category, tagline=tagline,
                       entry_price=entry_price, description=description)
-    return _decide(request, lambda s: queue.approve(s, tool_id, user, edits, revision), "approved, the panel is on it")
+    sent = "; ".join(f"{k}: {v.strip()}" for k, v in asdict(edits).items() if v and v.strip())
+    return _decide(request, lambda s: queue.approve(s, tool_id, user, edits, revision), "approved, the panel is on it",
+                   sent)
 
 
 @router.post("/queue/{tool_id}/reject", dependencies=[Depends(csrf_protected)], response_model=None)
 def reject(request: Request, tool_id: int, reason: str = Form(""), revision: int | None = Form(None),
            user: User = Depends(editor)) -> Response:
-    return _decide(request, lambda s: queue.reject(s, tool_id, user, reason, revision), "rejected")
+    return _decide(request, lambda s: queue.reject(s, tool_id, user, reason, revision), "rejected",
+                   f"reject because {reason.strip()}")
 
 
 def _merge_target(session: Session, into: str) -> int:
