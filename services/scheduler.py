@@ -11,7 +11,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from services.core import outbox_actors, runtime
-from services.digest.actors import compile_digest
+from services.digest.actors import compile_digest, sweep_stuck_batches
 from services.ingest.actors import enqueue_due_sources
 from services.ops import alerts
 
@@ -37,6 +37,7 @@ def add_ticks(scheduler: BaseScheduler) -> BaseScheduler:
                       id="poll", max_instances=1, coalesce=True)
     scheduler.add_job(_safely(alerts.check), "interval", seconds=settings.alert_check_seconds, id="alerts",
                       max_instances=1, coalesce=True)
+    scheduler.add_job(_safely(sweep_stuck_batches), "interval", minutes=5, id="stuck-batches", coalesce=True)
     minute, hour, day, month, weekday = settings.digest_cron.split()
     scheduler.add_job(_safely(compile_digest.send), CronTrigger(minute=minute, hour=hour, day=day, month=month,
                       day_of_week=weekday, timezone=settings.digest_timezone), id="digest", coalesce=True)

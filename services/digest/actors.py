@@ -31,6 +31,12 @@ def send_batch(batch_id: int) -> None:
     delivery.send_batch(rt.sessions, rt.settings, mailer_for(rt.settings), batch_id, message_id)
 
 
+def sweep_stuck_batches() -> int:
+    """The scheduler's tick: close batches whose outcome was never written (see delivery.close_stuck)."""
+    with runtime.current().sessions() as session, session.begin():
+        return delivery.close_stuck(session)
+
+
 @events.handles("digest.approved")
 def _cut_batches(session: Session, payload: events.Payload) -> None:
     delivery.start_send(session, int(payload["digest_id"]))  # type: ignore[arg-type]

@@ -8,11 +8,13 @@ a throttled request (429, 5xx) happen inside the claim, so a crash during them i
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -31,6 +33,8 @@ SETTLED = {BatchState.SENT.value, BatchState.FAILED.value, BatchState.AMBIGUOUS.
 RUNNING, PAUSED, CANCELLED = "running", "paused", "cancelled"
 CANCELLED_ERROR = "cancelled before it was sent"
 AMBIGUOUS_ERROR = "the worker stopped mid-send; some recipients may have received it"
+#: Twice the send actor's time limit: no live worker can still be sending such a batch.
+STUCK_AFTER = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,11 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
                          recipients=recipients_for(settings, digest, batch_id, subscribers))
         digest_id = batch.digest_id
     state, error = _hand_off(mailer, mail, retry)
-    with sessions() as session, session.begin():
-        _close(session, batch_id, digest_id, state, error)
+    # The request is done: keep trying to write its outcome through a database hiccup (never send again).
+    for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_exponential(min=0.5, max=10), reraise=True,
+                            retry=retry_if_exception_type(OperationalError)):
+        with attempt, sessions() as session, session.begin():
+            _close(session, batch_id, digest_id, state, error)
     return state
 
 
@@ -221,6 +228,21 @@ def _finish_digest(session: Session, digest: Digest) -> None:
         digest.state = DigestState.SENT.value
         digest.sent_at = utcnow()
         events.record(session, "digest.sent", digest_id=digest.id, week=digest.week)
+
+
+def close_stuck(session: Session, older_than: dt.timedelta = STUCK_AFTER) -> int:
+    """Batches still ``sending`` long after any worker could be busy with them turn ambiguous.
+
+    A redelivered message settles a batch whose worker died; this covers the rarer case where the
+    outcome could not be written at all (the database was unreachable after the request), so no
+    send waits forever. Returns how many batches it closed.
+    """
+    stuck = list(session.execute(select(DeliveryBatch.id, DeliveryBatch.digest_id).where(
+        DeliveryBatch.state == BatchState.SENDING.value, DeliveryBatch.started_at < utcnow() - older_than)))
+    for batch_id, digest_id in stuck:
+        _close(session, batch_id, digest_id, BatchState.AMBIGUOUS.value,
+               f"no outcome recorded within {older_than}; some recipients may have received it")
+    return len(stuck)
 
 
 # --- the editor's controls ------------------------------------------------------------------------

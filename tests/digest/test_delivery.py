@@ -289,3 +289,24 @@ def test_fast_links_are_the_tokens_the_web_side_verifies(rt: Runtime) -> None:
     token = signer.vote(42, 7, "ship").rsplit("/", 1)[1]
     assert unsign(rt.settings.secret(), links.VOTE, token, 3600) == [42, 7, "ship"]
     assert unsign(rt.settings.secret(), links.PREFERENCES, signer.preferences(9).rsplit("/", 1)[1], 3600) == 9
+
+
+def test_a_batch_left_sending_past_any_worker_s_time_limit_turns_ambiguous(rt: Runtime) -> None:
+    # Given two batches `sending`: one started 31 minutes ago (its outcome never written), one just now
+    import datetime as dt
+
+    from services.core.db.base import utcnow
+
+    digest_id = _approved_digest(rt, 2)
+    with rt.sessions() as session, session.begin():
+        old, fresh = (session.get(DeliveryBatch, i) for i in delivery.start_send(session, digest_id, batch_size=1))
+        old.state, old.started_at = "sending", utcnow() - dt.timedelta(minutes=31)
+        fresh.state, fresh.started_at = "sending", utcnow()
+        old_id, fresh_id = old.id, fresh.id
+    # When the scheduler's sweep runs
+    with rt.sessions() as session, session.begin():
+        assert delivery.close_stuck(session) == 1
+    # Then only the old one is ambiguous, and the send is still open
+    assert _batch(rt, old_id).state == "ambiguous" and _batch(rt, fresh_id).state == "sending"
+    with rt.sessions() as session:
+        assert not delivery.summary(session, digest_id).settled
