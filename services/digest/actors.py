@@ -42,7 +42,8 @@ def _cut_batches(session: Session, payload: events.Payload) -> None:
     delivery.start_send(session, int(payload["digest_id"]))  # type: ignore[arg-type]
 
 
-@events.handles("delivery.batch_created")
-@events.handles("delivery.batch_released")
-def _enqueue_batch(session: Session, payload: events.Payload) -> None:
-    send_batch.send(int(payload["batch_id"]))  # type: ignore[arg-type]
+@events.handles("delivery.batches_ready")
+def _enqueue_batches(session: Session, payload: events.Payload) -> None:
+    # Handled twice after a crash, a batch gets a second message: its claim makes that one a no-op.
+    for batch_id in payload["batch_ids"]:  # type: ignore[union-attr]
+        send_batch.send(int(batch_id))

@@ -86,8 +86,8 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
         session.add(DigestSend(digest_id=digest_id, control=RUNNING))
     digest.state = DigestState.SENDING.value
     session.flush()
-    for batch_id in batch_ids:
-        events.record(session, "delivery.batch_created", batch_id=batch_id, digest_id=digest_id)
+    if batch_ids:  # one event hands out every batch: a thousand events would cost a thousand handler runs
+        events.record(session, "delivery.batches_ready", batch_ids=batch_ids, digest_id=digest_id)
     if not batch_ids:
         _finish_digest(session, digest)
     return batch_ids
@@ -269,8 +269,8 @@ def resume(session: Session, digest_id: int) -> int:
     row.control = RUNNING
     pending = list(session.scalars(select(DeliveryBatch.id).where(
         DeliveryBatch.digest_id == digest_id, DeliveryBatch.state == BatchState.PENDING.value)))
-    for batch_id in pending:
-        events.record(session, "delivery.batch_released", batch_id=batch_id, digest_id=digest_id)
+    if pending:
+        events.record(session, "delivery.batches_ready", batch_ids=pending, digest_id=digest_id)
     return len(pending)
 
 
@@ -303,7 +303,7 @@ def resend(session: Session, batch_id: int) -> int:
     digest = session.get(Digest, batch.digest_id)
     if digest is not None and digest.state == DigestState.SENT.value:
         digest.state = DigestState.SENDING.value
-    events.record(session, "delivery.batch_created", batch_id=again.id, digest_id=batch.digest_id)
+    events.record(session, "delivery.batches_ready", batch_ids=[again.id], digest_id=batch.digest_id)
     return again.id
 
 
