@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Iterable
@@ -24,6 +26,8 @@ REDIRECTS = {301, 302, 303, 307, 308}
 ACCEPT_FEEDS = ("application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
                 "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# httpx logs every request at INFO; the poller records outcomes on the source instead.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class FetchError(Exception):
@@ -105,6 +109,20 @@ class GuardedBackend(httpcore.SyncBackend):
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         address = pinned_address(host, port, self.allow_private_networks)
         return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+class _Shared:
+    lock = threading.Lock()
+    clients: dict[FetchPolicy, httpx.Client] = {}
+
+
+def shared_client(policy: FetchPolicy) -> httpx.Client:
+    """One guarded client per policy and process: building one costs a TLS context (tens of ms)."""
+    with _Shared.lock:
+        client = _Shared.clients.get(policy)
+        if client is None:
+            client = _Shared.clients[policy] = guarded_client(policy)
+        return client
 
 
 def guarded_client(policy: FetchPolicy) -> httpx.Client:
@@ -191,8 +209,8 @@ def fetch(
 ) -> FetchResult:
     """GET ``url`` with validators; follow at most five redirects, checking each hop.
 
-    ``client`` should come from :func:`guarded_client` (a shared one saves connections); without
-    it a guarded client is built for this one fetch.
+    ``client`` must come from :func:`guarded_client`; without it the process's shared guarded
+    client for ``policy`` is used.
     """
     headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
     if etag:
@@ -200,36 +218,31 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + policy.timeout_seconds
-    own_client = client is None
-    http = client or guarded_client(policy)
-    try:
-        current, all_permanent, seen = url, True, {url}
-        for _hop in range(MAX_REDIRECTS + 1):
-            check_destination(current)
-            try:
-                with http.stream("GET", current, headers=headers) as response:
-                    if response.status_code in REDIRECTS:
-                        location = response.headers.get("location")
-                        if not location:
-                            raise FetchError("bad_redirect", f"{response.status_code} without Location",
-                                             status=response.status_code)
-                        target = urljoin(current, location.strip())
-                        if target in seen:
-                            raise FetchError("redirect_loop", f"redirect loop at {target}", status=response.status_code)
-                        seen.add(target)
-                        all_permanent = all_permanent and response.status_code in PERMANENT_REDIRECTS
-                        current = target
-                        continue
-                    permanent = current if all_permanent and current != url else None
-                    return _finish(response, current, permanent, policy, deadline)
-            except httpx.TimeoutException as exc:
-                raise FetchError("timeout", f"timed out fetching {current}: {type(exc).__name__}") from exc
-            except httpx.HTTPError as exc:
-                raise FetchError("network", f"{type(exc).__name__} fetching {current}: {exc}") from exc
-        raise FetchError("too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {url}")
-    finally:
-        if own_client:
-            http.close()
+    http = client or shared_client(policy)
+    current, all_permanent, seen = url, True, {url}
+    for _hop in range(MAX_REDIRECTS + 1):
+        check_destination(current)
+        try:
+            with http.stream("GET", current, headers=headers) as response:
+                if response.status_code in REDIRECTS:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError("bad_redirect", f"{response.status_code} without Location",
+                                         status=response.status_code)
+                    target = urljoin(current, location.strip())
+                    if target in seen:
+                        raise FetchError("redirect_loop", f"redirect loop at {target}", status=response.status_code)
+                    seen.add(target)
+                    all_permanent = all_permanent and response.status_code in PERMANENT_REDIRECTS
+                    current = target
+                    continue
+                permanent = current if all_permanent and current != url else None
+                return _finish(response, current, permanent, policy, deadline)
+        except httpx.TimeoutException as exc:
+            raise FetchError("timeout", f"timed out fetching {current}: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError("network", f"{type(exc).__name__} fetching {current}: {exc}") from exc
+    raise FetchError("too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {url}")
 
 
 def _finish(response: httpx.Response, url: str, permanent: str | None, policy: FetchPolicy,

@@ -12,15 +12,15 @@ import logging
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, null, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core import events
 from services.core.db.base import utcnow
-from services.core.db.models import Entry, EntryTombstone, Evidence, Source, Tool
+from services.core.db.models import Entry, EntryTombstone, Event, Evidence, Source, Tool, ToolKey
 from services.core.domain import Detection, ParsedEntry, SourceState, ToolState
 from services.core.settings import Settings
-from services.core.slugs import unique_slug
 from services.ingest import resolve, schedule
 from services.ingest.adapters import Getter, Harvest, SourceView, adapter_for
 from services.ingest.detect import detect
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PAUSE_AFTER_FAILURES = schedule.PAUSE_AFTER_FAILURES
 CLAIM_SLACK_SECONDS = 60
+STORE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -81,41 +82,53 @@ def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Se
         harvest = _harvest(kind, view, getter(policy, client))
     except _Failure as failure:
         return _fail(sessions, source_id, failure)
-    try:
-        with sessions() as session, session.begin():
-            source = session.get(Source, source_id)
-            assert source is not None
-            new_entries = new_candidates = updated = 0
-            if not harvest.not_modified:
-                if harvest.title and not source.title:
-                    source.title = harvest.title[:500]
-                source.parse_warning = harvest.warning
-                if harvest.watermark:
-                    source.watermark = harvest.watermark
-                new_entries, new_candidates, updated = store_entries(session, source, harvest.entries)
-            _record_success(source, harvest, new_entries=new_entries)
-    except Exception as exc:  # a storage bug or a constraint we did not foresee: recorded, never lost silently
-        log.exception("storing entries of source %s failed", source_id)
-        return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc}"))
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            new_entries, new_candidates, updated = _store(sessions, source_id, harvest)
+            break
+        except IntegrityError as exc:
+            # Another worker created the same tool (same key) a moment ago: its row is committed
+            # now, so a second pass resolves to it instead of colliding.
+            if attempt == STORE_ATTEMPTS:
+                return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc.orig}"))
+        except Exception as exc:  # a storage bug we did not foresee: recorded on the source, the worker goes on
+            log.exception("storing entries of source %s failed", source_id)
+            return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc}"))
     status = "not_modified" if harvest.not_modified else "ok"
     return RefreshReport(source_id, status, new_entries, new_candidates, updated)
+
+
+def _store(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> tuple[int, int, int]:
+    with sessions() as session, session.begin():
+        source = session.get(Source, source_id)
+        assert source is not None
+        counts = (0, 0, 0)
+        if not harvest.not_modified:
+            if harvest.title and not source.title:
+                source.title = harvest.title[:500]
+            source.parse_warning = harvest.warning
+            if harvest.watermark:
+                source.watermark = harvest.watermark
+            counts = store_entries(session, source, harvest.entries)
+        _record_success(source, harvest, new_entries=counts[0])
+        return counts
 
 
 def claim(session: Session, source_id: int, lease: dt.timedelta) -> tuple[str, SourceView] | None:
     """Compare-and-set: take the source if it is active and nobody holds it; None otherwise."""
     now = utcnow()
-    taken = session.execute(
+    row = session.execute(
         update(Source)
         .where(Source.id == source_id, Source.state == SourceState.ACTIVE.value,
                or_(Source.claimed_until.is_(None), Source.claimed_until < now))
         .values(claimed_until=now + lease)
+        .returning(Source.kind, Source.url, Source.etag, Source.last_modified, Source.watermark)
         .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    ).one_or_none()
+    if row is None:
         return None
-    source = session.get(Source, source_id)
-    assert source is not None
-    return source.kind, SourceView(source.url, source.etag, source.last_modified, source.watermark)
+    kind, url, etag, last_modified, watermark = row
+    return kind, SourceView(url, etag, last_modified, watermark)
 
 
 def _harvest(kind: str, view: SourceView, get: Getter) -> Harvest:
@@ -136,66 +149,121 @@ def _fail(sessions: sessionmaker[Session], source_id: int, failure: _Failure) ->
     return RefreshReport(source_id, "failed", error=f"{failure.kind}: {failure}")
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A new entry as inserted: its id and the parsed values it was made from."""
+
+    id: int
+    item: ParsedEntry
+
+
 def store_entries(session: Session, source: Source, parsed: list[ParsedEntry]) -> tuple[int, int, int]:
     """Store entries not seen before, update edited ones, detect tools among the new; returns
-    (new entries, new candidates, updated entries)."""
-    guids = list(dict.fromkeys(entry.guid for entry in parsed))
-    known = {e.guid: e for e in session.scalars(select(Entry).where(Entry.source_id == source.id, Entry.guid.in_(guids)))}
-    buried = set(session.scalars(select(EntryTombstone.guid).where(EntryTombstone.source_id == source.id,
-                                                                   EntryTombstone.guid.in_(guids))))
-    new_entries = new_candidates = updated = 0
-    for item in parsed:
-        if item.guid in buried:
-            continue
-        digest = content_hash(item)
-        existing = known.get(item.guid)
-        if existing is not None:
-            if existing.content_hash != digest:  # the publisher edited it: keep the latest text, no new candidate
-                existing.title, existing.link, existing.summary = item.title, item.link, item.summary
-                existing.content_hash = digest
-                updated += 1
-            continue
-        entry = Entry(source_id=source.id, guid=item.guid, link=item.link, title=item.title, summary=item.summary,
-                      author=item.author, tags=list(item.tags), content_hash=digest, published_at=item.published_at)
-        session.add(entry)
-        session.flush()
-        known[item.guid] = entry
-        new_entries += 1
-        events.record(session, "entry.ingested", entry_id=entry.id, source_id=source.id)
-        detection = detect(item)
-        if detection.is_release and queue_candidate(session, source, entry, detection):
-            new_candidates += 1
-    return new_entries, new_candidates, updated
+    (new entries, new candidates, updated entries).
 
-
-def queue_candidate(session: Session, source: Source, entry: Entry, detection: Detection) -> bool:
-    """Attach the entry to the tool it names, or open a new candidate; True when a candidate is new.
-
-    A rejected tool keeps its new sightings as evidence but does not come back to the queue; an
-    approved one gets the sighting as an update.
+    Written with set-based statements (one SELECT for what is known or buried, one multi-row INSERT
+    … RETURNING for the new entries, one for their events): per-row ORM work would cost more than
+    parsing the feed did.
     """
-    tool = resolve.find_tool(session, detection)
-    evidence = Evidence(entry_id=entry.id, source_url=source.url, url=entry.link, title=entry.title[:2000],
-                        snippet=entry.summary[:500], version=detection.version)
-    if tool is not None:
-        evidence.kind = "update" if tool.state == ToolState.APPROVED.value else "detected"
-        tool.evidence.append(evidence)
-        if detection.version and tool.state == ToolState.APPROVED.value:
-            tool.version = detection.version
-        session.flush()
-        resolve.remember_keys(session, tool, detection.keys)
-        events.record(session, "tool.updated" if evidence.kind == "update" else "tool.evidence_added",
-                      tool_id=tool.id, entry_id=entry.id)
-        return False
-    tool = Tool(slug=unique_slug(session, Tool.slug, detection.name), name=detection.name, vendor=detection.vendor,
-                homepage=detection.homepage, version=detection.version, canonical_key=detection.key,
-                score=detection.score, reasons=list(detection.reasons), evidence=[evidence])
-    session.add(tool)
-    session.flush()
-    resolve.remember_keys(session, tool, detection.keys)
-    events.record(session, "tool.detected", tool_id=tool.id, entry_id=entry.id, score=detection.score)
-    events.record(session, "tool.queued", tool_id=tool.id)
-    return True
+    guids = list(dict.fromkeys(entry.guid for entry in parsed))
+    if not guids:
+        return 0, 0, 0
+    seen = session.execute(
+        select(Entry.guid, Entry.id, Entry.content_hash).where(Entry.source_id == source.id, Entry.guid.in_(guids))
+        .union_all(select(EntryTombstone.guid, null(), null()).where(EntryTombstone.source_id == source.id,
+                                                                    EntryTombstone.guid.in_(guids)))
+    ).all()
+    known = {guid: (entry_id, digest) for guid, entry_id, digest in seen}
+    fresh: list[ParsedEntry] = []
+    updated = 0
+    for item in parsed:
+        digest = content_hash(item)
+        if item.guid in known:
+            entry_id, stored_digest = known[item.guid]
+            if entry_id is not None and stored_digest != digest:  # edited by the publisher: keep the latest text
+                session.execute(update(Entry).where(Entry.id == entry_id).values(
+                    title=item.title, link=item.link, summary=item.summary, content_hash=digest))
+                known[item.guid] = (entry_id, digest)
+                updated += 1
+            continue  # known, or a tombstone: a deleted entry does not come back
+        known[item.guid] = (None, digest)
+        fresh.append(item)
+    if not fresh:
+        return 0, 0, updated
+    now = utcnow()
+    ids = session.scalars(
+        insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
+        [{"source_id": source.id, "guid": item.guid, "link": item.link, "title": item.title, "summary": item.summary,
+          "author": item.author, "tags": list(item.tags), "content_hash": content_hash(item),
+          "published_at": item.published_at, "fetched_at": now} for item in fresh],
+    ).all()
+    stored = [Stored(entry_id, item) for entry_id, item in zip(ids, fresh, strict=True)]
+    # The rows events.record() writes, in one statement for the batch.
+    session.execute(insert(Event), [{"type": "entry.ingested", "payload": {"entry_id": entry.id, "source_id": source.id}}
+                                    for entry in stored])
+    new_candidates = queue_candidates(session, source, [(entry, detect(entry.item)) for entry in stored])
+    return len(stored), new_candidates, updated
+
+
+def queue_candidates(session: Session, source: Source, sightings: list[tuple[Stored, Detection]]) -> int:
+    """Attach each release to the tool it names, or open a new candidate; returns how many are new.
+
+    One lookup resolves the keys of the whole batch; sightings in the same batch that share a key
+    (ten releases of one repository) land on the same tool. A rejected tool keeps new sightings as
+    evidence but does not come back to the queue; an approved one gets them as updates.
+    """
+    releases = [(entry, detection) for entry, detection in sightings if detection.is_release]
+    if not releases:
+        return 0
+    with session.no_autoflush:
+        by_key = resolve.known_tools(session, {key for _, detection in releases for key in detection.keys})
+        unresolved = [d.name for _, d in releases if d.key and d.key.startswith("name:")
+                      and not any(key in by_key for key in d.keys)]
+        similar = resolve.similar_names(session, unresolved)
+        slugs = resolve.SlugBook(session)
+        new_keys: list[tuple[Tool, str]] = []
+        outcomes: list[tuple[str, Tool, Stored, Detection]] = []
+        for entry, detection in releases:
+            tool = next((by_key[key] for key in detection.keys if key in by_key), None)
+            if tool is None and detection.key and detection.key.startswith("name:"):
+                tool = similar.best(detection.name)
+            if tool is None:
+                tool = Tool(slug=slugs.take(detection.name), name=detection.name, vendor=detection.vendor,
+                            homepage=detection.homepage, version=detection.version, canonical_key=detection.key,
+                            score=detection.score, reasons=list(detection.reasons))
+                session.add(tool)
+                similar.add(tool)
+                outcome = "new"
+            elif tool.state == ToolState.APPROVED.value:
+                if detection.version:
+                    tool.version = detection.version
+                outcome = "update"
+            else:
+                outcome = "detected"
+            for key in detection.keys:
+                if key not in by_key:
+                    by_key[key] = tool
+                    new_keys.append((tool, key))
+            outcomes.append((outcome, tool, entry, detection))
+    session.flush()  # new tools get their ids
+    session.execute(insert(Evidence), [
+        {"tool_id": tool.id, "entry_id": entry.id, "source_url": source.url, "url": entry.item.link,
+         "title": entry.item.title[:2000], "snippet": entry.item.summary[:500], "version": detection.version,
+         "kind": "update" if outcome == "update" else "detected"}
+        for outcome, tool, entry, detection in outcomes])
+    if new_keys:
+        session.execute(insert(ToolKey), [{"tool_id": tool.id, "key": key[:500]} for tool, key in new_keys])
+    happened: list[dict[str, object]] = []
+    for outcome, tool, entry, detection in outcomes:
+        if outcome == "new":
+            happened.append({"type": "tool.detected",
+                             "payload": {"tool_id": tool.id, "entry_id": entry.id, "score": detection.score}})
+            happened.append({"type": "tool.queued", "payload": {"tool_id": tool.id}})
+        else:
+            happened.append({"type": "tool.updated" if outcome == "update" else "tool.evidence_added",
+                             "payload": {"tool_id": tool.id, "entry_id": entry.id}})
+    session.execute(insert(Event), happened)  # the rows events.record() writes, in one statement
+    return sum(outcome == "new" for outcome, *_ in outcomes)
 
 
 def forget_entry(session: Session, entry_id: int) -> None:

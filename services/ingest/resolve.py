@@ -9,42 +9,87 @@ from __future__ import annotations
 import re
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.core.db.models import Tool, ToolKey
-from services.core.domain import Detection, ToolState
+from services.core.domain import ToolState
+from services.core.slugs import slugify
 
 FUZZY_CUTOFF = 90
-FUZZY_POOL = 1000
+FUZZY_POOL = 200
 NUMBERS = re.compile(r"\d+")
 
 
-def find_tool(session: Session, detection: Detection) -> Tool | None:
-    keys = detection.keys
-    if keys:
-        # The strongest key wins: the entry's own (repository, model) before the ones it links to.
-        known = dict(session.execute(select(ToolKey.key, ToolKey.tool_id).where(ToolKey.key.in_(keys))).all())
-        known.update({key: tool_id for tool_id, key in session.execute(
-            select(Tool.id, Tool.canonical_key).where(Tool.canonical_key.in_(keys))).all() if key not in known})
-        for key in keys:
-            if key in known:
-                return _followed(session, session.get(Tool, known[key]))
-    if detection.key and detection.key.startswith("name:"):
-        return _fuzzy(session, detection.name)
-    return None
+def known_tools(session: Session, keys: set[str]) -> dict[str, Tool]:
+    """The tool behind each of ``keys`` that some tool already holds (merged tools followed)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(ToolKey.key, ToolKey.tool_id).where(ToolKey.key.in_(keys))
+        .union_all(select(Tool.canonical_key, Tool.id).where(Tool.canonical_key.in_(keys)))
+    ).all()
+    ids: dict[str, int] = {}
+    for key, tool_id in rows:
+        ids.setdefault(key, tool_id)
+    if not ids:
+        return {}
+    tools = {tool.id: tool for tool in session.scalars(select(Tool).where(Tool.id.in_(set(ids.values()))))}
+    return {key: _followed(session, tools[tool_id]) for key, tool_id in ids.items()}  # type: ignore[misc]
 
 
-def _fuzzy(session: Session, name: str) -> Tool | None:
-    """A recent tool whose name matches closely and carries the same numbers ("Gemini 3.7" ≠ "Gemini 3.5")."""
-    rows = session.execute(select(Tool.id, Tool.name).order_by(Tool.id.desc()).limit(FUZZY_POOL)).all()
-    if not rows:
-        return None
-    numbers = NUMBERS.findall(name)
-    choices = {tool_id: tool_name for tool_id, tool_name in rows if NUMBERS.findall(tool_name) == numbers}
-    best = process.extractOne(name, choices, scorer=fuzz.token_sort_ratio, processor=str.lower,
-                              score_cutoff=FUZZY_CUTOFF)
-    return _followed(session, session.get(Tool, best[2])) if best else None
+class SimilarNames:
+    """Tools whose names may match a batch's unresolved names, fetched in one query, scored by rapidfuzz.
+
+    Only tools whose name starts with the same first word as one of the names are fetched, so the
+    database does the coarse cut; a name matches when the score reaches FUZZY_CUTOFF and both names
+    carry the same numbers ("Gemini 3.7" is not "Gemini 3.5").
+    """
+
+    def __init__(self, session: Session, tools: list[Tool]) -> None:
+        self.session = session
+        self.tools = tools
+
+    def add(self, tool: Tool) -> None:
+        self.tools.append(tool)
+
+    def best(self, name: str) -> Tool | None:
+        numbers = NUMBERS.findall(name)
+        choices = {n: tool.name for n, tool in enumerate(self.tools) if NUMBERS.findall(tool.name) == numbers}
+        if not choices:
+            return None
+        found = process.extractOne(name, choices, scorer=fuzz.token_sort_ratio, processor=str.lower,
+                                   score_cutoff=FUZZY_CUTOFF)
+        return _followed(self.session, self.tools[found[2]]) if found else None
+
+
+def similar_names(session: Session, names: list[str]) -> SimilarNames:
+    firsts = {words[0] for words in (re.findall(r"[a-z0-9]+", name.lower()) for name in names) if words}
+    if not firsts:
+        return SimilarNames(session, [])
+    query = (select(Tool).where(or_(*(func.lower(Tool.name).like(f"{first}%") for first in sorted(firsts))))
+             .order_by(Tool.id.desc()).limit(FUZZY_POOL))
+    return SimilarNames(session, list(session.scalars(query)))
+
+
+class SlugBook:
+    """Unique slugs for the new tools of one batch; the taken ones are read once, on first use."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.taken: set[str] = set()
+        self.asked: set[str] = set()
+
+    def take(self, name: str) -> str:
+        base = slugify(name)
+        if base not in self.asked:
+            self.asked.add(base)
+            self.taken |= set(self.session.scalars(select(Tool.slug).where(Tool.slug.like(f"{base}%"))))
+        slug, n = base, 2
+        while slug in self.taken:
+            slug, n = f"{base}-{n}", n + 1
+        self.taken.add(slug)
+        return slug
 
 
 def _followed(session: Session, tool: Tool | None) -> Tool | None:
@@ -54,14 +99,3 @@ def _followed(session: Session, tool: Tool | None) -> Tool | None:
         tool = session.get(Tool, tool.merged_into_id)
         hops += 1
     return tool
-
-
-def remember_keys(session: Session, tool: Tool, keys: tuple[str, ...]) -> None:
-    """Record the keys this tool was seen under that no tool holds yet."""
-    if not keys:
-        return
-    taken = set(session.scalars(select(ToolKey.key).where(ToolKey.key.in_(keys))))
-    for key in keys:
-        if key not in taken:
-            session.add(ToolKey(tool_id=tool.id, key=key[:500]))
-            taken.add(key)
