@@ -29,13 +29,13 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.core import broker, runtime  # noqa: E402
-from services.core.db.migrate import upgrade  # noqa: E402
-from services.core.db.models import Digest, Subscriber  # noqa: E402
-from services.core.settings import load_settings  # noqa: E402
-from services.digest import compose, delivery  # noqa: E402
-from services.digest.mailers import BatchMail, SendGridMailer, personalized  # noqa: E402
-from services.workers import boot  # noqa: E402
+from services.core import broker, runtime
+from services.core.db.migrate import upgrade
+from services.core.db.models import Digest, Subscriber
+from services.core.settings import load_settings
+from services.digest import compose, delivery
+from services.digest.mailers import BatchMail, SendGridMailer, personalized
+from services.workers import boot
 
 ADMIN_URL = os.environ.get("VERDICTS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("VERDICTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -83,12 +83,12 @@ class RssSampler:
 def copy_subscribers(database_url: str, count: int) -> None:
     """Bulk-load ``count`` confirmed subscribers with COPY."""
     url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url) as connection, connection.cursor() as cursor:
-        with cursor.copy("COPY subscribers (email, state, paused, categories, created_at, confirmed_at) FROM STDIN") \
-                as copy:
-            for n in range(count):
-                copy.write_row((f"reader{n}@example.org", "confirmed", False, "[]", "2026-01-01T00:00:00Z",
-                                "2026-01-01T00:00:00Z"))
+    columns = "email, state, paused, categories, created_at, confirmed_at"
+    with psycopg.connect(url) as connection, connection.cursor() as cursor, \
+            cursor.copy(f"COPY subscribers ({columns}) FROM STDIN") as copy:
+        for n in range(count):
+            copy.write_row((f"reader{n}@example.org", "confirmed", False, "[]", "2026-01-01T00:00:00Z",
+                            "2026-01-01T00:00:00Z"))
 
 
 def seed_digest(rt: runtime.Runtime) -> int:

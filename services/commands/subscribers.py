@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,18 +43,14 @@ def import_csv(
 
 
 @app.command("export")
-def export(out: Annotated[Optional[Path], typer.Option("--out", help="file to write (default: standard output)")] = None) -> None:
+def export(out: Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")] = None) -> None:
     """Write every subscriber as CSV."""
     from services.digest import subscribers
 
     rt = common.plain(common.settings())
-    with rt.sessions() as session:
-        handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-        try:
-            csv.writer(handle).writerows(subscribers.export_rows(session))
-        finally:
-            if out:
-                handle.close()
+    target = open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
+    with rt.sessions() as session, target as handle:
+        csv.writer(handle).writerows(subscribers.export_rows(session))
 
 
 @app.command("add")

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from services.core import events
 from services.core.db.base import utcnow
@@ -51,7 +51,8 @@ class RetryPolicy:
         return cls(attempts=settings.sendgrid_max_attempts)
 
 
-def recipients_query():  # noqa: ANN201 - a Select of subscriber ids
+def recipients_query() -> Select[tuple[int]]:
+    """Who gets a digest: confirmed, not suppressed, not paused; in id order (batches are id ranges)."""
     return (
         select(Subscriber.id)
         .where(Subscriber.state == SubscriberState.CONFIRMED.value, Subscriber.suppressed_at.is_(None),
@@ -180,7 +181,7 @@ def _hand_off(mailer: Mailer, mail: BatchMail, retry: RetryPolicy) -> tuple[str,
         return BatchState.SENT.value, None
     backoff = wait_exponential(multiplier=retry.min_wait, min=retry.min_wait, max=retry.max_wait)
 
-    def wait(state) -> float:  # noqa: ANN001 - tenacity's RetryCallState
+    def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, Throttled) and exc.retry_after is not None:
             return exc.retry_after

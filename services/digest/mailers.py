@@ -155,7 +155,7 @@ class SendGridMailer:
     def _post(self, body: dict[str, object]) -> str:
         try:
             response = self.client.send(body)
-        except Exception as exc:  # noqa: BLE001 - every failure is classified, none is swallowed
+        except Exception as exc:  # every failure is classified below; none is swallowed
             kind, text, retry_after = classify_failure(exc)
             if kind == "throttled":
                 raise Throttled(text, retry_after) from exc

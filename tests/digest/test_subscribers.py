@@ -61,7 +61,7 @@ def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
     env.update({"VERDICTS_DATABASE_URL": rt.settings.database_url, "VERDICTS_SECRET_KEY": rt.settings.secret(),
                 "VERDICTS_VAR_DIR": str(rt.settings.var_dir), "VERDICTS_OUTBOX_DIR": str(rt.settings.outbox_dir)})
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True, check=False,
                           timeout=120)
 
 

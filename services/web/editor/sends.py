@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -14,6 +16,7 @@ from services.web.rendering import page
 
 router = APIRouter(prefix="/editor/sends")
 editor = require(Role.EDITOR)
+Editor = Annotated[User, Depends(editor)]
 protected = [Depends(csrf_protected)]
 
 
@@ -26,7 +29,7 @@ def _digest_id(request: Request, week: str) -> int:
 
 
 @router.get("/{week}", response_class=HTMLResponse)
-def send_page(request: Request, week: str, user: User = Depends(editor)) -> HTMLResponse:
+def send_page(request: Request, week: str, user: Editor) -> HTMLResponse:
     digest_id = _digest_id(request, week)
     with request.app.state.runtime.sessions() as session:
         digest = compose.by_week(session, week)
@@ -48,27 +51,27 @@ def _act(request: Request, week: str, action: str) -> RedirectResponse:
 
 
 @router.post("/{week}/send", dependencies=protected, response_model=None)
-def send(request: Request, week: str, user: User = Depends(editor)) -> RedirectResponse:
+def send(request: Request, week: str, user: Editor) -> RedirectResponse:
     return _act(request, week, "send")
 
 
 @router.post("/{week}/pause", dependencies=protected, response_model=None)
-def pause(request: Request, week: str, user: User = Depends(editor)) -> RedirectResponse:
+def pause(request: Request, week: str, user: Editor) -> RedirectResponse:
     return _act(request, week, "pause")
 
 
 @router.post("/{week}/resume", dependencies=protected, response_model=None)
-def resume(request: Request, week: str, user: User = Depends(editor)) -> RedirectResponse:
+def resume(request: Request, week: str, user: Editor) -> RedirectResponse:
     return _act(request, week, "resume")
 
 
 @router.post("/{week}/cancel", dependencies=protected, response_model=None)
-def cancel(request: Request, week: str, user: User = Depends(editor)) -> RedirectResponse:
+def cancel(request: Request, week: str, user: Editor) -> RedirectResponse:
     return _act(request, week, "cancel")
 
 
 @router.post("/{week}/batches/{batch_id}/resend", dependencies=protected, response_model=None)
-def resend(request: Request, week: str, batch_id: int, user: User = Depends(editor)) -> RedirectResponse:
+def resend(request: Request, week: str, batch_id: int, user: Editor) -> RedirectResponse:
     with request.app.state.runtime.sessions() as session, session.begin():
         try:
             delivery.resend(session, batch_id)
