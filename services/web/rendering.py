@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 import nh3
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -43,6 +44,11 @@ def plain_text(value: str | None) -> str:
     return " ".join(html.unescape(nh3.clean(value, tags=set())).split())
 
 
+def _wants_html(request: Request) -> bool:
+    """Browsers get error pages; the API and clients that do not ask for HTML get JSON."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
 def install(app: FastAPI) -> None:
     """Template helpers (``csrf_input``, ``csrf_token``, ``safe_url`` and ``plain_text`` filters), HTML error pages."""
     env = app.state.templates.env
@@ -53,7 +59,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _error_page(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "text/html"):
+        if not _wants_html(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         titles = {401: "Sign in needed", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Conflict"}
         return message(request, titles.get(exc.status_code, "Something is wrong"), str(exc.detail), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_form(request: Request, exc: RequestValidationError) -> Response:
+        if not _wants_html(request):
+            return await request_validation_exception_handler(request, exc)
+        fields = ", ".join(str(error["loc"][-1]) for error in exc.errors() if error.get("loc"))
+        return message(request, "Check the form", f"These fields are missing or malformed: {fields}.", 422)

@@ -202,3 +202,15 @@ def test_editors_see_open_verdicts_and_manage_the_seats(rt: Runtime, client: Tes
     # Then the verdict now waits for the four active seats, the new one among them
     page = _text(client.get("/editor/panel").text)
     assert "Waiting 0 / 4" in page and "security — active" in page and "buyer — inactive" in page
+
+
+def test_a_browser_gets_error_pages_and_scripts_get_json(rt: Runtime, client: TestClient) -> None:
+    token = sign_in(client, add_user(rt, "builder@example.org", "reviewer", lens="builder").email)
+    html = {"accept": "text/html,application/xhtml+xml"}
+    # A form with a missing field, in a browser: a page that names the field
+    page = client.post("/editor/panel/1/call", data={"csrf_token": token, "call": "ship"}, headers=html)
+    assert page.status_code == 422 and "seat_id" in page.text and "<h1>Check the form</h1>" in page.text
+    # A page the role may not see, in a browser: a page that says so
+    assert "<h1>Not allowed</h1>" in client.get("/editor/queue", headers=html).text
+    # The same from a script: JSON
+    assert client.get("/editor/queue", headers={"accept": "application/json"}).json()["detail"]
