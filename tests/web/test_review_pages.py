@@ -214,3 +214,15 @@ def test_a_browser_gets_error_pages_and_scripts_get_json(rt: Runtime, client: Te
     assert "<h1>Not allowed</h1>" in client.get("/editor/queue", headers=html).text
     # The same from a script: JSON
     assert client.get("/editor/queue", headers={"accept": "application/json"}).json()["detail"]
+
+
+def test_the_tool_page_shows_its_figures_quotes_and_comparisons(rt: Runtime, client: TestClient) -> None:
+    with rt.sessions() as session, session.begin():
+        comparison = factories.published_comparison(session, "Alpha", "Beta")
+        slug = comparison.tool_a.slug
+    response = client.get(f"/t/{slug}")
+    page = _text(response.text)
+    assert "75% panel ship" in page and "— community" in page and "Free entry" in page
+    assert "Skeptic SHIP “skeptic on Alpha: ship”" in page and "Alpha vs Beta" in page
+    assert '<meta property="og:title" content="Alpha">' in response.text
+    assert client.get("/t/no-such-tool").status_code == 404
