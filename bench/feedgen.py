@@ -1,7 +1,9 @@
 """Feeds of realistic shapes and sizes for bench/ingest.py, generated from a seed (same seed, same bytes).
 
-The mix follows what the catalog polls: vendor blogs in RSS 2.0 with full HTML in content:encoded,
-GitHub releases in Atom with HTML release notes, small Atom blogs with summaries only, and JSON
+The mix follows what the catalog polls: vendor blogs in RSS 2.0 with full HTML in content:encoded
+(WordPress-style, 3-25 KB of HTML a post, as the captured Meta engineering feed), GitHub releases in
+Atom with HTML release notes (1-20 KB an entry, as the captured ty, claude-code and SDK feeds), small
+Atom feeds with one-line summaries (as the captured community mirrors, 2-3 KB in all), and JSON
 Feed 1.1 changelogs. Items carry the usual dirt: relative links, inline styles, scripts, images.
 """
 
@@ -45,7 +47,7 @@ def blog_rss(rng: random.Random, index: int) -> bytes:
     items = []
     for n in range(rng.randint(10, 25)):
         title = f"Introducing {rng.choice(WORDS).title()} {rng.randint(1, 5)}" if n % 4 == 0 else _sentence(rng, 7)[:-1]
-        body = _paragraphs(rng, rng.randint(3, 12))
+        body = _paragraphs(rng, rng.randint(6, 40))
         items.append(
             f"<item><title>{html.escape(title)}</title><link>https://blog{index}.example.org/p/{n}</link>"
             f"<guid isPermaLink=\"false\">post-{index}-{n}</guid>"
@@ -63,7 +65,7 @@ def releases_atom(rng: random.Random, index: int) -> bytes:
     major, minor = rng.randint(0, 3), rng.randint(0, 30)
     for n in range(10):
         tag = f"v{major}.{minor + 10 - n}.0" + ("rc1" if n % 4 == 3 else "")
-        notes = "".join(f"<li>{html.escape(_sentence(rng))} (#{rng.randint(1000, 9999)})</li>" for _ in range(rng.randint(5, 40)))
+        notes = "".join(f"<li>{html.escape(_sentence(rng))} (#{rng.randint(1000, 9999)})</li>" for _ in range(rng.randint(10, 150)))
         entries.append(
             f"<entry><id>tag:github.com,2008:Repository/{index}/{tag}</id>"
             f"<updated>{_when(rng, n).isoformat()}</updated>"
@@ -81,7 +83,7 @@ def small_atom(rng: random.Random, index: int) -> bytes:
     entries = "".join(
         f"<entry><id>urn:site{index}:{n}</id><title>{html.escape(_sentence(rng, 6))}</title>"
         f'<link href="/notes/{n}"/><updated>{_when(rng, n).isoformat()}</updated>'
-        f"<summary>{html.escape(_sentence(rng))}</summary></entry>" for n in range(20))
+        f"<summary>{html.escape(_sentence(rng))}</summary></entry>" for n in range(rng.randint(4, 8)))
     return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
             f"<id>urn:site{index}</id><title>Notes {index}</title><link href=\"https://notes{index}.example.org/\"/>"
             f"<updated>{START.isoformat()}</updated>{entries}</feed>").encode()
@@ -96,7 +98,7 @@ def json_feed(rng: random.Random, index: int) -> bytes:
                        "home_page_url": f"https://tool{index}.example.org/", "items": items}).encode()
 
 
-SHAPES = ((blog_rss, 0.5), (releases_atom, 0.25), (small_atom, 0.15), (json_feed, 0.10))
+SHAPES = ((blog_rss, 0.35), (releases_atom, 0.35), (small_atom, 0.20), (json_feed, 0.10))
 
 
 def generate(count: int, seed: int = 20261129) -> list[bytes]:

@@ -26,6 +26,8 @@ ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EARLIEST = dt.datetime(1995, 1, 1, tzinfo=dt.timezone.utc)
 SUMMARY_LIMIT = 4000
+#: HTML beyond this is not even sanitized: only the first SUMMARY_LIMIT characters are kept anyway.
+HTML_INPUT_LIMIT = 32_000
 ALLOWED_TAGS = {"a", "p", "br", "ul", "ol", "li", "em", "strong", "b", "i", "code", "pre", "blockquote", "h2", "h3", "h4"}
 
 
@@ -122,19 +124,21 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, base_url: 
     now = dt.datetime.now(dt.timezone.utc)
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
+    # plain dict lookups below: FeedParserDict's key aliasing costs on every call
     for raw in parsed.entries:
-        title = clean_text(raw.get("title"))
-        link = safe_link(raw.get("link"), feed_link)
+        title = clean_text(dict.get(raw, "title"))
+        link = safe_link(dict.get(raw, "link"), feed_link)
         published = _date(raw, now)
-        summary_source = (raw.get("content") or [{}])[0].get("value") or raw.get("summary")
-        summary = clean_html(summary_source)[:SUMMARY_LIMIT]
+        content = dict.get(raw, "content")
+        summary_source = (content[0].get("value") if content else None) or dict.get(raw, "summary")
+        summary = clean_html(summary_source[:HTML_INPUT_LIMIT] if summary_source else None)[:SUMMARY_LIMIT]
         if not (title or link or summary):
             continue  # an empty item: nothing an editor could read or follow
-        guid = entry_identity(raw.get("id"), link, title, published, seen)
-        tags = tuple(clean_text(t.get("term")) for t in raw.get("tags") or () if t.get("term"))
+        guid = entry_identity(dict.get(raw, "id"), link, title, published, seen)
+        tags = tuple(clean_text(t.get("term")) for t in dict.get(raw, "tags") or () if t.get("term"))
         entries.append(
             ParsedEntry(guid=guid, title=title, link=link, summary=summary, published_at=published,
-                        author=clean_text(raw.get("author")) or None, tags=tags)
+                        author=clean_text(dict.get(raw, "author")) or None, tags=tags)
         )
     warning = None
     if parsed.bozo:

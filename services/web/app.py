@@ -24,10 +24,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     from services.web import rendering
     from services.web.api import review as review_api
     from services.web.public import pages, subscribers, votes
-    from services.web.public import archive as public_archive
     from services.web.api import subscribers as subscribers_api
     from services.web.editor import sends as editor_sends
     from services.web.webhooks import sendgrid as sendgrid_webhook
+    from services.web.public import archive as public_archive
+    from services.web.editor import sources as editor_sources
 
     settings = runtime.settings
     app = FastAPI(title="verdicts", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
@@ -50,6 +51,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router,
                    votes.router, review_api.router, editor_digests.router, public_archive.router,
                    subscribers_api.router, editor_sends.router, sendgrid_webhook.router,
-                   ops_pages.router, ops_api.router, ops_metrics.router):
+                   ops_pages.router, ops_api.router, ops_metrics.router, editor_sources.router):
         app.include_router(router)
     return app

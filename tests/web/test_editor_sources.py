@@ -1,0 +1,99 @@
+"""The editor's sources page: list with state and errors, add (with feed discovery), pause, resume, poll now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from services.core.db.models import Source
+from services.core.domain import SourceKind, SourceState
+from services.core.runtime import Runtime
+from services.ingest.pipeline import refresh_source
+from services.ingest.sources import add_source
+from tests.local_http import LocalServer, Reply, serving
+from tests.web.conftest import add_user, sign_in
+
+FEED = b"<rss version='2.0'><channel><title>Acme news</title><item><title>Hi</title><guid>1</guid></item></channel></rss>"
+
+
+@pytest.fixture
+def http() -> Iterator[LocalServer]:
+    with serving() as server:
+        yield server
+
+
+def _editor(rt: Runtime, client: TestClient) -> str:
+    add_user(rt, "editor@example.org", "editor")
+    return sign_in(client, "editor@example.org")
+
+
+def test_the_page_shows_each_source_with_its_state_and_last_error(rt: Runtime, client: TestClient,
+                                                                  http: LocalServer) -> None:
+    # Given a working source and one that answers 503
+    http.routes["/ok"] = Reply(body=FEED)
+    http.routes["/down"] = Reply(503, b"busy", {"Retry-After": "600"})
+    with rt.sessions() as session, session.begin():
+        ids = [add_source(session, http.url(p), SourceKind.FEED).id for p in ("/ok", "/down")]
+    for source_id in ids:
+        refresh_source(rt.sessions, source_id, rt.settings)
+    _editor(rt, client)
+    # When the editor opens the page
+    page = client.get("/editor/sources")
+    # Then both rows show; the failing one says what went wrong, with the status and the count
+    assert page.status_code == 200
+    assert "Acme news" in page.text and http.url("/down") in page.text
+    assert "throttled" in page.text and "HTTP 503" in page.text and "1 failure(s) in a row" in page.text
+    assert 'id="count-failing">1<' in page.text
+
+
+def test_an_editor_adds_a_web_page_and_gets_the_feed_it_announces(rt: Runtime, client: TestClient,
+                                                                   http: LocalServer) -> None:
+    # Given a blog page that announces its feed with a relative <link rel="alternate">
+    http.routes["/blog"] = Reply(body=b'<!doctype html><html><head><link rel="alternate" type="application/rss+xml" '
+                                      b'href="/blog/feed.xml"></head><body>hello</body></html>')
+    http.routes["/blog/feed.xml"] = Reply(body=FEED)
+    token = _editor(rt, client)
+    # When the editor adds the page
+    response = client.post("/editor/sources", data={"url": http.url("/blog"), "kind": "feed", "csrf_token": token},
+                           follow_redirects=True)
+    # Then the feed's URL is watched, and the page says so
+    assert "Added source" in response.text
+    with rt.sessions() as session:
+        assert session.scalars(select(Source.url)).all() == [http.url("/blog/feed.xml")]
+
+
+def test_pause_resume_and_poll_now(rt: Runtime, client: TestClient, http: LocalServer) -> None:
+    http.routes["/ok"] = Reply(body=FEED)
+    with rt.sessions() as session, session.begin():
+        source_id = add_source(session, http.url("/ok"), SourceKind.FEED).id
+    token = _editor(rt, client)
+    client.post(f"/editor/sources/{source_id}/pause", data={"csrf_token": token})
+    with rt.sessions() as session:
+        assert session.get(Source, source_id).state == SourceState.PAUSED.value
+    refused = client.post(f"/editor/sources/{source_id}/poll", data={"csrf_token": token}, follow_redirects=True)
+    assert "resume it first" in refused.text
+    client.post(f"/editor/sources/{source_id}/resume", data={"csrf_token": token})
+    polled = client.post(f"/editor/sources/{source_id}/poll", data={"csrf_token": token}, follow_redirects=True)
+    assert "will be polled" in polled.text
+    with rt.sessions() as session:
+        assert session.get(Source, source_id).state == SourceState.ACTIVE.value
+
+
+def test_without_the_editor_role_or_the_csrf_token_nothing_changes(rt: Runtime, client: TestClient) -> None:
+    with rt.sessions() as session, session.begin():
+        source_id = add_source(session, "https://feeds.example.org/rss", SourceKind.FEED).id
+    # A signed-out visitor is sent to the sign-in page; a reviewer is refused
+    assert client.get("/editor/sources", follow_redirects=False).status_code == 303
+    add_user(rt, "reviewer@example.org", "reviewer", lens="builder")
+    token = sign_in(client, "reviewer@example.org")
+    assert client.get("/editor/sources").status_code == 403
+    assert client.post(f"/editor/sources/{source_id}/pause", data={"csrf_token": token}).status_code == 403
+    # An editor without the token is refused too
+    client.post("/logout", data={"csrf_token": token})
+    _editor(rt, client)
+    assert client.post(f"/editor/sources/{source_id}/pause", data={}).status_code == 403
+    with rt.sessions() as session:
+        assert session.get(Source, source_id).state == SourceState.ACTIVE.value
