@@ -34,6 +34,8 @@ test: $(TEST_STAMP) services
 
 bench: $(TEST_STAMP) services
 	$(PY) bench/outbox.py
+	$(PY) bench/detect.py
+	$(PY) bench/ingest.py
 	$(PY) bench/send.py
 	$(PY) bench/digest.py
 	$(PY) bench/web.py
