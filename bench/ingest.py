@@ -44,6 +44,7 @@ from services.core import broker, runtime  # noqa: E402
 from services.core.db.migrate import upgrade  # noqa: E402
 from services.core.db.models import Entry, Source  # noqa: E402
 from services.core.settings import load_settings  # noqa: E402
+from services.ingest.politeness import host_of  # noqa: E402
 from services.workers import boot  # noqa: E402
 
 ADMIN_URL = os.environ.get("VERDICTS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -130,13 +131,13 @@ def _start_worker(env: dict[str, str], threads: int, log: io.IOBase) -> tuple[su
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _cycle(rt: runtime.Runtime, ids: list[int], worker_pid: int, label: str, console: Console) -> tuple[float, float]:
+def _cycle(rt: runtime.Runtime, ids: list[tuple[int, str]], worker_pid: int, label: str, console: Console) -> tuple[float, float]:
     from services.ingest.actors import poll_source
 
     started_at = time.time()
     cpu_before, wall_before = _cpu_seconds(worker_pid), time.perf_counter()
-    for source_id in ids:
-        poll_source.send(source_id)
+    for source_id, host in ids:
+        poll_source.send(source_id, host)  # as the scheduler's tick sends it
     with Progress(console=console) as progress:
         task = progress.add_task(label, total=len(ids))
         while True:
@@ -199,7 +200,8 @@ def main() -> None:
             session.execute(insert(Source), [{"url": f"{bases[n % HOSTS]}/feed/{n}", "kind": "feed",
                                               "poll_interval_seconds": 3600} for n in range(count)])
         with rt.sessions() as session:
-            ids = list(session.scalars(select(Source.id).order_by(Source.id)))
+            ids = [(source_id, host_of(url)) for source_id, url in session.execute(
+                select(Source.id, Source.url).order_by(Source.id))]
         log = (RESULTS / "ingest-worker.log").open("wb")
         worker, worker_pid = _start_worker(env, args.threads, log)
         console.print(f"worker process {worker_pid} started; warming up")

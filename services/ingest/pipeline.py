@@ -77,11 +77,15 @@ def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Se
         claimed = claim(session, source_id, lease)
     if claimed is None:
         return RefreshReport(source_id, "skipped")
-    kind, view = claimed
+    kind, view, interval = claimed
     try:
         harvest = _harvest(kind, view, getter(policy, client))
     except _Failure as failure:
         return _fail(sessions, source_id, failure)
+    if harvest.not_modified:
+        with sessions() as session, session.begin():
+            _record_not_modified(session, source_id, harvest.result, interval)
+        return RefreshReport(source_id, "not_modified")
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             new_entries, new_candidates, updated = _store(sessions, source_id, harvest)
@@ -114,7 +118,7 @@ def _store(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) ->
         return counts
 
 
-def claim(session: Session, source_id: int, lease: dt.timedelta) -> tuple[str, SourceView] | None:
+def claim(session: Session, source_id: int, lease: dt.timedelta) -> tuple[str, SourceView, int] | None:
     """Compare-and-set: take the source if it is active and nobody holds it; None otherwise."""
     now = utcnow()
     row = session.execute(
@@ -122,13 +126,14 @@ def claim(session: Session, source_id: int, lease: dt.timedelta) -> tuple[str, S
         .where(Source.id == source_id, Source.state == SourceState.ACTIVE.value,
                or_(Source.claimed_until.is_(None), Source.claimed_until < now))
         .values(claimed_until=now + lease)
-        .returning(Source.kind, Source.url, Source.etag, Source.last_modified, Source.watermark)
+        .returning(Source.kind, Source.url, Source.etag, Source.last_modified, Source.watermark,
+                   Source.poll_interval_seconds)
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if row is None:
         return None
-    kind, url, etag, last_modified, watermark = row
-    return kind, SourceView(url, etag, last_modified, watermark)
+    kind, url, etag, last_modified, watermark, interval = row
+    return kind, SourceView(url, etag, last_modified, watermark), interval
 
 
 def _harvest(kind: str, view: SourceView, get: Getter) -> Harvest:
@@ -290,6 +295,24 @@ def _record_success(source: Source, harvest: Harvest, *, new_entries: int) -> No
     dates = [e.published_at for e in harvest.entries if e.published_at]
     source.poll_interval_seconds = schedule.next_interval(source.poll_interval_seconds, dates, new_entries)
     source.next_poll_at = now + dt.timedelta(seconds=source.poll_interval_seconds)
+
+
+def _record_not_modified(session: Session, source_id: int, result: FetchResult, interval: int) -> None:
+    """A 304 in one UPDATE (no row loaded): the common case of a quiet source stays cheap."""
+    now = utcnow()
+    interval = schedule.next_interval(interval, [], 0)
+    values: dict[str, object] = {
+        "last_polled_at": now, "last_success_at": now, "consecutive_failures": 0, "last_error": None,
+        "last_error_kind": None, "last_error_status": None, "claimed_until": None,
+        "poll_interval_seconds": interval, "next_poll_at": now + dt.timedelta(seconds=interval)}
+    if result.etag:
+        values["etag"] = result.etag
+    if result.last_modified:
+        values["last_modified"] = result.last_modified
+    if result.permanent_url:
+        values["url"] = result.permanent_url
+    session.execute(update(Source).where(Source.id == source_id).values(**values)
+                    .execution_options(synchronize_session=False))
 
 
 def _record_failure(session: Session, source_id: int, failure: _Failure) -> None:

@@ -25,6 +25,7 @@ class _Backends:
 
 
 def backend(settings: Settings) -> RateLimiterBackend:
+    """One limiter backend per process (a Redis connection pool), shared by every host's limiter."""
     with _Backends.lock:
         found = _Backends.by_url.get(settings.redis_url)
         if found is None:
@@ -33,7 +34,13 @@ def backend(settings: Settings) -> RateLimiterBackend:
         return found
 
 
-def host_limiter(settings: Settings, url: str) -> ConcurrentRateLimiter:
-    host = (urlsplit(url).hostname or "unknown").lower()
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "unknown").lower()
+
+
+def host_limiter(settings: Settings, host: str) -> ConcurrentRateLimiter:
+    """The limiter of one host (a host name, or a URL whose host is taken)."""
+    if "/" in host:
+        host = host_of(host)
     key = f"{settings.redis_namespace}:ingest-host:{host}"
     return ConcurrentRateLimiter(backend(settings), key, limit=PER_HOST_LIMIT, ttl=SLOT_TTL_MS)
