@@ -22,16 +22,16 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.detect_labels import CASES, Case  # noqa: E402
-from services.core.db.migrate import upgrade  # noqa: E402
-from services.core.db.models import Entry, Evidence, Source  # noqa: E402
-from services.core.domain import ParsedEntry  # noqa: E402
-from services.core.runtime import Runtime  # noqa: E402
-from services.core.settings import load_settings  # noqa: E402
-from services.ingest.adapters import release_tag  # noqa: E402
-from services.ingest.detect import detect  # noqa: E402
-from services.ingest.parser import clean_html  # noqa: E402
-from services.ingest.pipeline import store_entries  # noqa: E402
+from bench.detect_labels import CASES, Case
+from services.core.db.migrate import upgrade
+from services.core.db.models import Entry, Evidence, Source
+from services.core.domain import ParsedEntry
+from services.core.runtime import Runtime
+from services.core.settings import load_settings
+from services.ingest.adapters import release_tag
+from services.ingest.detect import detect
+from services.ingest.parser import clean_html
+from services.ingest.pipeline import store_entries
 
 RESULTS = Path(__file__).with_name("results")
 

@@ -14,10 +14,8 @@ import html
 import json
 import random
 
-WORDS = ("model inference latency tokens context agent tool release weights open benchmark eval fine-tune "
-         "quantized serving cluster throughput memory cache kernel attention vision speech embedding retrieval "
-         "pipeline dataset license preview stable faster cheaper support api sdk python rust streaming").split()
-START = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+WORDS = ["model", "inference", "latency", "tokens", "context", "agent", "tool", "release", "weights", "open", "benchmark", "eval", "fine-tune", "quantized", "serving", "cluster", "throughput", "memory", "cache", "kernel", "attention", "vision", "speech", "embedding", "retrieval", "pipeline", "dataset", "license", "preview", "stable", "faster", "cheaper", "support", "api", "sdk", "python", "rust", "streaming"]
+START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def _sentence(rng: random.Random, n: int | None = None) -> str:

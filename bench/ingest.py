@@ -39,13 +39,13 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.feedgen import generate  # noqa: E402
-from services.core import broker, runtime  # noqa: E402
-from services.core.db.migrate import upgrade  # noqa: E402
-from services.core.db.models import Entry, Source  # noqa: E402
-from services.core.settings import load_settings  # noqa: E402
-from services.ingest.politeness import host_of  # noqa: E402
-from services.workers import boot  # noqa: E402
+from bench.feedgen import generate
+from services.core import broker, runtime
+from services.core.db.migrate import upgrade
+from services.core.db.models import Entry, Source
+from services.core.settings import load_settings
+from services.ingest.politeness import host_of
+from services.workers import boot
 
 ADMIN_URL = os.environ.get("VERDICTS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("VERDICTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -64,7 +64,7 @@ def _serve(bodies: list[bytes], ready: multiprocessing.connection.Connection) ->
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        def do_GET(self) -> None:
             index = int(self.path.rsplit("/", 1)[-1])
             etag = f'"{index}-v1"'
             if self.headers.get("If-None-Match") == etag:
@@ -84,7 +84,7 @@ def _serve(bodies: list[bytes], ready: multiprocessing.connection.Connection) ->
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     import threading
@@ -151,10 +151,10 @@ def _cycle(rt: runtime.Runtime, ids: list[tuple[int, str]], worker_pid: int, lab
     return _cpu_seconds(worker_pid) - cpu_before, time.perf_counter() - wall_before
 
 
-def _utc(timestamp: float):  # noqa: ANN202
+def _utc(timestamp: float):
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)
 
 
 def _feedparser_seconds(bodies: list[bytes]) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import Progress
@@ -19,7 +19,7 @@ app = typer.Typer(help="Sources we poll.", no_args_is_help=True)
 def feeds_add(
     url: str,
     kind: Annotated[SourceKind, typer.Option(help="kind of source")] = SourceKind.FEED,
-    title: Annotated[Optional[str], typer.Option(help="a name to show")] = None,
+    title: Annotated[str | None, typer.Option(help="a name to show")] = None,
 ) -> None:
     """Watch one more source; a web page's own feed is found from its <link rel="alternate">."""
     from services.ingest.pipeline import policy_from

@@ -151,7 +151,7 @@ class HubModelsAdapter:
         return url
 
     def harvest(self, source: SourceView, get: Getter) -> Harvest:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         first = get(hub.api_query(source.url), source.etag, source.last_modified, ACCEPT_JSON)
         if first.not_modified:
             return Harvest(first)

@@ -128,7 +128,7 @@ def shared_client(policy: FetchPolicy) -> httpx.Client:
 def guarded_client(policy: FetchPolicy) -> httpx.Client:
     """An httpx client whose every connection goes through the SSRF guard; no proxies from the environment."""
     transport = httpx.HTTPTransport(retries=0)
-    transport._pool._network_backend = GuardedBackend(policy.allow_private_networks)  # noqa: SLF001 - no public hook
+    transport._pool._network_backend = GuardedBackend(policy.allow_private_networks)
     timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
     return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
                         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
@@ -195,7 +195,7 @@ def _retry_after(value: str | None) -> float | None:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def fetch(

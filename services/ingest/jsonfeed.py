@@ -57,7 +57,7 @@ def parse_json_feed(body: bytes, base_url: str | None = None) -> ParsedFeed:
         raise ParseError("malformed", "a JSON Feed needs an items array")
     home = safe_link(document.get("home_page_url") if isinstance(document.get("home_page_url"), str) else None,
                      base_url) or base_url
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
     skipped = 0

@@ -24,7 +24,7 @@ from services.core.domain import ParsedEntry
 
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-EARLIEST = dt.datetime(1995, 1, 1, tzinfo=dt.timezone.utc)
+EARLIEST = dt.datetime(1995, 1, 1, tzinfo=dt.UTC)
 SUMMARY_LIMIT = 4000
 #: HTML beyond this is not even sanitized: only the first SUMMARY_LIMIT characters are kept anyway.
 HTML_INPUT_LIMIT = 32_000
@@ -75,7 +75,7 @@ def sane_date(moment: dt.datetime | None, now: dt.datetime) -> dt.datetime | Non
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment if EARLIEST <= moment <= now + dt.timedelta(days=2) else None
 
 
@@ -84,7 +84,7 @@ def _date(entry: Mapping[str, object], now: dt.datetime) -> dt.datetime | None:
         parsed = dict.get(entry, key)  # plain lookup: skips feedparser's deprecated key aliasing
         if parsed:
             try:
-                moment = dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc)  # type: ignore[arg-type]
+                moment = dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC)  # type: ignore[arg-type]
             except (OverflowError, ValueError, TypeError):
                 continue
             if sane_date(moment, now):
@@ -121,7 +121,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, base_url: 
     if not parsed.get("version") and not parsed.entries:
         raise ParseError("not_a_feed", "no feed found in the document")
     feed_link = safe_link(parsed.feed.get("link"), base_url) or base_url
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
     # plain dict lookups below: FeedParserDict's key aliasing costs on every call

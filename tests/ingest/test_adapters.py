@@ -26,7 +26,7 @@ OPEN = getter(FetchPolicy(allow_private_networks=True, timeout_seconds=5))
 
 
 def _iso(days_ago: float) -> str:
-    moment = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)
+    moment = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -44,7 +44,7 @@ def test_the_hub_query_asks_for_newest_first_with_the_fields_we_keep() -> None:
 
 def test_hub_models_page_by_link_header_down_to_the_watermark(http: LocalServer) -> None:
     # Given two pages of models, newest first, linked by a Link header
-    def first_page(handler):  # noqa: ANN001, ANN202
+    def first_page(handler):
         if "cursor=2" in handler.path:
             return Reply(body=_models(("Gamma-1B", 5), ("Delta-1B", 9)))
         return Reply(body=_models(("Alpha-7B", 1), ("Beta-3B", 2)),
@@ -76,14 +76,14 @@ def test_the_first_hub_poll_reads_one_page_only(http: LocalServer) -> None:
 
 def test_a_hub_model_is_detected_with_its_creation_date() -> None:
     entry = hub.model_entry({"id": "acme-ai/Alpha-7B", "createdAt": "2026-11-27T10:00:00.000Z"},
-                            dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc))
+                            dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
     found = detect(entry)
     assert found.key == "hf:acme-ai/alpha-7b" and "Hub model created 2026-11-27" in found.reasons
 
 
 def test_the_captured_hub_response_becomes_model_entries() -> None:
     body = shared_path("feeds", "hf_hub_api_models_trending__daily-topic-radar.json").read_bytes()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     entries = [hub.model_entry(m, now) for m in hub.models_page(body)]
     assert entries and all(e is not None and e.guid.startswith("hf:") and e.published_at for e in entries)
     assert all(detect(e).key.startswith("hf:") for e in entries if e)

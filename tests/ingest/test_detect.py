@@ -9,7 +9,7 @@ from services.ingest.detect import detect
 
 
 def _entry(title: str, link: str) -> ParsedEntry:
-    return ParsedEntry(guid=link, title=title, link=link, summary="", published_at=dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc))
+    return ParsedEntry(guid=link, title=title, link=link, summary="", published_at=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))
 
 
 def test_a_github_release_is_a_release_keyed_by_repository() -> None:

@@ -143,7 +143,7 @@ def test_a_server_that_never_answers_times_out(silent_server: tuple[str, list[so
 
 def test_a_slow_trickle_stops_at_the_total_timeout(http: LocalServer) -> None:
     # Given a server that sends its body one byte every 0.3 s (each read is quick, the whole is not)
-    def trickle(handler):  # noqa: ANN001, ANN202 - a route that writes by itself
+    def trickle(handler):
         handler.send_response(200)
         handler.send_header("Content-Length", "1000")
         handler.end_headers()
@@ -151,7 +151,6 @@ def test_a_slow_trickle_stops_at_the_total_timeout(http: LocalServer) -> None:
             handler.wfile.write(b" ")
             handler.wfile.flush()
             time.sleep(0.3)
-        return None
 
     http.routes["/slow"] = trickle
     with pytest.raises(FetchError) as caught:
@@ -170,7 +169,7 @@ def test_more_than_five_redirects_are_refused(http: LocalServer) -> None:
 def test_a_permanent_redirect_updates_the_stored_url(rt: Runtime, http: LocalServer) -> None:
     http.routes["/old"] = Reply(308, headers={"Location": "/new"})
     http.routes["/new"] = Reply(body=RSS % _item("a", "Hello"))
-    source_id, row = _poll(rt, http.url("/old"))
+    _, row = _poll(rt, http.url("/old"))
     assert row["url"] == http.url("/new") and row["last_error"] is None
 
 
@@ -196,7 +195,7 @@ def test_duplicate_and_missing_guids_store_each_item_once(rt: Runtime, http: Loc
     items = (_item("same", "One", "https://v.example.org/1") + _item("same", "Two", "https://v.example.org/2")
              + _item(None, "Three", "https://v.example.org/3") + b"<item><title>Four</title></item>")
     http.routes["/f"] = Reply(body=RSS % items)
-    source_id, row = _poll(rt, http.url("/f"))
+    source_id, _ = _poll(rt, http.url("/f"))
     # When polled a second time
     with rt.sessions() as session, session.begin():
         session.get(Source, source_id).next_poll_at = session.get(Source, source_id).created_at
@@ -294,7 +293,7 @@ def test_redirects_to_forbidden_places_are_refused(monkeypatch: pytest.MonkeyPat
     replies = iter([httpx.Response(302, headers={"Location": target})])
 
     class FirstHopOnly(fetcher.GuardedBackend):
-        def connect_tcp(self, host: str, port: int, *args: object, **kwargs: object):  # noqa: ANN202
+        def connect_tcp(self, host: str, port: int, *args: object, **kwargs: object):
             fetcher.pinned_address(host, port, self.allow_private_networks)
             raise AssertionError(f"no packet may leave for {host}")
 

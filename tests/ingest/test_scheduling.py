@@ -18,7 +18,7 @@ from services.ingest.politeness import PER_HOST_LIMIT, host_limiter
 from services.ingest.sources import add_source, claim_due
 from tests.local_http import LocalServer, Reply
 
-NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 
 
 def test_a_source_that_publishes_hourly_is_polled_about_every_half_hour() -> None:
