@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -202,7 +203,8 @@ def main() -> None:
         with rt.sessions() as session:
             ids = [(source_id, host_of(url)) for source_id, url in session.execute(
                 select(Source.id, Source.url).order_by(Source.id))]
-        log = (RESULTS / "ingest-worker.log").open("wb")
+        log = tempfile.NamedTemporaryFile(prefix="verdicts-ingest-worker-", suffix=".log", delete=False)  # noqa: SIM115
+        console.print(f"worker log: {log.name}")
         worker, worker_pid = _start_worker(env, args.threads, log)
         console.print(f"worker process {worker_pid} started; warming up")
         # warm-up: imports and connections happen before the clock starts
