@@ -12,6 +12,7 @@ and writes bench/results/send.json.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -24,14 +25,14 @@ from pathlib import Path
 
 import psutil
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.core import broker, runtime
 from services.core.db.migrate import upgrade
-from services.core.db.models import Digest, Subscriber
+from services.core.db.models import DeliveryBatch, Digest, Subscriber
 from services.core.settings import load_settings
 from services.digest import compose, delivery
 from services.digest.mailers import BatchMail, SendGridMailer, personalized
@@ -137,10 +138,12 @@ def wait_until_idle(sampler: RssSampler, timeout: float = 60.0) -> None:
         previous = used
 
 
-def batched_send(rt: runtime.Runtime, digest_id: int) -> float:
-    """Seconds from the editor's "send" to every batch settled (the workers do the sending)."""
+def batched_send(rt: runtime.Runtime, digest_id: int) -> tuple[float, dict[str, float]]:
+    """Seconds from the editor's "send" to every batch settled (the workers do the sending), and
+    where that time went: until the first batch was claimed, and how long a batch took on average."""
     from services.core import outbox_actors  # declared on the broker boot() set up
 
+    began = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     with rt.sessions() as session, session.begin():
         delivery.begin(session, digest_id)
@@ -148,8 +151,17 @@ def batched_send(rt: runtime.Runtime, digest_id: int) -> float:
         outbox_actors.relay_and_sweep()
         with rt.sessions() as session:
             if session.get(Digest, digest_id).state == "sent":
-                return time.perf_counter() - started
+                seconds = time.perf_counter() - started
+                break
         time.sleep(0.05)
+    with rt.sessions() as session:
+        first, last, mean = session.execute(
+            select(func.min(DeliveryBatch.started_at), func.max(DeliveryBatch.finished_at),
+                   func.avg(DeliveryBatch.finished_at - DeliveryBatch.started_at))
+            .where(DeliveryBatch.digest_id == digest_id)).one()
+    return seconds, {"first_claim_seconds": round((first - began).total_seconds(), 2),
+                     "last_settled_seconds": round((last - began).total_seconds(), 2),
+                     "batch_seconds_mean": round(mean.total_seconds(), 3)}
 
 
 def naive_send(rt: runtime.Runtime, digest_id: int, host: str, threads: int) -> float:
@@ -158,7 +170,7 @@ def naive_send(rt: runtime.Runtime, digest_id: int, host: str, threads: int) -> 
         digest = session.get(Digest, digest_id)
         sample = session.execute(select(Subscriber.id, Subscriber.email).order_by(Subscriber.id)
                                  .limit(NAIVE_SAMPLE)).all()
-        recipients = delivery.recipients_for(rt.settings, digest, 0, [(row.id, row.email) for row in sample])
+        recipients = delivery.recipients_for(rt.settings, digest.id, digest.sections, 0, [(row.id, row.email) for row in sample])
         mail = BatchMail(digest.subject, digest.html or "", digest.text or "", ("digest", digest.week), [])
     mailer = SendGridMailer("SG.bench", host, SENDER, 30)
     started = time.perf_counter()
@@ -199,7 +211,7 @@ def main() -> None:
         sampler.roots.append(workers.pid)
         wait_until_idle(sampler)  # the workers have booted before the clock starts
         cpu_before = sum(sampler.worker_cpu.values())
-        seconds = batched_send(rt, digest_id)
+        seconds, timeline = batched_send(rt, digest_id)
         time.sleep(0.3)
         worker_cpu = sum(sampler.worker_cpu.values()) - cpu_before
         counted = endpoint_counts(endpoint)
@@ -232,6 +244,7 @@ def main() -> None:
         "naive_recipients_per_second": round(naive_rate),
         "requests": counted["requests"],
         "worker_cpu_seconds": round(worker_cpu, 2),
+        **timeline,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "worker_processes": args.processes,
         "threads_per_process": args.threads,

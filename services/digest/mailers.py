@@ -16,12 +16,15 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from services.core.domain import OutgoingMail
 from services.core.settings import Settings
 from services.digest import placeholders
-from services.digest.sendgrid_payload import batch_body, classify_failure, single_body
+from services.digest.sendgrid_payload import CONTENT_TYPE, batch_body, classify_failure, serialize, single_body
+
+if TYPE_CHECKING:
+    from python_http_client.client import Response
 
 #: Long header lines (RFC 5322 allows 998) so List-Unsubscribe URLs are never folded mid-header.
 EML_POLICY = policy.default.clone(max_line_length=998)
@@ -137,13 +140,18 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class SendGridMailer:
-    """Mail Send v3 through the official library, one request per message or per batch, with a timeout."""
+    """Mail Send v3 through the official library, one request per message or per batch, with a timeout.
+
+    Bodies go out already serialized (see ``sendgrid_payload.serialize``), through the library's
+    own client as its README shows: ``client.mail.send.post(request_body=...)``.
+    """
 
     def __init__(self, api_key: str, host: str, sender: str, timeout_seconds: float):
         from sendgrid import SendGridAPIClient
 
         self.client = SendGridAPIClient(api_key, host=host.rstrip("/"))
         self.client.client.timeout = timeout_seconds  # the library's default is to wait forever
+        self.client.client.request_headers["Content-Type"] = CONTENT_TYPE
         self.sender = sender
 
     def send(self, mail: OutgoingMail) -> str:
@@ -152,9 +160,13 @@ class SendGridMailer:
     def send_batch(self, mail: BatchMail) -> None:
         self._post(batch_body(self.sender, mail))
 
+    def request(self, body: dict[str, object]) -> Response:
+        """The library's call itself: the response, or the library's exception as it raised it."""
+        return self.client.client.mail.send.post(request_body=serialize(body))
+
     def _post(self, body: dict[str, object]) -> str:
         try:
-            response = self.client.send(body)
+            response = self.request(body)
         except Exception as exc:  # every failure is classified below; none is swallowed
             kind, text, retry_after = classify_failure(exc)
             if kind == "throttled":

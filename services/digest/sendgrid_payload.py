@@ -4,6 +4,11 @@ The shared part of a batch (from, subject, content, categories) is built with th
 library's helpers; the thousand personalizations are plain dicts of the same shape (building a
 thousand helper objects costs more CPU than the rest of the send). ``custom_args`` ride on each
 personalization: the published spec types a top-level ``custom_args`` as a string.
+
+Bodies are serialized here with orjson (a megabyte batch in well under a millisecond, where the
+standard library's ``json.dumps`` takes 5 to 10): the library's HTTP client serializes a body itself
+only when the Content-Type is exactly ``application/json``, and passes a ready string through for
+any other, so requests carry ``CONTENT_TYPE`` (JSON, with its charset named).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import time
 import urllib.error
 from typing import TYPE_CHECKING, Literal
 
+import orjson
+
 from services.core.domain import OutgoingMail
 
 if TYPE_CHECKING:
@@ -24,6 +31,8 @@ if TYPE_CHECKING:
 FailureKind = Literal["throttled", "rejected", "uncertain"]
 #: Longest wait a Retry-After header can ask for before we give up on this attempt.
 MAX_RETRY_AFTER_SECONDS = 300.0
+#: JSON still, but not the exact string that makes the library's client run ``json.dumps`` itself.
+CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def _envelope(sender: str, subject: str, text: str, html: str, categories: tuple[str, ...]) -> dict[str, object]:
@@ -62,6 +71,11 @@ def batch_body(sender: str, mail: BatchMail) -> dict[str, object]:
         for r in mail.recipients
     ]
     return body
+
+
+def serialize(body: dict[str, object]) -> str:
+    """The request body as compact JSON text (the library's client encodes it to UTF-8)."""
+    return orjson.dumps(body).decode("utf-8")
 
 
 def split_sender(sender: str) -> tuple[str, str | None]:

@@ -66,11 +66,9 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _post(prism: str, body: dict[str, object]) -> tuple[int, list[object]]:
     """Send ``body`` through the library's client exactly as the mailer does; (status, violations)."""
     from python_http_client.exceptions import HTTPError
-    from sendgrid import SendGridAPIClient
 
-    client = SendGridAPIClient("SG.contract-test", host=prism)
     try:
-        response = client.send(body)
+        response = SendGridMailer("SG.contract-test", prism, SENDER, 30).request(body)
     except HTTPError as exc:
         return exc.status_code, json.loads(exc.headers.get("sl-violations") or "[]")
     return response.status_code, json.loads(response.headers.get("sl-violations") or "[]")
