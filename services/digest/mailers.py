@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from services.core.domain import OutgoingMail
 from services.core.settings import Settings
@@ -50,14 +50,17 @@ class Uncertain(DeliveryError):
     """The request may have reached the provider (a timeout, a dropped connection)."""
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """One recipient of a batch: the marker values of their links, their headers, tracking ids."""
+class Recipient(NamedTuple):
+    """One recipient of a batch: the marker values of their links, their headers, tracking ids.
+
+    A named tuple rather than a dataclass: a send builds a million of them, and a tuple is made in a
+    fraction of the time with one object for the garbage collector to track instead of two.
+    """
 
     address: str
     values: dict[str, str]
     headers: dict[str, str]
-    custom_args: dict[str, str] = field(default_factory=dict)
+    custom_args: dict[str, str]
 
 
 @dataclass(frozen=True)
