@@ -133,12 +133,11 @@ def _start_worker(env: dict[str, str], threads: int, log: io.IOBase) -> tuple[su
 # --- the run ------------------------------------------------------------------------------------
 
 def _cycle(rt: runtime.Runtime, ids: list[tuple[int, str]], worker_pid: int, label: str, console: Console) -> tuple[float, float]:
-    from services.ingest.actors import poll_source
+    from services.ingest.actors import send_polls
 
     started_at = time.time()
     cpu_before, wall_before = _cpu_seconds(worker_pid), time.perf_counter()
-    for source_id, host in ids:
-        poll_source.send(source_id, host)  # as the scheduler's tick sends it
+    send_polls(ids)  # as the scheduler's tick sends them: batches of one host's sources
     with Progress(console=console) as progress:
         task = progress.add_task(label, total=len(ids))
         while True:

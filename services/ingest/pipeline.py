@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import insert, null, or_, select, update
+from sqlalchemy import String, bindparam, func, insert, null, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,26 +72,52 @@ def getter(policy: FetchPolicy, client: httpx.Client | None = None) -> Getter:
 def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Settings, *,
                    client: httpx.Client | None = None) -> RefreshReport:
     """Poll one source now (if active and not being polled elsewhere), store what is new, reschedule it."""
+    return refresh_sources(sessions, [source_id], settings, client=client)[0]
+
+
+def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], settings: Settings, *,
+                    client: httpx.Client | None = None) -> list[RefreshReport]:
+    """Poll several sources in turn (a batch of the scheduler's tick), one report each, in order.
+
+    One statement claims the whole batch and one executemany UPDATE records every 304: a quiet
+    source then costs little more than its HTTP request. A source that fails or has news goes
+    through the same per-source steps as a poll of one.
+    """
     policy = policy_from(settings)
-    lease = dt.timedelta(seconds=policy.timeout_seconds * 11 + CLAIM_SLACK_SECONDS)
-    engine = sessions.kw["bind"]  # claim and a 304 are single statements: a plain connection is enough
+    get = getter(policy, client)
+    lease = dt.timedelta(seconds=(policy.timeout_seconds * 11 + CLAIM_SLACK_SECONDS) * len(source_ids))
+    engine = sessions.kw["bind"]  # claims and 304s are plain statements: no ORM session needed
     with engine.begin() as connection:
-        claimed = claim(connection, source_id, lease)
-    if claimed is None:
-        return RefreshReport(source_id, "skipped")
-    kind, view, interval = claimed
-    try:
-        harvest = _harvest(kind, view, getter(policy, client))
-    except _Failure as failure:
-        return _fail(sessions, source_id, failure)
-    if harvest.not_modified:
+        claimed = claim_many(connection, source_ids, lease)
+    reports: dict[int, RefreshReport] = {}
+    quiet: list[tuple[int, FetchResult, int]] = []
+    for source_id in source_ids:
+        if source_id not in claimed:
+            reports[source_id] = RefreshReport(source_id, "skipped")
+            continue
+        kind, view, interval = claimed[source_id]
+        try:
+            harvest = _harvest(kind, view, get)
+        except _Failure as failure:
+            reports[source_id] = _fail(sessions, source_id, failure)
+            continue
+        if harvest.not_modified:
+            quiet.append((source_id, harvest.result, interval))
+            reports[source_id] = RefreshReport(source_id, "not_modified")
+        else:
+            reports[source_id] = _keep(sessions, source_id, harvest)
+    if quiet:
         with engine.begin() as connection:
-            _record_not_modified(connection, source_id, harvest.result, interval)
-        return RefreshReport(source_id, "not_modified")
+            _record_not_modified(connection, quiet)
+    return [reports[source_id] for source_id in source_ids]
+
+
+def _keep(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> RefreshReport:
+    """Store a fetched feed's entries, retrying when another worker created the same tool meanwhile."""
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             new_entries, new_candidates, updated = _store(sessions, source_id, harvest)
-            break
+            return RefreshReport(source_id, "ok", new_entries, new_candidates, updated)
         except IntegrityError as exc:
             # Another worker created the same tool (same key) a moment ago: its row is committed
             # now, so a second pass resolves to it instead of colliding.
@@ -100,8 +126,7 @@ def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Se
         except Exception as exc:  # a storage bug we did not foresee: recorded on the source, the worker goes on
             log.exception("storing entries of source %s failed", source_id)
             return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc}"))
-    status = "not_modified" if harvest.not_modified else "ok"
-    return RefreshReport(source_id, status, new_entries, new_candidates, updated)
+    raise AssertionError("unreachable: the last attempt returns")
 
 
 def _store(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> tuple[int, int, int]:
@@ -122,20 +147,26 @@ def _store(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) ->
 
 def claim(session: Session | Connection, source_id: int, lease: dt.timedelta) -> tuple[str, SourceView, int] | None:
     """Compare-and-set: take the source if it is active and nobody holds it; None otherwise."""
+    return claim_many(session, [source_id], lease).get(source_id)
+
+
+def claim_many(session: Session | Connection, source_ids: list[int],
+               lease: dt.timedelta) -> dict[int, tuple[str, SourceView, int]]:
+    """Compare-and-set in one statement: take those of the sources that are active and held by
+    nobody. PostgreSQL re-checks the condition on a row another transaction just updated, so two
+    workers never both take a source."""
     now = utcnow()
-    row = session.execute(
+    rows = session.execute(
         update(Source)
-        .where(Source.id == source_id, Source.state == SourceState.ACTIVE.value,
+        .where(Source.id.in_(source_ids), Source.state == SourceState.ACTIVE.value,
                or_(Source.claimed_until.is_(None), Source.claimed_until < now))
         .values(claimed_until=now + lease)
-        .returning(Source.kind, Source.url, Source.etag, Source.last_modified, Source.watermark,
+        .returning(Source.id, Source.kind, Source.url, Source.etag, Source.last_modified, Source.watermark,
                    Source.poll_interval_seconds)
         .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if row is None:
-        return None
-    kind, url, etag, last_modified, watermark, interval = row
-    return kind, SourceView(url, etag, last_modified, watermark), interval
+    ).all()
+    return {source_id: (kind, SourceView(url, etag, last_modified, watermark), interval)
+            for source_id, kind, url, etag, last_modified, watermark, interval in rows}
 
 
 def _harvest(kind: str, view: SourceView, get: Getter) -> Harvest:
@@ -299,22 +330,28 @@ def _record_success(source: Source, harvest: Harvest, *, new_entries: int) -> No
     source.next_poll_at = now + dt.timedelta(seconds=source.poll_interval_seconds)
 
 
-def _record_not_modified(session: Session | Connection, source_id: int, result: FetchResult, interval: int) -> None:
-    """A 304 in one UPDATE (no row loaded): the common case of a quiet source stays cheap."""
+_NOT_MODIFIED = (
+    update(Source).where(Source.id == bindparam("b_id"))
+    .values(last_polled_at=bindparam("b_now"), last_success_at=bindparam("b_now"), consecutive_failures=0,
+            last_error=None, last_error_kind=None, last_error_status=None, claimed_until=None,
+            poll_interval_seconds=bindparam("b_interval"), next_poll_at=bindparam("b_next"),
+            etag=func.coalesce(bindparam("b_etag", type_=String), Source.etag),
+            last_modified=func.coalesce(bindparam("b_last_modified", type_=String), Source.last_modified),
+            url=func.coalesce(bindparam("b_url", type_=String), Source.url))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _record_not_modified(connection: Session | Connection, quiet: list[tuple[int, FetchResult, int]]) -> None:
+    """Record 304s (source id, fetch result, current interval) with one executemany UPDATE, no row loaded."""
     now = utcnow()
-    interval = schedule.next_interval(interval, [], 0)
-    values: dict[str, object] = {
-        "last_polled_at": now, "last_success_at": now, "consecutive_failures": 0, "last_error": None,
-        "last_error_kind": None, "last_error_status": None, "claimed_until": None,
-        "poll_interval_seconds": interval, "next_poll_at": now + dt.timedelta(seconds=interval)}
-    if result.etag:
-        values["etag"] = result.etag
-    if result.last_modified:
-        values["last_modified"] = result.last_modified
-    if result.permanent_url:
-        values["url"] = result.permanent_url
-    session.execute(update(Source).where(Source.id == source_id).values(**values)
-                    .execution_options(synchronize_session=False))
+    rows = []
+    for source_id, result, interval in quiet:
+        interval = schedule.next_interval(interval, [], 0)
+        rows.append({"b_id": source_id, "b_now": now, "b_interval": interval,
+                     "b_next": now + dt.timedelta(seconds=interval), "b_etag": result.etag,
+                     "b_last_modified": result.last_modified, "b_url": result.permanent_url})
+    connection.execute(_NOT_MODIFIED, rows)
 
 
 def _record_failure(session: Session, source_id: int, failure: _Failure) -> None:
