@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 PAUSE_AFTER_FAILURES = schedule.PAUSE_AFTER_FAILURES
 CLAIM_SLACK_SECONDS = 60
 STORE_ATTEMPTS = 3
+#: Bulk inserts go to the tables (Core), not through the ORM's bulk path: same rows, less work per row.
+ENTRIES, EVENTS, EVIDENCE, TOOL_KEYS = (model.__table__ for model in (Entry, Event, Evidence, ToolKey))
 
 
 @dataclass(frozen=True)
@@ -230,14 +232,14 @@ def store_entries(session: Session, source: Source, parsed: list[ParsedEntry]) -
         return 0, 0, updated
     now = utcnow()
     ids = session.scalars(
-        insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
+        insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True),
         [{"source_id": source.id, "guid": item.guid, "link": item.link, "title": item.title, "summary": item.summary,
           "author": item.author, "tags": list(item.tags), "content_hash": content_hash(item),
           "published_at": item.published_at, "fetched_at": now} for item in fresh],
     ).all()
     stored = [Stored(entry_id, item) for entry_id, item in zip(ids, fresh, strict=True)]
     # The rows events.record() writes, in one statement for the batch.
-    session.execute(insert(Event), [{"type": "entry.ingested", "payload": {"entry_id": entry.id, "source_id": source.id}}
+    session.execute(insert(EVENTS), [{"type": "entry.ingested", "payload": {"entry_id": entry.id, "source_id": source.id}}
                                     for entry in stored])
     new_candidates = queue_candidates(session, source, [(entry, detect(entry.item)) for entry in stored])
     return len(stored), new_candidates, updated
@@ -284,13 +286,13 @@ def queue_candidates(session: Session, source: Source, sightings: list[tuple[Sto
                     new_keys.append((tool, key))
             outcomes.append((outcome, tool, entry, detection))
     session.flush()  # new tools get their ids
-    session.execute(insert(Evidence), [
+    session.execute(insert(EVIDENCE), [
         {"tool_id": tool.id, "entry_id": entry.id, "source_url": source.url, "url": entry.item.link,
          "title": entry.item.title[:2000], "snippet": entry.item.summary[:500], "version": detection.version,
          "kind": "update" if outcome == "update" else "detected"}
         for outcome, tool, entry, detection in outcomes])
     if new_keys:
-        session.execute(insert(ToolKey), [{"tool_id": tool.id, "key": key[:500]} for tool, key in new_keys])
+        session.execute(insert(TOOL_KEYS), [{"tool_id": tool.id, "key": key[:500]} for tool, key in new_keys])
     happened: list[dict[str, object]] = []
     for outcome, tool, entry, detection in outcomes:
         if outcome == "new":
@@ -300,7 +302,7 @@ def queue_candidates(session: Session, source: Source, sightings: list[tuple[Sto
         else:
             happened.append({"type": "tool.updated" if outcome == "update" else "tool.evidence_added",
                              "payload": {"tool_id": tool.id, "entry_id": entry.id}})
-    session.execute(insert(Event), happened)  # the rows events.record() writes, in one statement
+    session.execute(insert(EVENTS), happened)  # the rows events.record() writes, in one statement
     return sum(outcome == "new" for outcome, *_ in outcomes)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gzip
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from services.ingest.fetcher import FetchError, FetchPolicy, fetch
+from services.ingest.fetcher import FetchError, FetchPolicy, fetch, guarded_client
 from tests.local_http import LocalServer, Reply
 
 OPEN = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
@@ -25,6 +26,25 @@ def test_a_second_fetch_with_the_etag_gets_not_modified(http: LocalServer) -> No
     assert second.not_modified
     assert http.requests[-1][1]["if-none-match"] == '"v1"'
     assert http.requests[-1][1]["user-agent"].startswith("verdicts-feed-fetcher/")
+
+
+def test_polls_after_a_304_reuse_the_kept_alive_connection(http: LocalServer) -> None:
+    # Given a feed with an ETag whose server notes the client port of each request, and one client
+    ports: list[int] = []
+
+    def reply(handler: BaseHTTPRequestHandler) -> Reply:
+        ports.append(handler.client_address[1])
+        return Reply(body=FEED, etag='"v1"')
+
+    http.routes["/feed"] = reply
+    client = guarded_client(OPEN)
+    # When it is fetched, then twice more answering 304
+    etag = fetch(http.url("/feed"), OPEN, client=client).etag
+    results = [fetch(http.url("/feed"), OPEN, etag=etag, client=client) for _ in range(2)]
+    client.close()
+    # Then every request went over the same connection
+    assert all(result.not_modified for result in results)
+    assert len(ports) == 3 and len(set(ports)) == 1
 
 
 def test_a_body_over_the_cap_is_refused_after_decompression(http: LocalServer) -> None:
