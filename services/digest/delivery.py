@@ -115,7 +115,7 @@ def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, 
              for section in sections for side in section.get("sides", ()) for call in Call]
     markers = [vote.marker for vote in votes]
     mailto = settings.unsubscribe_mailto
-    digest, batch = str(digest_id), str(batch_id)
+    digest_ref, batch_ref = str(digest_id), str(batch_id)  # custom_args values are strings
     addresses = dict(subscribers)
     recipients = []
     # The hot loop of a send: every dict built here goes into the request body as it is.
@@ -130,7 +130,7 @@ def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, 
         recipients.append(Recipient(
             addresses[links.subscriber_id], values,
             {"List-Unsubscribe": list_unsubscribe, "List-Unsubscribe-Post": ONE_CLICK},
-            {"digest_id": digest, "batch_id": batch, "subscriber_id": str(links.subscriber_id)},
+            {"digest_id": digest_ref, "batch_id": batch_ref, "subscriber_id": str(links.subscriber_id)},
         ))
     return recipients
 
