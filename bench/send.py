@@ -81,6 +81,20 @@ class RssSampler:
             time.sleep(0.1)
 
 
+def cpu_seconds(*pids: int, name: str | None = None) -> float:
+    """CPU seconds used so far by the given processes, or by every process called ``name``."""
+    processes = [psutil.Process(pid) for pid in pids] if not name else \
+        [p for p in psutil.process_iter(["name"]) if p.info["name"] == name]
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def copy_subscribers(database_url: str, count: int) -> None:
     """Bulk-load ``count`` confirmed subscribers with COPY."""
     url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -212,9 +226,12 @@ def main() -> None:
         sampler.roots.append(workers.pid)
         wait_until_idle(sampler)  # the workers have booted before the clock starts
         cpu_before = sum(sampler.worker_cpu.values())
+        others_before = (cpu_seconds(os.getpid()), cpu_seconds(endpoint.pid), cpu_seconds(name="postgres"))
         seconds, timeline = batched_send(rt, digest_id)
         time.sleep(0.3)
         worker_cpu = sum(sampler.worker_cpu.values()) - cpu_before
+        others = [after - before for after, before in zip(
+            (cpu_seconds(os.getpid()), cpu_seconds(endpoint.pid), cpu_seconds(name="postgres")), others_before)]
         counted = endpoint_counts(endpoint)
         naive_seconds = naive_send(rt, digest_id, host, args.processes * args.threads)
         naive_counted = endpoint_counts(endpoint)["recipients"] - counted["recipients"]
@@ -245,6 +262,9 @@ def main() -> None:
         "naive_recipients_per_second": round(naive_rate),
         "requests": counted["requests"],
         "worker_cpu_seconds": round(worker_cpu, 2),
+        "sending_process_cpu_seconds": round(others[0], 2),
+        "endpoint_cpu_seconds": round(others[1], 2),
+        "postgres_cpu_seconds_whole_server": round(others[2], 2),
         **timeline,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "worker_processes": args.processes,
