@@ -4,6 +4,7 @@ SSRF check on every hop. Knows nothing of storage: it takes validators in and ha
 from __future__ import annotations
 
 import datetime as dt
+import http.cookiejar
 import ipaddress
 import logging
 import socket
@@ -125,12 +126,21 @@ def shared_client(policy: FetchPolicy) -> httpx.Client:
         return client
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """A jar that keeps nothing: one source's cookies must not follow us to the next, and skipping
+    the jar's parsing of every response is a good part of a 304's cost."""
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        return None
+
+
 def guarded_client(policy: FetchPolicy) -> httpx.Client:
     """An httpx client whose every connection goes through the SSRF guard; no proxies from the environment."""
     transport = httpx.HTTPTransport(retries=0)
     transport._pool._network_backend = GuardedBackend(policy.allow_private_networks)
     timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
     return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
+                        cookies=_NoCookies(),
                         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
 
 

@@ -47,6 +47,19 @@ def test_polls_after_a_304_reuse_the_kept_alive_connection(http: LocalServer) ->
     assert len(ports) == 3 and len(set(ports)) == 1
 
 
+def test_a_cookie_one_source_sets_is_not_sent_to_the_next(http: LocalServer) -> None:
+    # Given a source that sets a cookie and another on the same host, fetched with one client
+    http.routes["/a"] = Reply(body=FEED, headers={"Set-Cookie": "session=abc; Path=/"})
+    http.routes["/b"] = Reply(body=FEED)
+    client = guarded_client(OPEN)
+    # When both are fetched in turn
+    fetch(http.url("/a"), OPEN, client=client)
+    fetch(http.url("/b"), OPEN, client=client)
+    client.close()
+    # Then the second request carried no cookie
+    assert "cookie" not in http.requests[-1][1]
+
+
 def test_a_body_over_the_cap_is_refused_after_decompression(http: LocalServer) -> None:
     # Given 3 KB of gzip that inflates to 2 MB, under a 1 MB cap
     bomb = gzip.compress(b"\0" * 2_000_000)
