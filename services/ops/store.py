@@ -75,7 +75,8 @@ def sends(session: Session, now: dt.datetime | None = None) -> list[SendSummary]
         ).all()
         ambiguous = session.scalars(
             select(DeliveryBatch).where(DeliveryBatch.digest_id == digest.id,
-                                        DeliveryBatch.state == BatchState.AMBIGUOUS.value).order_by(DeliveryBatch.number)
+                                        DeliveryBatch.state == BatchState.AMBIGUOUS.value,
+                                        DeliveryBatch.resent_as_id.is_(None)).order_by(DeliveryBatch.number)
         ).all()
         summaries.append(SendSummary(
             digest.id, digest.week, digest.state,

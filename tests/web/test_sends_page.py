@@ -84,3 +84,29 @@ def test_an_ambiguous_batch_is_listed_with_its_recipients_and_resent_on_request(
         states = session.execute(select(DeliveryBatch.number, DeliveryBatch.state).order_by(DeliveryBatch.number)).all()
     assert states == [(1, "ambiguous"), (2, "pending")]
     assert "Ambiguous batches" not in client.get("/editor/sends/2026-W48").text
+
+
+def test_ops_may_resend_an_ambiguous_batch_but_not_start_a_send(rt: Runtime, client: TestClient) -> None:
+    # Given a send whose only batch turned ambiguous, started by an editor
+    _compiled(rt, 3)
+    editor = TestClient(client.app, base_url="https://verdicts.example.org")
+    editor_token = _editor(rt, editor)
+    editor.post("/editor/sends/2026-W48/send", data={"csrf_token": editor_token})
+    with rt.sessions() as session:
+        batch_id = session.scalar(select(DeliveryBatch.id))
+    delivery.send_batch(rt.sessions, rt.settings, FailingMailer(), batch_id, "m1")
+    # When someone from ops signs in, Then they see the batch, may resend it, and may not start a send
+    add_user(rt, "ops@example.org", "ops")
+    token = sign_in(client, "ops@example.org")
+    assert "Resend batch 1" in client.get("/editor/sends/2026-W48").text
+    assert client.post("/editor/sends/2026-W48/send", data={"csrf_token": token},
+                       follow_redirects=False).status_code == 403
+    client.post(f"/editor/sends/2026-W48/batches/{batch_id}/resend", data={"csrf_token": token})
+    with rt.sessions() as session:
+        states = session.execute(select(DeliveryBatch.number, DeliveryBatch.state).order_by(DeliveryBatch.number)).all()
+    assert states == [(1, "ambiguous"), (2, "pending")]
+    # And the ops page no longer lists the batch as waiting for a decision
+    from services.ops import store
+
+    with rt.sessions() as session:
+        assert [send.ambiguous for send in store.sends(session)] == [[]]

@@ -17,6 +17,9 @@ from services.web.rendering import page
 router = APIRouter(prefix="/editor/sends")
 editor = require(Role.EDITOR)
 Editor = Annotated[User, Depends(editor)]
+#: Ops watch sends too: they may open the page and resend an ambiguous batch, not start or stop a send.
+watcher = require(Role.EDITOR, Role.OPS)
+Watcher = Annotated[User, Depends(watcher)]
 protected = [Depends(csrf_protected)]
 
 
@@ -29,7 +32,7 @@ def _digest_id(request: Request, week: str) -> int:
 
 
 @router.get("/{week}", response_class=HTMLResponse)
-def send_page(request: Request, week: str, user: Editor) -> HTMLResponse:
+def send_page(request: Request, week: str, user: Watcher) -> HTMLResponse:
     digest_id = _digest_id(request, week)
     with request.app.state.runtime.sessions() as session:
         digest = compose.by_week(session, week)
@@ -71,7 +74,7 @@ def cancel(request: Request, week: str, user: Editor) -> RedirectResponse:
 
 
 @router.post("/{week}/batches/{batch_id}/resend", dependencies=protected, response_model=None)
-def resend(request: Request, week: str, batch_id: int, user: Editor) -> RedirectResponse:
+def resend(request: Request, week: str, batch_id: int, user: Watcher) -> RedirectResponse:
     with request.app.state.runtime.sessions() as session, session.begin():
         try:
             delivery.resend(session, batch_id)
