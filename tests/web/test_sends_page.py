@@ -11,6 +11,7 @@ from services.core.db.models import DeliveryBatch, Subscriber
 from services.core.runtime import Runtime
 from services.digest import compose, delivery
 from services.digest.mailers import Uncertain
+from services.ops import store
 from tests import factories
 from tests.web.conftest import add_user, sign_in
 
@@ -106,7 +107,5 @@ def test_ops_may_resend_an_ambiguous_batch_but_not_start_a_send(rt: Runtime, cli
         states = session.execute(select(DeliveryBatch.number, DeliveryBatch.state).order_by(DeliveryBatch.number)).all()
     assert states == [(1, "ambiguous"), (2, "pending")]
     # And the ops page no longer lists the batch as waiting for a decision
-    from services.ops import store
-
     with rt.sessions() as session:
         assert [send.ambiguous for send in store.sends(session)] == [[]]
