@@ -30,12 +30,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import feedparser
-import psycopg
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,6 +42,7 @@ from bench.feedgen import generate
 from services.core import broker, runtime
 from services.core.db.migrate import upgrade
 from services.core.db.models import Entry, Source
+from services.core.db.scratch import create_database, drop_database
 from services.core.settings import load_settings
 from services.ingest.politeness import host_of
 from services.workers import boot
@@ -180,12 +179,8 @@ def main() -> None:
     server.start()
     bases = receive.recv()
 
-    admin = make_url(ADMIN_URL)
     name = f"verdicts_bench_{uuid.uuid4().hex[:8]}"
-    plain_admin = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain_admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    database_url = admin.set(database=name).render_as_string(hide_password=False)
+    database_url = create_database(ADMIN_URL, name)
     namespace = f"verdicts-bench-{uuid.uuid4().hex[:8]}"
     values = {"database_url": database_url, "redis_url": REDIS_URL, "redis_namespace": namespace,
               "secret_key": "bench-only", "allow_private_networks": "1"}
@@ -247,8 +242,7 @@ def main() -> None:
         server.terminate()
         broker.current().flush_all()
         runtime.current().engine.dispose()
-        with psycopg.connect(plain_admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(ADMIN_URL, name)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ingest.json").write_text(json.dumps(figures, indent=2) + "\n")
     table = Table("figure", "value", "bound", title="Ingest benchmark (shared machine: figures are noisy)")

@@ -14,14 +14,13 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
 from dramatiq import Worker
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from services.core import broker, events, runtime
 from services.core.db.migrate import upgrade
 from services.core.db.models import AuditEntry, Event
+from services.core.db.scratch import create_database, drop_database
 from services.core.settings import load_settings
 from services.workers import boot
 
@@ -39,14 +38,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     args = parser.parse_args()
-    admin = make_url(ADMIN_URL)
     name = f"verdicts_bench_{uuid.uuid4().hex[:8]}"
-    plain_admin = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain_admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+    database_url = create_database(ADMIN_URL, name)
     namespace = f"verdicts-bench-{uuid.uuid4().hex[:8]}"
     try:
-        settings = load_settings({}, database_url=admin.set(database=name).render_as_string(hide_password=False),
+        settings = load_settings({}, database_url=database_url,
                                  redis_url=REDIS_URL, redis_namespace=namespace, secret_key="bench")
         rt = boot(settings)
         upgrade(rt.engine)
@@ -54,8 +50,7 @@ def main() -> None:
     finally:
         broker.current().flush_all()
         runtime.current().engine.dispose()
-        with psycopg.connect(plain_admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(ADMIN_URL, name)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "outbox.json").write_text(json.dumps(figures, indent=2) + "\n")
     width = max(map(len, figures))

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from services.core import broker, runtime
 from services.core.db.migrate import upgrade
 from services.core.db.models import DeliveryBatch, Digest, Subscriber
+from services.core.db.scratch import create_database, drop_database
 from services.core.settings import load_settings
 from services.digest import compose, delivery
 from services.digest.mailers import BatchMail, SendGridMailer, personalized
@@ -202,13 +203,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=3, help="threads per worker process")
     args = parser.parse_args()
     count = 100_000 if args.quick else args.subscribers
-    admin = make_url(ADMIN_URL)
-    plain_admin = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"verdicts_bench_{uuid.uuid4().hex[:8]}"
     namespace = f"verdicts-bench-{uuid.uuid4().hex[:8]}"
-    database_url = admin.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(plain_admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+    database_url = create_database(ADMIN_URL, name)
     sampler = RssSampler().start()
     endpoint = workers = None
     try:
@@ -244,8 +241,7 @@ def main() -> None:
             endpoint.kill()
         broker.current().flush_all()
         runtime.current().engine.dispose()
-        with psycopg.connect(plain_admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(ADMIN_URL, name)
     if counted["recipients"] != count or naive_counted != min(NAIVE_SAMPLE, count):
         raise SystemExit(f"the endpoint counted {counted} and {naive_counted} in the naive run; expected {count}")
     rate = count / seconds

@@ -23,12 +23,12 @@ import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
 from sqlalchemy import create_engine, insert, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from services.core.db.migrate import upgrade
 from services.core.db.models import Comparison, Evidence, PanelSeat, Scorecard, Source, Tool, User, Verdict
+from services.core.db.scratch import create_database, drop_database
 from services.core.domain import DEFAULT_LENSES
 from services.core.passwords import hash_password
 
@@ -125,12 +125,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 candidates, 50 comparisons, 40 requests each")
     args = parser.parse_args()
     candidates, pairs, rounds = (1000, 50, 40) if args.quick else (10_000, 500, 200)
-    admin = make_url(ADMIN_URL)
-    plain_admin = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"verdicts_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(plain_admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = admin.set(database=name).render_as_string(hide_password=False)
+    url = create_database(ADMIN_URL, name)
     server = None
     try:
         engine = create_engine(url)
@@ -174,8 +170,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        with psycopg.connect(plain_admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(ADMIN_URL, name)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "web.json").write_text(json.dumps(figures, indent=2) + "\n")
     width = max(map(len, figures))

@@ -13,11 +13,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from services.core import runtime
 from services.core.db.base import Base
 from services.core.db.migrate import upgrade
+from services.core.db.scratch import create_database, drop_database
 from services.core.runtime import Runtime
 from services.core.settings import Settings, load_settings
 from services.workers import boot
@@ -77,22 +77,15 @@ def _flush_test_namespace() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test run, migrated to head, dropped at the end."""
-    admin = make_url(PG_ADMIN_URL)
     name = f"verdicts_test_{RUN_ID}"
     try:
-        connection = psycopg.connect(admin.set(drivername="postgresql").render_as_string(hide_password=False),
-                                     autocommit=True, connect_timeout=5)
+        url = create_database(PG_ADMIN_URL, name)
     except psycopg.OperationalError as exc:
         unavailable("PostgreSQL", exc)
-    with connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = admin.set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
-        with psycopg.connect(admin.set(drivername="postgresql").render_as_string(hide_password=False),
-                             autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(PG_ADMIN_URL, name)
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
