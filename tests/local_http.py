@@ -1,4 +1,7 @@
-"""A scriptable local HTTP server for tests: each path answers what the test says it should."""
+"""A scriptable local HTTP server for tests: each path answers what the test says it should.
+
+GET and POST are both answered from ``routes``; a POST's body is read first and left on the
+handler as ``handler.body`` for a callable route."""
 
 from __future__ import annotations
 
@@ -28,6 +31,12 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            body = b""
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+                self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
 
             def do_GET(self) -> None:  # noqa: N802 - stdlib name
                 server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from pydantic import SecretStr
@@ -15,55 +13,37 @@ from services.core import broker, events, runtime
 from services.core.db.models import AlertIncident, DeliveryBatch, Digest, Source
 from services.core.runtime import Runtime
 from services.ops import alerts, dead_letters
+from tests.local_http import LocalServer, Reply, serving
 from tests.ops.conftest import wait_until, worker_thread
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
 class Webhook:
-    """Records the JSON bodies POSTed to it; answers ``status`` (200 unless a test says otherwise)."""
+    """Records the JSON bodies POSTed to the local server's hook path; answers ``status`` (200 unless a test says otherwise)."""
 
-    def __init__(self) -> None:
+    PATH = "/hooks/T000/B000/secretpart"
+
+    def __init__(self, server: LocalServer) -> None:
         self.posts: list[dict[str, object]] = []
         self.status = 200
-        hook = self
+        self.url = server.url(self.PATH)
+        server.routes[self.PATH] = self._answer
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if hook.status == 200:
-                    hook.posts.append(json.loads(body))
-                self.send_response(hook.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/T000/B000/secretpart"
+    def _answer(self, handler: BaseHTTPRequestHandler) -> Reply:
+        if self.status == 200:
+            self.posts.append(json.loads(handler.body))  # type: ignore[attr-defined]
+        return Reply(self.status, b"ok")
 
     def texts(self, containing: str = "") -> list[str]:
         return [str(post["text"]) for post in self.posts if containing in str(post["text"])]
 
 
-@contextmanager
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    thread = threading.Thread(target=hook.httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hook
-    finally:
-        hook.httpd.shutdown()
-        hook.httpd.server_close()
-
-
 @pytest.fixture
 def hook(rt: Runtime) -> Iterator[Webhook]:
     """A webhook server, and the test's runtime installed with its URL and a dead-letter threshold of 2."""
-    with webhook() as server:
+    with serving() as local:
+        server = Webhook(local)
         settings = rt.settings.model_copy(update={"alert_webhook_url": SecretStr(server.url),
                                                   "alert_dead_letter_threshold": 2})
         runtime.install(Runtime(settings=settings, engine=rt.engine, sessions=rt.sessions))
