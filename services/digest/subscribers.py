@@ -21,7 +21,7 @@ from services.core.domain import OutgoingMail, SubscriberState
 from services.core.runtime import Runtime
 from services.core.tokens import TokenError, unsign
 from services.digest.mailers import mailer_for
-from services.digest.render import EmailRenderer
+from services.digest.render import renderer_for
 
 CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
 CATEGORIES = ("comparisons", "new-tools")
@@ -217,7 +217,7 @@ def _mail_confirmation(rt: Runtime, address: str, subscriber_id: int) -> None:
 
 
 def _mail(rt: Runtime, template: str, address: str, context: dict[str, str]) -> None:
-    rendered = EmailRenderer(rt.settings.email_templates_dir).render(
+    rendered = renderer_for(rt.settings.email_templates_dir).render(
         template, {"postal_address": rt.settings.postal_address, **context})
     mailer_for(rt.settings).send(OutgoingMail(to=address, subject=rendered.subject, html=rendered.html,
                                               text=rendered.text, categories=(template,)))
