@@ -76,7 +76,7 @@ def resolution_scores() -> dict[str, float]:
                     source = sources[case.source] = Source(url=case.source, kind=case.kind)
                     session.add(source)
                     session.flush()
-                store_entries(session, source, [entry_of(case, n)])
+                store_entries(session, [(source, [entry_of(case, n)])])
             tool_of = dict(session.execute(select(Entry.guid, Evidence.tool_id).join(Evidence,
                                                                                        Evidence.entry_id == Entry.id)).all())
         rt.engine.dispose()

@@ -5,6 +5,8 @@ The dramatiq CLI loads ``services.workers:boot_from_environment`` (see `verdicts
 
 from __future__ import annotations
 
+import gc
+
 import dramatiq
 from dramatiq import Worker
 
@@ -33,6 +35,9 @@ def boot_from_environment() -> None:
 
     configure()  # dramatiq's CLI installed the handlers; this makes their lines JSON unless on a terminal
     boot(load_settings())
+    # What is loaded by now (modules, mappers, compiled statements) lives as long as the process:
+    # frozen, it is left out of every full collection instead of being walked again each time.
+    gc.freeze()
 
 
 def start_embedded_worker(threads: int = 4) -> Worker:

@@ -106,18 +106,17 @@ def poll(
     if not once:
         common.err.print("[red]error:[/red] say --once (the scheduler polls continuously)")
         raise typer.Exit(2)
-    from services.ingest.fetcher import guarded_client
-    from services.ingest.pipeline import policy_from, refresh_source
+    from services.ingest.pipeline import refresh_source
     from services.ingest.sources import due_source_ids
 
     rt = common.plain(common.settings())
     with rt.sessions() as session:
         ids = due_source_ids(session, every=every)
     failed = new = 0
-    with guarded_client(policy_from(rt.settings)) as client, Progress(console=common.console) as progress:
+    with Progress(console=common.console) as progress:
         task = progress.add_task("polling", total=len(ids))
         for source_id in ids:
-            report = refresh_source(rt.sessions, source_id, rt.settings, client=client)
+            report = refresh_source(rt.sessions, source_id, rt.settings)
             failed += report.status == "failed"
             new += report.new_entries
             progress.advance(task)

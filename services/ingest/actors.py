@@ -19,7 +19,7 @@ from services.ingest.sources import claim_due
 BUSY_HOST_DELAY_MS = (5_000, 20_000)
 #: Due sources of one host are polled this many to a message: a message, its middleware and a
 #: claim cost more than the conditional GET of a quiet feed.
-BATCH_SIZE = 25
+BATCH_SIZE = 50
 
 
 @actor("ingest", max_retries=0, time_limit=15 * 60 * 1000)

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from services.core.domain import ParsedEntry, SourceKind
 from services.ingest import hub
+from services.ingest.cpu_turn import cpu_turn
 from services.ingest.fetcher import ACCEPT_FEEDS, FetchResult
 from services.ingest.jsonfeed import looks_like_json_feed, parse_json_feed
 from services.ingest.parser import ParsedFeed, ParseError, parse_feed
@@ -94,7 +95,8 @@ class FeedAdapter:
         result = get(source.url, source.etag, source.last_modified, ACCEPT_FEEDS)
         if result.not_modified:
             return Harvest(result)
-        parsed = self.parse(result)
+        with cpu_turn:
+            parsed = self.parse(result)
         return Harvest(result, parsed.entries, parsed.title, parsed.warning)
 
     def parse(self, result: FetchResult) -> ParsedFeed:

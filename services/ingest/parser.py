@@ -26,6 +26,8 @@ ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EARLIEST = dt.datetime(1995, 1, 1, tzinfo=dt.UTC)
 SUMMARY_LIMIT = 4000
+#: The entries table's limits: a longer link is dropped (a cut URL leads nowhere), an author cut.
+LINK_LIMIT, AUTHOR_LIMIT = 2048, 500
 #: HTML beyond this is not even sanitized: only the first SUMMARY_LIMIT characters are kept anyway.
 HTML_INPUT_LIMIT = 32_000
 ALLOWED_TAGS = {"a", "p", "br", "ul", "ol", "li", "em", "strong", "b", "i", "code", "pre", "blockquote", "h2", "h3", "h4"}
@@ -49,8 +51,9 @@ def clean_text(value: str | None) -> str:
     """Plain text: tags removed, entities decoded, control characters and extra spaces dropped."""
     if not value:
         return ""
-    stripped = nh3.clean(value, tags=set())
-    return " ".join(CONTROL_CHARS.sub("", html.unescape(stripped)).split())
+    if "<" in value or "&" in value:  # most titles hold neither: nothing for the sanitizer to do
+        value = html.unescape(nh3.clean(value, tags=set()))
+    return " ".join(CONTROL_CHARS.sub("", value).split())
 
 
 def clean_html(value: str | None) -> str:
@@ -65,7 +68,7 @@ def safe_link(value: str | None, base: str | None) -> str | None:
         return None
     value = CONTROL_CHARS.sub("", value).strip()
     absolute = urljoin(base, value) if base else value
-    if urlsplit(absolute).scheme not in ("http", "https"):
+    if len(absolute) > LINK_LIMIT or urlsplit(absolute).scheme not in ("http", "https"):
         return None
     return absolute
 
@@ -138,7 +141,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, base_url: 
         tags = tuple(clean_text(t.get("term")) for t in dict.get(raw, "tags") or () if t.get("term"))
         entries.append(
             ParsedEntry(guid=guid, title=title, link=link, summary=summary, published_at=published,
-                        author=clean_text(dict.get(raw, "author")) or None, tags=tags)
+                        author=clean_text(dict.get(raw, "author"))[:AUTHOR_LIMIT] or None, tags=tags)
         )
     warning = None
     if parsed.bozo:

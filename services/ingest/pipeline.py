@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-import httpx
 from sqlalchemy import String, bindparam, func, insert, null, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from services.core.domain import Detection, ParsedEntry, SourceState, ToolState
 from services.core.settings import Settings
 from services.ingest import resolve, schedule
 from services.ingest.adapters import Getter, Harvest, SourceView, adapter_for
+from services.ingest.cpu_turn import cpu_turn
 from services.ingest.detect import detect
 from services.ingest.fetcher import FetchError, FetchPolicy, FetchResult, fetch
 from services.ingest.parser import ParseError, content_hash
@@ -64,35 +65,35 @@ def policy_from(settings: Settings) -> FetchPolicy:
     )
 
 
-def getter(policy: FetchPolicy, client: httpx.Client | None = None) -> Getter:
+def getter(policy: FetchPolicy) -> Getter:
     def get(url: str, etag: str | None, last_modified: str | None, accept: str) -> FetchResult:
-        return fetch(url, policy, etag=etag, last_modified=last_modified, client=client, accept=accept)
+        return fetch(url, policy, etag=etag, last_modified=last_modified, accept=accept)
 
     return get
 
 
-def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Settings, *,
-                   client: httpx.Client | None = None) -> RefreshReport:
+def refresh_source(sessions: sessionmaker[Session], source_id: int, settings: Settings) -> RefreshReport:
     """Poll one source now (if active and not being polled elsewhere), store what is new, reschedule it."""
-    return refresh_sources(sessions, [source_id], settings, client=client)[0]
+    return refresh_sources(sessions, [source_id], settings)[0]
 
 
-def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], settings: Settings, *,
-                    client: httpx.Client | None = None) -> list[RefreshReport]:
+def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], settings: Settings) -> list[RefreshReport]:
     """Poll several sources in turn (a batch of the scheduler's tick), one report each, in order.
 
-    One statement claims the whole batch and one executemany UPDATE records every 304: a quiet
-    source then costs little more than its HTTP request. A source that fails or has news goes
-    through the same per-source steps as a poll of one.
+    One statement claims the whole batch, one executemany UPDATE records every 304, and the feeds
+    that brought something are stored together in one transaction: a statement costs more than the
+    rows it writes, so a batch pays for each kind of statement once instead of once per source.
+    A source that fails goes through its own steps and never holds the others back.
     """
     policy = policy_from(settings)
-    get = getter(policy, client)
+    get = getter(policy)
     lease = dt.timedelta(seconds=(policy.timeout_seconds * 11 + CLAIM_SLACK_SECONDS) * len(source_ids))
     engine = sessions.kw["bind"]  # claims and 304s are plain statements: no ORM session needed
     with engine.begin() as connection:
         claimed = claim_many(connection, source_ids, lease)
     reports: dict[int, RefreshReport] = {}
     quiet: list[tuple[int, FetchResult, int]] = []
+    fetched: list[tuple[int, Harvest]] = []
     for source_id in source_ids:
         if source_id not in claimed:
             reports[source_id] = RefreshReport(source_id, "skipped")
@@ -107,19 +108,43 @@ def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], sett
             quiet.append((source_id, harvest.result, interval))
             reports[source_id] = RefreshReport(source_id, "not_modified")
         else:
-            reports[source_id] = _keep(sessions, source_id, harvest)
+            # the body is parsed: only the entries wait for the batch's store, not the bytes
+            fetched.append((source_id, replace(harvest, result=replace(harvest.result, body=b""))))
     if quiet:
         with engine.begin() as connection:
             _record_not_modified(connection, quiet)
+    reports.update(_keep(sessions, fetched))
     return [reports[source_id] for source_id in source_ids]
 
 
-def _keep(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> RefreshReport:
-    """Store a fetched feed's entries, retrying when another worker created the same tool meanwhile."""
+def _keep(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) -> dict[int, RefreshReport]:
+    """Store the fetched feeds of a batch in one transaction.
+
+    A collision with another worker that created one of the same tools a moment ago is retried
+    (its row is committed now, so the next pass resolves to it). If the batch still fails, or one
+    feed trips on something unforeseen, each feed is stored on its own, so one feed's trouble never
+    costs the others their entries.
+    """
+    if len(fetched) > 1:
+        for _attempt in range(STORE_ATTEMPTS):
+            try:
+                return _store(sessions, fetched)
+            except IntegrityError as exc:
+                log.info("storing %s sources together collided with another worker (%s); trying again",
+                         len(fetched), type(exc.orig).__name__)
+                continue
+            except Exception as exc:
+                log.info("storing %s sources together failed (%s); storing them one by one", len(fetched),
+                         type(exc).__name__)
+                break
+    return {source_id: _keep_one(sessions, source_id, harvest) for source_id, harvest in fetched}
+
+
+def _keep_one(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> RefreshReport:
+    """Store one fetched feed's entries, retrying when another worker created the same tool meanwhile."""
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
-            new_entries, new_candidates, updated = _store(sessions, source_id, harvest)
-            return RefreshReport(source_id, "ok", new_entries, new_candidates, updated)
+            return _store(sessions, [(source_id, harvest)])[source_id]
         except IntegrityError as exc:
             # Another worker created the same tool (same key) a moment ago: its row is committed
             # now, so a second pass resolves to it instead of colliding.
@@ -131,20 +156,29 @@ def _keep(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> 
     raise AssertionError("unreachable: the last attempt returns")
 
 
-def _store(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> tuple[int, int, int]:
-    with sessions() as session, session.begin():
-        source = session.get(Source, source_id)
-        assert source is not None
-        counts = (0, 0, 0)
-        if not harvest.not_modified:
+def _store(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) -> dict[int, RefreshReport]:
+    with cpu_turn, sessions() as session, session.begin():
+        sources = {source.id: source for source in
+                   session.scalars(select(Source).where(Source.id.in_([source_id for source_id, _ in fetched])))}
+        batch: list[tuple[Source, Harvest]] = []
+        reports: dict[int, RefreshReport] = {}
+        for source_id, harvest in fetched:
+            source = sources.get(source_id)
+            if source is None:  # deleted while it was being polled
+                reports[source_id] = RefreshReport(source_id, "skipped")
+                continue
             if harvest.title and not source.title:
                 source.title = harvest.title[:500]
             source.parse_warning = harvest.warning
             if harvest.watermark:
                 source.watermark = harvest.watermark
-            counts = store_entries(session, source, harvest.entries)
-        _record_success(source, harvest, new_entries=counts[0])
-        return counts
+            batch.append((source, harvest))
+        counts = store_entries(session, [(source, harvest.entries) for source, harvest in batch])
+        for source, harvest in batch:
+            new_entries, new_candidates, updated = counts[source.id]
+            _record_success(source, harvest, new_entries=new_entries)
+            reports[source.id] = RefreshReport(source.id, "ok", new_entries, new_candidates, updated)
+        return reports
 
 
 def claim(session: Session | Connection, source_id: int, lease: dt.timedelta) -> tuple[str, SourceView, int] | None:
@@ -191,70 +225,97 @@ def _fail(sessions: sessionmaker[Session], source_id: int, failure: _Failure) ->
 
 @dataclass(frozen=True)
 class Stored:
-    """A new entry as inserted: its id and the parsed values it was made from."""
+    """A new entry as inserted: its id, the source it came from and the parsed values it was made from."""
 
     id: int
+    source: Source
     item: ParsedEntry
 
 
-def store_entries(session: Session, source: Source, parsed: list[ParsedEntry]) -> tuple[int, int, int]:
-    """Store entries not seen before, update edited ones, detect tools among the new; returns
-    (new entries, new candidates, updated entries).
+def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEntry]]]) -> dict[int, tuple[int, int, int]]:
+    """Store the entries of one or more sources: those not seen before are added, edited ones
+    updated, tools detected among the new. Returns (new entries, new candidates, updated entries)
+    per source id.
 
     Written with set-based statements (one SELECT for what is known or buried, one multi-row INSERT
-    … RETURNING for the new entries, one for their events): per-row ORM work would cost more than
-    parsing the feed did.
+    … RETURNING for the new entries, one for their events), each once for the whole batch: per-row
+    ORM work, or a statement per source, would cost more than parsing the feeds did.
     """
-    guids = list(dict.fromkeys(entry.guid for entry in parsed))
-    if not guids:
-        return 0, 0, 0
+    counts = {source.id: [0, 0, 0] for source, _ in batch}
+    wanted = {(source.id, entry.guid) for source, entries in batch for entry in entries}
+    if not wanted:
+        return {source_id: (0, 0, 0) for source_id in counts}
+    source_ids, guids = list(counts), list({guid for _, guid in wanted})
     seen = session.execute(
-        select(Entry.guid, Entry.id, Entry.content_hash).where(Entry.source_id == source.id, Entry.guid.in_(guids))
-        .union_all(select(EntryTombstone.guid, null(), null()).where(EntryTombstone.source_id == source.id,
-                                                                    EntryTombstone.guid.in_(guids)))
+        select(Entry.source_id, Entry.guid, Entry.id, Entry.content_hash)
+        .where(Entry.source_id.in_(source_ids), Entry.guid.in_(guids))
+        .union_all(select(EntryTombstone.source_id, EntryTombstone.guid, null(), null())
+                   .where(EntryTombstone.source_id.in_(source_ids), EntryTombstone.guid.in_(guids)))
     ).all()
-    known = {guid: (entry_id, digest) for guid, entry_id, digest in seen}
-    fresh: list[ParsedEntry] = []
-    updated = 0
-    for item in parsed:
-        digest = content_hash(item)
-        if item.guid in known:
-            entry_id, stored_digest = known[item.guid]
-            if entry_id is not None and stored_digest != digest:  # edited by the publisher: keep the latest text
-                session.execute(update(Entry).where(Entry.id == entry_id).values(
-                    title=item.title, link=item.link, summary=item.summary, content_hash=digest))
-                known[item.guid] = (entry_id, digest)
-                updated += 1
-            continue  # known, or a tombstone: a deleted entry does not come back
-        known[item.guid] = (None, digest)
-        fresh.append(item)
-    if not fresh:
-        return 0, 0, updated
-    now = utcnow()
-    ids = session.scalars(
-        insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True),
-        [{"source_id": source.id, "guid": item.guid, "link": item.link, "title": item.title, "summary": item.summary,
-          "author": item.author, "tags": list(item.tags), "content_hash": content_hash(item),
-          "published_at": item.published_at, "fetched_at": now} for item in fresh],
-    ).all()
-    stored = [Stored(entry_id, item) for entry_id, item in zip(ids, fresh, strict=True)]
-    # The rows events.record() writes, in one statement for the batch.
-    session.execute(insert(EVENTS), [{"type": "entry.ingested", "payload": {"entry_id": entry.id, "source_id": source.id}}
-                                    for entry in stored])
-    new_candidates = queue_candidates(session, source, [(entry, detect(entry.item)) for entry in stored])
-    return len(stored), new_candidates, updated
+    known = {(source_id, guid): (entry_id, digest) for source_id, guid, entry_id, digest in seen}
+    fresh: list[tuple[Source, ParsedEntry, str]] = []
+    for source, entries in batch:
+        for item in entries:
+            digest = content_hash(item)
+            found = known.get((source.id, item.guid))
+            if found is not None:
+                entry_id, stored_digest = found
+                if entry_id is not None and stored_digest != digest:  # edited by the publisher: keep the latest text
+                    session.execute(update(Entry).where(Entry.id == entry_id).values(
+                        title=item.title, link=item.link, summary=item.summary, content_hash=digest))
+                    known[(source.id, item.guid)] = (entry_id, digest)
+                    counts[source.id][2] += 1
+                continue  # known, or a tombstone: a deleted entry does not come back
+            known[(source.id, item.guid)] = (None, digest)
+            fresh.append((source, item, digest))
+    if fresh:
+        now = utcnow()
+        ids = session.scalars(
+            insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True),
+            [{"source_id": source.id, "guid": item.guid, "link": item.link, "title": item.title,
+              "summary": item.summary, "author": item.author, "tags": list(item.tags), "content_hash": digest,
+              "published_at": item.published_at, "fetched_at": now} for source, item, digest in fresh],
+        ).all()
+        stored = [Stored(entry_id, source, item) for entry_id, (source, item, _) in zip(ids, fresh, strict=True)]
+        # The rows events.record() writes, in one statement for the batch.
+        session.execute(insert(EVENTS), [{"type": "entry.ingested",
+                                          "payload": {"entry_id": entry.id, "source_id": entry.source.id}}
+                                         for entry in stored])
+        for entry in stored:
+            counts[entry.source.id][0] += 1
+        sightings = [(entry, detect(entry.item)) for entry in stored]
+        for source_id, new_candidates in _queue_retrying(session, sightings).items():
+            counts[source_id][1] = new_candidates
+    return {source_id: (new, candidates, updated) for source_id, (new, candidates, updated) in counts.items()}
 
 
-def queue_candidates(session: Session, source: Source, sightings: list[tuple[Stored, Detection]]) -> int:
-    """Attach each release to the tool it names, or open a new candidate; returns how many are new.
+def _queue_retrying(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[int, int]:
+    """queue_candidates in a savepoint. When another worker created one of the same tools a moment
+    ago, the unique key says so once that worker has committed: only this step is rolled back and
+    done again, and it then finds that tool; the entries already written stay."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                return queue_candidates(session, sightings)
+        except IntegrityError as exc:
+            if attempt == STORE_ATTEMPTS:
+                raise
+            log.info("a tool was created by another worker meanwhile (%s); resolving again", type(exc.orig).__name__)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def queue_candidates(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[int, int]:
+    """Attach each release to the tool it names, or open a new candidate; returns how many are new
+    per source id.
 
     One lookup resolves the keys of the whole batch; sightings in the same batch that share a key
-    (ten releases of one repository) land on the same tool. A rejected tool keeps new sightings as
-    evidence but does not come back to the queue; an approved one gets them as updates.
+    (ten releases of one repository, or one release seen in two feeds) land on the same tool. A
+    rejected tool keeps new sightings as evidence but does not come back to the queue; an approved
+    one gets them as updates.
     """
     releases = [(entry, detection) for entry, detection in sightings if detection.is_release]
     if not releases:
-        return 0
+        return {}
     with session.no_autoflush:
         by_key = resolve.known_tools(session, {key for _, detection in releases for key in detection.keys})
         unresolved = [d.name for _, d in releases if d.key and d.key.startswith("name:")
@@ -287,23 +348,25 @@ def queue_candidates(session: Session, source: Source, sightings: list[tuple[Sto
             outcomes.append((outcome, tool, entry, detection))
     session.flush()  # new tools get their ids
     session.execute(insert(EVIDENCE), [
-        {"tool_id": tool.id, "entry_id": entry.id, "source_url": source.url, "url": entry.item.link,
+        {"tool_id": tool.id, "entry_id": entry.id, "source_url": entry.source.url, "url": entry.item.link,
          "title": entry.item.title[:2000], "snippet": entry.item.summary[:500], "version": detection.version,
          "kind": "update" if outcome == "update" else "detected"}
         for outcome, tool, entry, detection in outcomes])
     if new_keys:
         session.execute(insert(TOOL_KEYS), [{"tool_id": tool.id, "key": key[:500]} for tool, key in new_keys])
     happened: list[dict[str, object]] = []
+    new_per_source: dict[int, int] = {}
     for outcome, tool, entry, detection in outcomes:
         if outcome == "new":
             happened.append({"type": "tool.detected",
                              "payload": {"tool_id": tool.id, "entry_id": entry.id, "score": detection.score}})
             happened.append({"type": "tool.queued", "payload": {"tool_id": tool.id}})
+            new_per_source[entry.source.id] = new_per_source.get(entry.source.id, 0) + 1
         else:
             happened.append({"type": "tool.updated" if outcome == "update" else "tool.evidence_added",
                              "payload": {"tool_id": tool.id, "entry_id": entry.id}})
     session.execute(insert(EVENTS), happened)  # the rows events.record() writes, in one statement
-    return sum(outcome == "new" for outcome, *_ in outcomes)
+    return new_per_source
 
 
 def forget_entry(session: Session, entry_id: int) -> None:

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from services.ingest.fetcher import FetchError, FetchPolicy, fetch, guarded_client
+from services.ingest.fetcher import TRANSPORTS_PER_THREAD, FetchError, FetchPolicy, fetch, guarded_transport, transport_for
 from tests.local_http import LocalServer, Reply
 
 OPEN = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
@@ -29,7 +29,7 @@ def test_a_second_fetch_with_the_etag_gets_not_modified(http: LocalServer) -> No
 
 
 def test_polls_after_a_304_reuse_the_kept_alive_connection(http: LocalServer) -> None:
-    # Given a feed with an ETag whose server notes the client port of each request, and one client
+    # Given a feed with an ETag whose server notes the client port of each request, and one transport
     ports: list[int] = []
 
     def reply(handler: BaseHTTPRequestHandler) -> Reply:
@@ -37,25 +37,53 @@ def test_polls_after_a_304_reuse_the_kept_alive_connection(http: LocalServer) ->
         return Reply(body=FEED, etag='"v1"')
 
     http.routes["/feed"] = reply
-    client = guarded_client(OPEN)
+    transport = guarded_transport(OPEN)
     # When it is fetched, then twice more answering 304
-    etag = fetch(http.url("/feed"), OPEN, client=client).etag
-    results = [fetch(http.url("/feed"), OPEN, etag=etag, client=client) for _ in range(2)]
-    client.close()
+    etag = fetch(http.url("/feed"), OPEN, transport=transport).etag
+    results = [fetch(http.url("/feed"), OPEN, etag=etag, transport=transport) for _ in range(2)]
+    transport.close()
     # Then every request went over the same connection
     assert all(result.not_modified for result in results)
     assert len(ports) == 3 and len(set(ports)) == 1
 
 
+def test_polls_of_one_host_reuse_a_connection_without_a_transport_being_handed_in(http: LocalServer) -> None:
+    # Given two feeds on one host whose server notes the client port of each request
+    ports: list[int] = []
+
+    def reply(handler: BaseHTTPRequestHandler) -> Reply:
+        ports.append(handler.client_address[1])
+        return Reply(body=FEED)
+
+    http.routes["/a"] = http.routes["/b"] = reply
+    # When they are fetched in turn by one thread, with no transport given
+    for path in ("/a", "/b", "/a"):
+        fetch(http.url(path), OPEN)
+    # Then the thread's transport for that host carried all three over one connection
+    assert len(ports) == 3 and len(set(ports)) == 1
+
+
+def test_a_thread_keeps_one_transport_for_each_of_its_most_recent_hosts_only() -> None:
+    # Given transports asked for one more host than a thread keeps, the first host first
+    first = transport_for(OPEN, "https://host-0.example/feed")
+    for n in range(1, TRANSPORTS_PER_THREAD + 1):
+        transport_for(OPEN, f"https://host-{n}.example/feed")
+    # Then a recent host (whatever the path or the case of its name) still has its transport,
+    # and the least recently used host's was let go: it gets a new one
+    recent = transport_for(OPEN, f"https://host-{TRANSPORTS_PER_THREAD}.example/other")
+    assert recent is transport_for(OPEN, f"https://HOST-{TRANSPORTS_PER_THREAD}.example/x")
+    assert transport_for(OPEN, "https://host-0.example/feed") is not first
+
+
 def test_a_cookie_one_source_sets_is_not_sent_to_the_next(http: LocalServer) -> None:
-    # Given a source that sets a cookie and another on the same host, fetched with one client
+    # Given a source that sets a cookie and another on the same host, fetched with one transport
     http.routes["/a"] = Reply(body=FEED, headers={"Set-Cookie": "session=abc; Path=/"})
     http.routes["/b"] = Reply(body=FEED)
-    client = guarded_client(OPEN)
+    transport = guarded_transport(OPEN)
     # When both are fetched in turn
-    fetch(http.url("/a"), OPEN, client=client)
-    fetch(http.url("/b"), OPEN, client=client)
-    client.close()
+    fetch(http.url("/a"), OPEN, transport=transport)
+    fetch(http.url("/b"), OPEN, transport=transport)
+    transport.close()
     # Then the second request carried no cookie
     assert "cookie" not in http.requests[-1][1]
 

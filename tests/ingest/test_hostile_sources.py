@@ -304,7 +304,6 @@ def test_redirects_to_forbidden_places_are_refused(monkeypatch: pytest.MonkeyPat
         FirstHopOnly(False).connect_tcp(request.url.host, request.url.port or 80)
         raise AssertionError("unreachable")
 
-    client = httpx.Client(transport=httpx.MockTransport(handler))
     with pytest.raises(FetchError) as caught:
-        fetch("http://feeds.example.org/rss", FetchPolicy(), client=client)
+        fetch("http://feeds.example.org/rss", FetchPolicy(), transport=httpx.MockTransport(handler))
     assert caught.value.kind in ("forbidden_address", "forbidden_scheme")

@@ -71,3 +71,25 @@ def test_an_empty_item_is_skipped() -> None:
       <item><title></title><link></link><description></description></item>
       <item><title>Real</title><link>https://e.org/1</link></item></channel></rss>"""
     assert [e.title for e in parse_feed(body).entries] == ["Real"]
+
+
+def test_an_overlong_link_is_dropped_and_an_overlong_author_cut_to_fit_what_is_stored() -> None:
+    # Given an item whose link is longer than a stored link may be, and whose author is a novel
+    long_link = "https://e.org/" + "a" * 3000
+    body = f"""<rss version="2.0"><channel><title>x</title><item><title>Long</title><guid>l</guid>
+      <link>{long_link}</link><author>{"Ada " * 400}</author></item></channel></rss>""".encode()
+    # When it is parsed
+    (entry,) = parse_feed(body).entries
+    # Then the entry is kept without the link (a cut URL leads nowhere) and with the author cut
+    assert entry.title == "Long" and entry.link is None
+    assert entry.author is not None and len(entry.author) == 500
+
+
+def test_plain_titles_and_titles_with_markup_or_entities_read_the_same_as_text() -> None:
+    # Given titles with nothing to clean, with entities, and with tags
+    body = b"""<rss version="2.0"><channel><title>x</title>
+      <item><guid>1</guid><title>  Gemma   4 &gt; Gemma 3  </title></item>
+      <item><guid>2</guid><title>Gemma 4 &lt;b&gt;fast&lt;/b&gt;</title></item>
+      <item><guid>3</guid><title>R&amp;D &#169; 2026</title></item></channel></rss>"""
+    # When parsed, Then each title is plain text with single spaces
+    assert [e.title for e in parse_feed(body).entries] == ["Gemma 4 > Gemma 3", "Gemma 4 fast", "R&D \u00a9 2026"]

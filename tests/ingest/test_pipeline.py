@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
-from services.core.db.models import Entry, Event, Source, Tool
+from services.core.db.models import Entry, Event, Evidence, Source, Tool
 from services.core.domain import SourceKind, SourceState, ToolState
 from services.core.runtime import Runtime
-from services.ingest.pipeline import PAUSE_AFTER_FAILURES, refresh_source
+from services.ingest import pipeline, resolve
+from services.ingest.pipeline import PAUSE_AFTER_FAILURES, refresh_source, refresh_sources
 from services.ingest.sources import add_source, due_source_ids, source_rows
 from tests.local_http import LocalServer, Reply
 
@@ -24,6 +26,14 @@ RELEASES = b"""<?xml version="1.0" encoding="UTF-8"?>
 def _source(rt: Runtime, url: str) -> int:
     with rt.sessions() as session, session.begin():
         return add_source(session, url, SourceKind.GITHUB_RELEASES).id
+
+
+def _releases_and_a_post(rt: Runtime, http: LocalServer, post_title: str) -> list[int]:
+    """Two sources for one batch: the RELEASES feed, and a feed of one post titled ``post_title``."""
+    http.routes["/a.atom"] = Reply(body=RELEASES)
+    http.routes["/post.xml"] = Reply(body=b"<rss version='2.0'><channel><title>n</title><item><title>"
+                                     + post_title.encode() + b"</title><guid>p1</guid></item></channel></rss>")
+    return [_source(rt, http.url("/a.atom")), _source(rt, http.url("/post.xml"))]
 
 
 def test_a_release_feed_becomes_entries_and_one_candidate_with_evidence(rt: Runtime, http: LocalServer) -> None:
@@ -61,6 +71,71 @@ def test_a_changed_feed_without_validators_stores_only_new_entries(rt: Runtime, 
     source_id = _source(rt, http.url("/releases.atom"))
     refresh_source(rt.sessions, source_id, rt.settings)
     assert refresh_source(rt.sessions, source_id, rt.settings).new_entries == 0
+
+
+def test_one_release_in_two_feeds_of_a_batch_becomes_one_candidate_with_both_sightings(
+        rt: Runtime, http: LocalServer) -> None:
+    # Given the same releases served by two feeds (GitHub and a mirror) that are polled as one batch
+    http.routes["/a.atom"] = Reply(body=RELEASES)
+    http.routes["/b.atom"] = Reply(body=RELEASES)
+    ids = [_source(rt, http.url("/a.atom")), _source(rt, http.url("/b.atom"))]
+    # When the batch is refreshed
+    reports = refresh_sources(rt.sessions, ids, rt.settings)
+    # Then each feed stored its own entries, the first opened the candidate and the second added to it
+    assert [(r.status, r.new_entries, r.new_candidates) for r in reports] == [("ok", 2, 1), ("ok", 2, 0)]
+    with rt.sessions() as session:
+        tool = session.scalars(select(Tool)).one()
+        assert sorted(e.source_url for e in tool.evidence) == sorted([http.url("/a.atom")] * 2 + [http.url("/b.atom")] * 2)
+
+
+def test_a_tool_another_worker_creates_during_a_batch_store_is_joined_not_duplicated(
+        rt: Runtime, http: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two feeds polled as one batch, and another worker that creates the tool the first feed
+    # names just after this batch looked its keys up (and before it inserts)
+    ids = _releases_and_a_post(rt, http, "Weekly notes")
+    lookup, raced = resolve.known_tools, []
+
+    def known_tools_then_a_rival_commits(session, keys):  # type: ignore[no-untyped-def]
+        found = lookup(session, keys)
+        if not raced:
+            raced.append(True)
+            with rt.sessions() as rival, rival.begin():
+                rival.add(Tool(slug="widget", name="widget", canonical_key="github:acme/widget"))
+        return found
+
+    monkeypatch.setattr(resolve, "known_tools", known_tools_then_a_rival_commits)
+    # When the batch is refreshed
+    reports = refresh_sources(rt.sessions, ids, rt.settings)
+    # Then the collision was resolved again: the releases joined the rival's tool, and the other
+    # feed lost nothing
+    assert raced and [(r.status, r.new_entries) for r in reports] == [("ok", 2), ("ok", 1)]
+    with rt.sessions() as session:
+        tool = session.scalars(select(Tool)).one()
+        assert tool.slug == "widget" and session.scalar(select(func.count()).select_from(Evidence)) == 2
+        assert session.scalar(select(func.count()).select_from(Entry)) == 3
+
+
+def test_a_feed_that_trips_the_store_fails_alone_and_the_rest_of_its_batch_is_stored(
+        rt: Runtime, http: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a batch of two feeds, and a detector that breaks on one entry of the second
+    ids = _releases_and_a_post(rt, http, "Trips the detector")
+    real_detect = pipeline.detect
+
+    def detect_with_a_bug(entry):  # type: ignore[no-untyped-def]
+        if entry.title == "Trips the detector":
+            raise RuntimeError("detector bug")
+        return real_detect(entry)
+
+    monkeypatch.setattr(pipeline, "detect", detect_with_a_bug)
+    # When the batch is refreshed
+    reports = refresh_sources(rt.sessions, ids, rt.settings)
+    # Then the first feed is stored in full and the second is recorded as a store failure
+    assert [r.status for r in reports] == ["ok", "failed"]
+    assert reports[0].new_entries == 2 and "detector bug" in (reports[1].error or "")
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Entry)) == 2
+        bad = session.get(Source, ids[1])
+        assert bad.last_error_kind == "store" and bad.consecutive_failures == 1
 
 
 def test_a_broken_feed_is_recorded_on_its_source_and_backs_off(rt: Runtime, http: LocalServer) -> None:

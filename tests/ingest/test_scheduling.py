@@ -197,8 +197,10 @@ def test_a_batch_records_each_outcome_and_every_304_on_its_own_source(rt: Runtim
 def test_the_tick_sends_one_message_per_batch_of_one_hosts_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     from services.ingest import actors
 
-    # Given 60 due sources on host a and 3 on host b, and the messages the tick sends recorded
-    due = [(n, "a.example.org") for n in range(60)] + [(100 + n, "b.example.org") for n in range(3)]
+    # Given two batches and a half of due sources on host a and 3 on host b, and the messages the
+    # tick sends recorded
+    on_a = actors.BATCH_SIZE * 5 // 2
+    due = [(n, "a.example.org") for n in range(on_a)] + [(1000 + n, "b.example.org") for n in range(3)]
     sent: list[tuple[list[int], str]] = []
     monkeypatch.setattr(actors.poll_sources, "send", lambda ids, host: sent.append((ids, host)))
     # When the tick sends them

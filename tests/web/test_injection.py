@@ -126,7 +126,7 @@ def test_pages_escape_hostile_text_even_if_it_reached_the_database_raw(rt: Runti
                       published_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     with rt.sessions() as session, session.begin():
         source = add_source(session, "https://hostile.example/feed.xml")
-        assert store_entries(session, source, [raw])[:2] == (1, 1)
+        assert store_entries(session, [(source, [raw])])[source.id][:2] == (1, 1)
         tool = session.scalar(select(Tool).where(Tool.state == "candidate"))
         assert tool is not None
         tool.name, tool.tagline, tool.description = f"Evil Coder {SCRIPT}", HANDLER, SCRIPT
