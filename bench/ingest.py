@@ -9,6 +9,9 @@ Figures (bench/results/ingest.json):
   divided by the first cycle's (must be <= 0.05);
 - ``peak_rss_mb``: the worker process's peak resident memory (VmHWM, must be < 300).
 
+Also printed: the PostgreSQL server's CPU per feed in each cycle (the store's inserts run there;
+it is not counted in the ratios, which compare the worker with feedparser in one process).
+
     python bench/ingest.py [--feeds N] [--quick] [--threads T]
 """
 
@@ -38,6 +41,7 @@ from sqlalchemy import func, insert, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import cpu_seconds
 from bench.feedgen import generate
 from services.core import broker, runtime
 from services.core.db.migrate import upgrade
@@ -131,11 +135,15 @@ def _start_worker(env: dict[str, str], threads: int, log: io.IOBase) -> tuple[su
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _cycle(rt: runtime.Runtime, ids: list[tuple[int, str]], worker_pid: int, label: str, console: Console) -> tuple[float, float]:
+def _cycle(rt: runtime.Runtime, ids: list[tuple[int, str]], worker_pid: int, label: str,
+           console: Console) -> tuple[float, float, float]:
+    """One polling cycle of every source: CPU seconds of the worker and of the PostgreSQL server
+    (where the store's inserts and the 304s' updates are done), and wall seconds."""
     from services.ingest.actors import send_polls
 
     started_at = time.time()
-    cpu_before, wall_before = _cpu_seconds(worker_pid), time.perf_counter()
+    cpu_before, database_before = _cpu_seconds(worker_pid), cpu_seconds(name="postgres")
+    wall_before = time.perf_counter()
     send_polls(ids)  # as the scheduler's tick sends them: batches of one host's sources
     with Progress(console=console) as progress:
         task = progress.add_task(label, total=len(ids))
@@ -147,7 +155,8 @@ def _cycle(rt: runtime.Runtime, ids: list[tuple[int, str]], worker_pid: int, lab
             if done >= len(ids):
                 break
             time.sleep(0.2)
-    return _cpu_seconds(worker_pid) - cpu_before, time.perf_counter() - wall_before
+    return (_cpu_seconds(worker_pid) - cpu_before, cpu_seconds(name="postgres") - database_before,
+            time.perf_counter() - wall_before)
 
 
 def _utc(timestamp: float):
@@ -210,11 +219,11 @@ def main() -> None:
         # feedparser is timed just before and just after cycle 1 and the two averaged: on a shared
         # machine the load drifts, and one timing taken a minute apart from the worker's skews the ratio
         before = _feedparser_seconds(bodies)
-        first_cpu, first_wall = _cycle(rt, ids, worker_pid, "cycle 1: full feeds", console)
+        first_cpu, first_database, first_wall = _cycle(rt, ids, worker_pid, "cycle 1: full feeds", console)
         baseline = (before + _feedparser_seconds(bodies)) / 2
         with rt.sessions() as session:
             failed = session.scalar(select(func.count()).select_from(Source).where(Source.last_error.is_not(None)))
-        second_cpu, second_wall = _cycle(rt, ids, worker_pid, "cycle 2: every feed 304", console)
+        second_cpu, second_database, second_wall = _cycle(rt, ids, worker_pid, "cycle 2: every feed 304", console)
         peak = _peak_rss_mb(worker_pid)
         with rt.sessions() as session:
             entries = session.scalar(select(func.count()).select_from(Entry))
@@ -226,6 +235,8 @@ def main() -> None:
             "not_modified_cycle_ratio": round(second_cpu / first_cpu, 4),
             "peak_rss_mb": round(peak, 1),
             "worker_cpu_ms_per_feed": round(first_cpu / count * 1000, 2),
+            "postgres_cpu_ms_per_feed": round(first_database / count * 1000, 2),
+            "postgres_not_modified_cpu_ms_per_feed": round(second_database / count * 1000, 2),
             "feedparser_default_cpu_ms_per_feed": round(baseline / count * 1000, 2),
             "not_modified_cpu_ms_per_feed": round(second_cpu / count * 1000, 2),
             "cycle1_wall_seconds": round(first_wall, 2),

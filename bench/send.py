@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.cpu import cpu_seconds
 from services.core import broker, runtime
 from services.core.db.migrate import upgrade
 from services.core.db.models import DeliveryBatch, Digest, Subscriber
@@ -80,20 +81,6 @@ class RssSampler:
                 except psutil.Error:
                     continue
             time.sleep(0.1)
-
-
-def cpu_seconds(*pids: int, name: str | None = None) -> float:
-    """CPU seconds used so far by the given processes, or by every process called ``name``."""
-    processes = [psutil.Process(pid) for pid in pids] if not name else \
-        [p for p in psutil.process_iter(["name"]) if p.info["name"] == name]
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def copy_subscribers(database_url: str, count: int) -> None:
