@@ -112,6 +112,24 @@ def test_the_per_host_limit_is_shared_through_redis(rt: Runtime, redis_required:
     contexts[1].__exit__(None, None, None)
 
 
+def test_a_slot_given_back_twice_frees_no_more_than_the_limit(rt: Runtime, redis_required: None) -> None:
+    # Given one host's slots all taken and given back, and then given back once more
+    settings = rt.settings
+    url = "https://twice.example.org/feed"
+    limiter = host_limiter(settings, url)
+    for _ in range(2):
+        contexts = [limiter.acquire(raise_on_failure=False) for _ in range(PER_HOST_LIMIT)]
+        assert all(context.__enter__() for context in contexts)
+        for context in contexts:
+            context.__exit__(None, None, None)
+    assert limiter.backend.decr(limiter.key, 1, minimum=0, ttl=1000) is False
+    # When the slots are taken again, Then the limit's worth are granted, and not one more
+    contexts = [limiter.acquire(raise_on_failure=False) for _ in range(PER_HOST_LIMIT + 1)]
+    assert [context.__enter__() for context in contexts] == [True] * PER_HOST_LIMIT + [False]
+    for context in contexts:
+        context.__exit__(None, None, None)
+
+
 def test_the_tick_enqueues_due_sources_and_the_worker_polls_them(rt: Runtime, http: LocalServer,
                                                                  redis_required: None) -> None:
     from dramatiq import Worker
