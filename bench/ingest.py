@@ -176,7 +176,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="200 feeds, under a minute")
-    parser.add_argument("--threads", type=int, default=4, help="worker threads (4: as docker-compose runs the ingest worker)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="worker threads (4: as docker-compose runs the ingest worker)")
     args = parser.parse_args()
     count = 200 if args.quick else args.feeds
     console = Console()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.core import runtime
 from services.core.broker import actor
 from services.core.db.models import Source
-from services.ingest.pipeline import refresh_source, refresh_sources
+from services.ingest.pipeline import BATCH_TIME_LIMIT, refresh_source, refresh_sources
 from services.ingest.politeness import host_limiter, host_of
 from services.ingest.sources import claim_due
 
@@ -39,7 +39,7 @@ def poll_source(source_id: int, host: str | None = None) -> None:
         refresh_source(rt.sessions, source_id, rt.settings)
 
 
-@actor("ingest", max_retries=0, time_limit=30 * 60 * 1000)
+@actor("ingest", max_retries=0, time_limit=int(BATCH_TIME_LIMIT.total_seconds() * 1000))
 def poll_sources(source_ids: list[int], host: str) -> None:
     """Poll a batch of one host's sources in turn, holding one of the host's slots meanwhile."""
     rt = runtime.current()

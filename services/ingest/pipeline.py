@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 PAUSE_AFTER_FAILURES = schedule.PAUSE_AFTER_FAILURES
 CLAIM_SLACK_SECONDS = 60
+#: The longest a batch of polls may run (the actors' time limit): a claim never needs to outlive
+#: it, so the sources of a batch whose worker died are free again within this, plus the slack.
+BATCH_TIME_LIMIT = dt.timedelta(minutes=30)
 STORE_ATTEMPTS = 3
 #: Bulk inserts go to the tables (Core), not through the ORM's bulk path: same rows, less work per row.
 ENTRIES, EVENTS, EVIDENCE, TOOL_KEYS = (model.__table__ for model in (Entry, Event, Evidence, ToolKey))
@@ -87,7 +90,7 @@ def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], sett
     """
     policy = policy_from(settings)
     get = getter(policy)
-    lease = dt.timedelta(seconds=(policy.timeout_seconds * 11 + CLAIM_SLACK_SECONDS) * len(source_ids))
+    lease = lease_for(policy, len(source_ids))
     engine = sessions.kw["bind"]  # claims and 304s are plain statements: no ORM session needed
     with engine.begin() as connection:
         claimed = claim_many(connection, source_ids, lease)
@@ -115,6 +118,13 @@ def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], sett
             _record_not_modified(connection, quiet)
     reports.update(_keep(sessions, fetched))
     return [reports[source_id] for source_id in source_ids]
+
+
+def lease_for(policy: FetchPolicy, sources: int) -> dt.timedelta:
+    """How long a batch holds its claims: each source's worst case (a fetch per redirect hop, each
+    up to the timeout), but never beyond the batch's time limit."""
+    worst = dt.timedelta(seconds=(policy.timeout_seconds * 11 + CLAIM_SLACK_SECONDS) * sources)
+    return min(worst, BATCH_TIME_LIMIT + dt.timedelta(seconds=CLAIM_SLACK_SECONDS))
 
 
 def _keep(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) -> dict[int, RefreshReport]:
@@ -232,7 +242,8 @@ class Stored:
     item: ParsedEntry
 
 
-def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEntry]]]) -> dict[int, tuple[int, int, int]]:
+def store_entries(session: Session,
+                  batch: Sequence[tuple[Source, list[ParsedEntry]]]) -> dict[int, tuple[int, int, int]]:
     """Store the entries of one or more sources: those not seen before are added, edited ones
     updated, tools detected among the new. Returns (new entries, new candidates, updated entries)
     per source id.

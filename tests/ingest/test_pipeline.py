@@ -85,7 +85,8 @@ def test_one_release_in_two_feeds_of_a_batch_becomes_one_candidate_with_both_sig
     assert [(r.status, r.new_entries, r.new_candidates) for r in reports] == [("ok", 2, 1), ("ok", 2, 0)]
     with rt.sessions() as session:
         tool = session.scalars(select(Tool)).one()
-        assert sorted(e.source_url for e in tool.evidence) == sorted([http.url("/a.atom")] * 2 + [http.url("/b.atom")] * 2)
+        expected = [http.url("/a.atom")] * 2 + [http.url("/b.atom")] * 2
+        assert sorted(e.source_url for e in tool.evidence) == sorted(expected)
 
 
 def test_a_tool_another_worker_creates_during_a_batch_store_is_joined_not_duplicated(

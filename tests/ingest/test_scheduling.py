@@ -14,7 +14,8 @@ from services.core.db.models import Source
 from services.core.domain import SourceKind
 from services.core.runtime import Runtime
 from services.ingest import schedule
-from services.ingest.pipeline import claim, claim_many, refresh_source, refresh_sources
+from services.ingest.fetcher import FetchPolicy
+from services.ingest.pipeline import BATCH_TIME_LIMIT, claim, claim_many, lease_for, refresh_source, refresh_sources
 from services.ingest.politeness import PER_HOST_LIMIT, host_limiter
 from services.ingest.sources import add_source, claim_due
 from tests.local_http import LocalServer, Reply
@@ -91,6 +92,16 @@ def test_a_source_being_polled_is_skipped_by_a_second_worker(rt: Runtime, http: 
     # When another worker tries to refresh it, Then it skips without fetching
     assert refresh_source(rt.sessions, source_id, rt.settings).status == "skipped"
     assert http.requests == []
+
+
+def test_a_batch_holds_its_claims_for_its_sources_worst_case_but_never_past_its_time_limit() -> None:
+    # Given the default fetch policy (20 s timeouts, up to five redirects)
+    policy = FetchPolicy()
+    one = lease_for(policy, 1)
+    # Then one source is held for every hop's timeout plus slack, a few sources proportionally more,
+    # and a large batch only as long as a batch may run (a dead worker's sources come free then)
+    assert one == dt.timedelta(seconds=20 * 11 + 60) and lease_for(policy, 3) == 3 * one
+    assert lease_for(policy, 50) == BATCH_TIME_LIMIT + dt.timedelta(seconds=60)
 
 
 def test_the_per_host_limit_is_shared_through_redis(rt: Runtime, redis_required: None) -> None:
