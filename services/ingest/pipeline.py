@@ -128,42 +128,24 @@ def lease_for(policy: FetchPolicy, sources: int) -> dt.timedelta:
 
 
 def _keep(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) -> dict[int, RefreshReport]:
-    """Store the fetched feeds of a batch in one transaction.
-
-    A collision with another worker that created one of the same tools a moment ago is retried
-    (its row is committed now, so the next pass resolves to it). If the batch still fails, or one
-    feed trips on something unforeseen, each feed is stored on its own, so one feed's trouble never
-    costs the others their entries.
-    """
+    """Store the fetched feeds of a batch in one transaction; if that fails (one feed trips on
+    something unforeseen), each feed is stored on its own, so one feed's trouble never costs the
+    others their entries. (A tool another worker created meanwhile is handled inside the store.)"""
     if len(fetched) > 1:
-        for _attempt in range(STORE_ATTEMPTS):
-            try:
-                return _store(sessions, fetched)
-            except IntegrityError as exc:
-                log.info("storing %s sources together collided with another worker (%s); trying again",
-                         len(fetched), type(exc.orig).__name__)
-                continue
-            except Exception as exc:
-                log.info("storing %s sources together failed (%s); storing them one by one", len(fetched),
-                         type(exc).__name__)
-                break
+        try:
+            return _store(sessions, fetched)
+        except Exception as exc:
+            log.info("storing %s sources together failed (%s); storing them one by one", len(fetched),
+                     type(exc).__name__)
     return {source_id: _keep_one(sessions, source_id, harvest) for source_id, harvest in fetched}
 
 
 def _keep_one(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> RefreshReport:
-    """Store one fetched feed's entries, retrying when another worker created the same tool meanwhile."""
-    for attempt in range(1, STORE_ATTEMPTS + 1):
-        try:
-            return _store(sessions, [(source_id, harvest)])[source_id]
-        except IntegrityError as exc:
-            # Another worker created the same tool (same key) a moment ago: its row is committed
-            # now, so a second pass resolves to it instead of colliding.
-            if attempt == STORE_ATTEMPTS:
-                return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc.orig}"))
-        except Exception as exc:  # a storage bug we did not foresee: recorded on the source, the worker goes on
-            log.exception("storing entries of source %s failed", source_id)
-            return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc}"))
-    raise AssertionError("unreachable: the last attempt returns")
+    try:
+        return _store(sessions, [(source_id, harvest)])[source_id]
+    except Exception as exc:  # a storage bug we did not foresee: recorded on the source, the worker goes on
+        log.exception("storing entries of source %s failed", source_id)
+        return _fail(sessions, source_id, _Failure("store", f"{type(exc).__name__}: {exc}"))
 
 
 def _store(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) -> dict[int, RefreshReport]:
