@@ -38,7 +38,7 @@ def send(
             raise typer.Exit(1)
         digest_id = digest.id
         started = delivery.summary(session, digest_id).control is not None
-        recipients = len(session.scalars(delivery.recipients_query()).all())
+        recipients = delivery.recipient_count(session)
     if not started and not yes and not typer.confirm(f"Send {week} to {recipients} recipient(s)?"):
         raise typer.Exit(1)
     worker = start_embedded_worker() if rt.settings.embedded else None

@@ -64,6 +64,11 @@ def recipients_query() -> Select[tuple[int]]:
     )
 
 
+def recipient_count(session: Session) -> int:
+    """How many would get a digest sent now (counted by the database, not by loading the ids)."""
+    return session.scalar(select(func.count()).select_from(recipients_query().order_by(None).subquery())) or 0
+
+
 def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -> list[int]:
     """Snapshot the recipients into pending batches; idempotent (a digest is cut into batches once)."""
     digest = session.get(Digest, digest_id, with_for_update=True)

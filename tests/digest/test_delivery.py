@@ -81,10 +81,11 @@ def test_the_snapshot_leaves_out_pending_unsubscribed_and_suppressed_addresses(r
         bounced.suppressed_reason, bounced.suppressed_at = "bounce", bounced.created_at
         digest = compose.compile_week(session, rt.settings, "2026-W48")
         compose.approve(session, digest.id)
+        counted = delivery.recipient_count(session)
         # When the send starts
         [batch_id] = delivery.start_send(session, digest.id)
-    # Then only the two confirmed, unsuppressed readers are in it
-    assert _batch(rt, batch_id).subscriber_ids == keep
+    # Then only the two confirmed, unsuppressed readers are in it, as counted beforehand
+    assert _batch(rt, batch_id).subscriber_ids == keep and counted == 2
 
 
 def test_each_recipient_gets_personal_links_headers_and_tracking_ids(rt: Runtime) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,9 +14,23 @@ from services.core.db.models import PanelSeat, User
 from services.core.passwords import hash_password
 from services.core.runtime import Runtime
 from services.web.app import create_app
+from tests.conftest import make_settings
+from tests.web.live_server import free_port, live_server
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def site(rt: Runtime, tmp_path: Path) -> Iterator[tuple[Runtime, str]]:
+    """The app on a real port for a browser, its base URL that address (so links and the session
+    cookie match it): the served runtime and the base URL."""
+    port = free_port()
+    served = Runtime.from_settings(make_settings(tmp_path, rt.settings.database_url,
+                                                 base_url=f"http://127.0.0.1:{port}"))
+    with live_server(served, port) as base:
+        yield served, base
+    served.engine.dispose()
 
 
 @pytest.fixture

@@ -5,11 +5,6 @@ the public page shows both tools' percentages → a subscriber votes through a s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from services.core import links
 from services.core.db.models import Tool
 from services.core.domain import Call
@@ -17,23 +12,10 @@ from services.core.runtime import Runtime
 from services.review import panel
 from tests import factories
 from tests.browser import screenshot_path
-from tests.conftest import make_settings
 from tests.web.conftest import PASSWORD, add_user
-from tests.web.live_server import free_port, live_server
 
 CALLS = {"builder": ("ship", "Clean API, ran first try."), "skeptic": ("skip", "Benchmarks are self-reported."),
          "strategist": ("ship", "Fills a real gap."), "buyer": ("ship", "$20/mo is fair for a team.")}
-
-
-@pytest.fixture
-def site(rt: Runtime, tmp_path: Path) -> Iterator[tuple[Runtime, str]]:
-    """The app on a real port, with base URL = that address (so links and cookies match it)."""
-    port = free_port()
-    served = Runtime.from_settings(make_settings(tmp_path, rt.settings.database_url,
-                                                 base_url=f"http://127.0.0.1:{port}"))
-    with live_server(served, port) as base:
-        yield served, base
-    served.engine.dispose()
 
 
 def _sign_in(page, base: str, email: str) -> None:

@@ -3,30 +3,15 @@ an editor writes an intro, moves a section, sees both frames follow, and the pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from services.core.runtime import Runtime
 from services.digest import compose
 from tests import factories
 from tests.browser import screenshot_path
-from tests.conftest import make_settings
 from tests.web.conftest import PASSWORD, add_user
-from tests.web.live_server import free_port, live_server
 
 WEEK = "2026-W48"
-
-
-@pytest.fixture
-def site(rt: Runtime, tmp_path: Path) -> Iterator[tuple[Runtime, str]]:
-    port = free_port()
-    served = Runtime.from_settings(make_settings(tmp_path, rt.settings.database_url,
-                                                 base_url=f"http://127.0.0.1:{port}"))
-    with live_server(served, port) as base:
-        yield served, base
-    served.engine.dispose()
 
 
 @pytest.mark.browser

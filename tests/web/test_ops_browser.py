@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from services.core.runtime import Runtime
 from tests.browser import screenshot_path
-from tests.conftest import make_settings
 from tests.ops.conftest import PASSWORD, add_user, new_probe, wait_until, worker_thread
 from tests.ops.figures import page_figures
-from tests.web.live_server import free_port, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.postgres]
 
 
-@pytest.fixture
-def site(rt: Runtime, tmp_path: Path) -> Iterator[str]:
-    """The app on a real port, its base URL that address (so the session cookie matches it)."""
-    port = free_port()
-    served = Runtime.from_settings(make_settings(tmp_path, rt.settings.database_url,
-                                                 base_url=f"http://127.0.0.1:{port}"))
-    with live_server(served, port) as base:
-        yield base
-    served.engine.dispose()
-
-
-def test_retrying_a_dead_letter_makes_the_live_count_fall(rt: Runtime, site: str, browser,
+def test_retrying_a_dead_letter_makes_the_live_count_fall(rt: Runtime, site: tuple[Runtime, str], browser,
                                                           redis_required: None) -> None:
     # Given two dead letters on a queue (its worker stopped since) and an ops user signed in
+    _, base = site
     probe = new_probe()
     with worker_thread(probe.queue):
         probe.fail.send("a", 1)
@@ -44,7 +29,7 @@ def test_retrying_a_dead_letter_makes_the_live_count_fall(rt: Runtime, site: str
     add_user(rt, "ops")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watching = context.new_page()
-    watching.goto(f"{site}/login?next=/ops")
+    watching.goto(f"{base}/login?next=/ops")
     watching.fill("input[name=email]", "ops@example.org")
     watching.fill("input[name=password]", PASSWORD)
     watching.click("button[type=submit]:has-text('Sign in')")
@@ -54,7 +39,7 @@ def test_retrying_a_dead_letter_makes_the_live_count_fall(rt: Runtime, site: str
 
     # When, in a second tab, ops opens the queue, reads the error and retries one dead letter
     acting = context.new_page()
-    acting.goto(f"{site}/ops/queues/{probe.queue}")
+    acting.goto(f"{base}/ops/queues/{probe.queue}")
     expect(acting.locator("article.dead-letter")).to_have_count(2)
     expect(acting.locator("article.dead-letter").first).to_contain_text("ValueError: probe failure")
     acting.locator("article.dead-letter").first.get_by_role("button", name="Retry").click()
@@ -78,7 +63,7 @@ def test_retrying_a_dead_letter_makes_the_live_count_fall(rt: Runtime, site: str
     expect(row.locator('[data-figure="dead"]')).to_have_text("0", timeout=15_000)
     phone = browser.new_context(viewport={"width": 375, "height": 740}, storage_state=context.storage_state())
     small = phone.new_page()
-    small.goto(f"{site}/ops")
+    small.goto(f"{base}/ops")
     assert page_figures(small.content())[probe.queue]["dead"] == 0
     # And on a phone the page itself does not scroll sideways (wide tables scroll within their box)
     assert small.evaluate("document.documentElement.scrollWidth") <= 375

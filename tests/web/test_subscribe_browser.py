@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import email
 import re
-from collections.abc import Iterator
 from email import policy
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,20 +13,8 @@ from sqlalchemy import select
 from services.core.db.models import Subscriber
 from services.core.runtime import Runtime
 from tests.browser import screenshot_path
-from tests.conftest import make_settings
-from tests.web.live_server import free_port, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-
-@pytest.fixture
-def site(rt: Runtime, tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
-    port = free_port()
-    served = Runtime.from_settings(make_settings(tmp_path, rt.settings.database_url,
-                                                 base_url=f"http://127.0.0.1:{port}"))
-    with live_server(served, port) as base:
-        yield base, served
-    served.engine.dispose()
 
 
 def _link(served: Runtime, pattern: str) -> str:
@@ -45,7 +31,7 @@ def _state(rt: Runtime) -> tuple[str, bool]:
 
 
 def test_a_reader_subscribes_confirms_pauses_and_unsubscribes_in_the_browser(rt: Runtime, site, browser) -> None:
-    base, served = site
+    served, base = site
     page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     # Given the subscribe box on the public index, When a reader subscribes
     page.goto(f"{base}/")

@@ -38,7 +38,7 @@ def send_page(request: Request, week: str, user: Watcher) -> HTMLResponse:
         digest = compose.by_week(session, week)
         progress = delivery.summary(session, digest_id)
         ambiguous = delivery.ambiguous_batches(session, digest_id)
-        recipients = len(session.scalars(delivery.recipients_query()).all()) if progress.control is None else None
+        recipients = delivery.recipient_count(session) if progress.control is None else None
     return page(request, "sends.html", digest=digest, progress=progress, ambiguous=ambiguous, recipients=recipients)
 
 
