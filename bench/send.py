@@ -36,8 +36,10 @@ from services.core.db.migrate import upgrade
 from services.core.db.models import DeliveryBatch, Digest, Subscriber
 from services.core.db.scratch import create_database, drop_database
 from services.core.settings import load_settings
-from services.digest import compose, delivery
-from services.digest.mailers import BatchMail, SendGridMailer, personalized
+from services.delivery.send import recipients_for, start_send
+from services.digest import compose
+from services.mail.mailers import SendGridMailer, personalized
+from services.mail.messages import BatchMail
 from services.workers import boot
 
 ADMIN_URL = os.environ.get("VERDICTS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -152,7 +154,8 @@ def batched_send(rt: runtime.Runtime, digest_id: int) -> tuple[float, dict[str, 
     began = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     with rt.sessions() as session, session.begin():
-        delivery.begin(session, digest_id)
+        compose.approve(session, digest_id)
+        start_send(session, digest_id)
     snapshot = time.perf_counter() - started
     while True:  # the scheduler's relay tick, more often than its default 2 s; a one-column read of the state
         outbox_actors.relay_and_sweep()
@@ -177,7 +180,7 @@ def naive_send(rt: runtime.Runtime, digest_id: int, host: str, threads: int) -> 
         digest = session.get(Digest, digest_id)
         sample = session.execute(select(Subscriber.id, Subscriber.email).order_by(Subscriber.id)
                                  .limit(NAIVE_SAMPLE)).all()
-        recipients = delivery.recipients_for(rt.settings, digest.id, digest.sections, 0, [(row.id, row.email) for row in sample])
+        recipients = recipients_for(rt.settings, digest.id, digest.sections, 0, [(row.id, row.email) for row in sample])
         mail = BatchMail(digest.subject, digest.html or "", digest.text or "", ("digest", digest.week), [])
     mailer = SendGridMailer("SG.bench", host, SENDER, 30)
     started = time.perf_counter()

@@ -11,7 +11,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from services.core import outbox_actors, runtime
-from services.digest.actors import compile_digest, sweep_stuck_batches
+from services.delivery.actors import sweep_stuck_batches
+from services.digest.actors import compile_digest
 from services.ingest.actors import enqueue_due_sources
 from services.ops import alerts
 

@@ -18,6 +18,7 @@ from services.core.settings import Settings, load_settings
 def declare_actors() -> None:
     """Import every module that declares actors or event handlers (after the broker is set)."""
     from services.core import outbox_actors  # noqa: F401
+    from services.delivery import actors as delivery_actors  # noqa: F401
     from services.digest import actors as digest_actors  # noqa: F401
     from services.ingest import actors as ingest_actors  # noqa: F401
     from services.ops import alerts  # noqa: F401  (event handlers that send alerts)

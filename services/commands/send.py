@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from services.core.runtime import Runtime
-    from services.digest.delivery import SendProgress
+    from services.delivery.progress import SendProgress
 
 POLL_SECONDS = 0.5
 
@@ -28,7 +28,9 @@ def send(
     """Send a week's digest; return when every batch has settled (exit 1 if any failed or is ambiguous)."""
     rt = common.booted(common.settings())
     from services.core import outbox_actors
-    from services.digest import compose, delivery
+    from services.delivery.progress import summary
+    from services.delivery.send import recipient_count, start_send
+    from services.digest import compose
     from services.workers import start_embedded_worker
 
     with rt.sessions() as session:
@@ -37,15 +39,16 @@ def send(
             common.err.print(f"[red]error:[/red] no digest for {week}; run `verdicts digest compile --week {week}` first")
             raise typer.Exit(1)
         digest_id = digest.id
-        started = delivery.summary(session, digest_id).control is not None
-        recipients = delivery.recipient_count(session)
+        started = summary(session, digest_id).control is not None
+        recipients = recipient_count(session)
     if not started and not yes and not typer.confirm(f"Send {week} to {recipients} recipient(s)?"):
         raise typer.Exit(1)
     worker = start_embedded_worker() if rt.settings.embedded else None
     try:
         with rt.sessions() as session, session.begin():
-            delivery.begin(session, digest_id)
-        progress = _watch(rt, digest_id, outbox_actors.relay_and_sweep, delivery.summary)
+            compose.approve(session, digest_id)
+            start_send(session, digest_id)
+        progress = _watch(rt, digest_id, outbox_actors.relay_and_sweep, summary)
     finally:
         if worker is not None:
             worker.stop()

@@ -23,7 +23,7 @@ def import_csv(
     confirmed: Annotated[bool, typer.Option("--confirmed", help="the list opted in elsewhere: no confirmation mail")] = False,
 ) -> None:
     """Import addresses; each new one gets the confirmation mail unless --confirmed. Duplicates are skipped."""
-    from services.digest import subscribers
+    from services.delivery import subscribers
 
     rt = common.plain(common.settings())
     with open(file, encoding="utf-8-sig", newline="") as handle:
@@ -45,7 +45,7 @@ def import_csv(
 @app.command("export")
 def export(out: Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")] = None) -> None:
     """Write every subscriber as CSV."""
-    from services.digest import subscribers
+    from services.delivery import subscribers
 
     rt = common.plain(common.settings())
     target = open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
@@ -61,7 +61,7 @@ def add(
     """Add one address (a confirmation mail goes out unless --confirmed)."""
     from email_validator import EmailNotValidError
 
-    from services.digest import subscribers
+    from services.delivery import subscribers
 
     rt = common.plain(common.settings())
     try:
@@ -75,7 +75,7 @@ def add(
 @app.command("remove")
 def remove(email: str) -> None:
     """Erase a subscriber and their personal data (on their request)."""
-    from services.digest import subscribers
+    from services.delivery import subscribers
 
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():

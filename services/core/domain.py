@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Role(str, enum.Enum):
@@ -114,18 +114,6 @@ class Detection:
     @property
     def is_release(self) -> bool:
         return self.score >= 0.5
-
-
-@dataclass(frozen=True)
-class OutgoingMail:
-    """One rendered message for one recipient, ready for any mailer."""
-
-    to: str
-    subject: str
-    html: str
-    text: str
-    headers: dict[str, str] = field(default_factory=dict)
-    categories: tuple[str, ...] = ()
 
 
 def iso_week(day: dt.date) -> str:

@@ -19,8 +19,9 @@ from services.core.db.base import utcnow
 from services.core.db.models import Digest
 from services.core.domain import DigestState, parse_iso_week
 from services.core.settings import Settings
-from services.digest import content, placeholders
-from services.digest.render import RenderedEmail, renderer_for
+from services.digest import content
+from services.mail import placeholders
+from services.mail.render import RenderedEmail, renderer_for
 
 NEW_TOOLS_WINDOW = dt.timedelta(days=7)
 

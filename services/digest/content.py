@@ -17,7 +17,7 @@ from services.core import links
 from services.core.db.models import Comparison, Digest, Tool, Verdict, Vote
 from services.core.domain import Call, ComparisonState, ToolState, ship_percent
 from services.core.settings import Settings
-from services.digest import placeholders
+from services.mail import placeholders
 
 NEW_TOOLS_LIMIT = 8
 COMMUNITY_LIMIT = 5

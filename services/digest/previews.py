@@ -9,10 +9,11 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 
 from services.core.db.models import Digest
-from services.core.domain import Call, OutgoingMail
+from services.core.domain import Call
 from services.core.settings import Settings
-from services.digest import placeholders
-from services.digest.mailers import Mailer
+from services.mail import placeholders
+from services.mail.mailers import Mailer
+from services.mail.messages import OutgoingMail
 
 TEST_PREFIX = "[Test] "
 

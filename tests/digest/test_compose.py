@@ -15,8 +15,9 @@ from services.core.db.base import utcnow
 from services.core.db.models import Comparison, Digest, Event
 from services.core.domain import Call, DigestState
 from services.core.runtime import Runtime
-from services.digest import compose, editing, placeholders
+from services.digest import compose, editing
 from services.digest.actors import compile_digest
+from services.mail import placeholders
 from services.review import votes
 from tests import factories
 

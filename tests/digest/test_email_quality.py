@@ -10,7 +10,8 @@ from services.core import links
 from services.core.db.models import Digest
 from services.core.domain import Call
 from services.core.runtime import Runtime
-from services.digest import compose, placeholders
+from services.digest import compose
+from services.mail import placeholders
 from services.review import votes
 from tests import factories
 from tests.browser import screenshot_path

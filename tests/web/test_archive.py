@@ -6,7 +6,8 @@ import feedparser
 from fastapi.testclient import TestClient
 
 from services.core.runtime import Runtime
-from services.digest import compose, delivery
+from services.delivery.send import start_send
+from services.digest import compose
 from tests import factories
 
 
@@ -16,7 +17,7 @@ def _sent_digest(rt: Runtime, week: str, a: str, b: str) -> None:
         factories.published_comparison(session, a, b)
         digest = compose.compile_week(session, rt.settings, week)
         compose.approve(session, digest.id)
-        delivery.start_send(session, digest.id)
+        start_send(session, digest.id)
         assert digest.state == "sent"
 
 
@@ -84,7 +85,7 @@ def test_a_digest_being_sent_is_readable_on_the_web_but_not_yet_listed(rt: Runti
         factories.confirmed_subscriber(session, "reader@example.org")
         digest = compose.compile_week(session, rt.settings, "2026-W48")
         compose.approve(session, digest.id)
-        delivery.start_send(session, digest.id)
+        start_send(session, digest.id)
         assert digest.state == "sending"
     # Then the mail's "read it on the web" link already works, and the list and feed wait for the end
     assert client.get("/archive/2026-W48").status_code == 200

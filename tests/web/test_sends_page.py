@@ -9,8 +9,10 @@ from sqlalchemy import insert, select
 
 from services.core.db.models import DeliveryBatch, Subscriber
 from services.core.runtime import Runtime
-from services.digest import compose, delivery
-from services.digest.mailers import Uncertain
+from services.delivery.progress import summary
+from services.delivery.send import send_batch
+from services.digest import compose
+from services.mail.messages import Uncertain
 from services.ops import store
 from tests import factories
 from tests.web.conftest import add_user, sign_in
@@ -54,7 +56,7 @@ def test_the_editor_sends_pauses_resumes_and_cancels(rt: Runtime, client: TestCl
     client.post("/editor/sends/2026-W48/cancel", data={"csrf_token": token})
     with rt.sessions() as session:
         assert set(session.scalars(select(DeliveryBatch.state))) == {"failed"}
-        assert delivery.summary(session, 1).control == "cancelled"
+        assert summary(session, 1).control == "cancelled"
 
 
 def test_a_post_without_the_csrf_token_or_the_editor_role_changes_nothing(rt: Runtime, client: TestClient) -> None:
@@ -75,7 +77,7 @@ def test_an_ambiguous_batch_is_listed_with_its_recipients_and_resent_on_request(
     client.post("/editor/sends/2026-W48/send", data={"csrf_token": token})
     with rt.sessions() as session:
         batch_id = session.scalar(select(DeliveryBatch.id))
-    delivery.send_batch(rt.sessions, rt.settings, FailingMailer(), batch_id, "m1")
+    send_batch(rt.sessions, rt.settings, FailingMailer(), batch_id, "m1")
     # When the editor opens the page, Then the batch and its recipients are listed with a resend button
     page = client.get("/editor/sends/2026-W48").text
     assert "Ambiguous batches" in page and "r0@example.org" in page and "Resend batch 1" in page
@@ -95,7 +97,7 @@ def test_ops_may_resend_an_ambiguous_batch_but_not_start_a_send(rt: Runtime, cli
     editor.post("/editor/sends/2026-W48/send", data={"csrf_token": editor_token})
     with rt.sessions() as session:
         batch_id = session.scalar(select(DeliveryBatch.id))
-    delivery.send_batch(rt.sessions, rt.settings, FailingMailer(), batch_id, "m1")
+    send_batch(rt.sessions, rt.settings, FailingMailer(), batch_id, "m1")
     # When someone from ops signs in, Then they see the batch, may resend it, and may not start a send
     add_user(rt, "ops@example.org", "ops")
     token = sign_in(client, "ops@example.org")

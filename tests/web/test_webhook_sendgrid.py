@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from services.core.db.models import DigestSend, Subscriber, WebhookEvent
 from services.core.runtime import Runtime
-from services.digest import compose, delivery
+from services.delivery.progress import summary
+from services.delivery.send import recipients_query, start_send
+from services.digest import compose
 from services.web.app import create_app
 from tests import factories
 
@@ -56,7 +58,7 @@ def _sending_digest(rt: Runtime) -> tuple[int, int]:
         subscriber = factories.confirmed_subscriber(session, "reader@example.org")
         digest = compose.compile_week(session, rt.settings, "2026-W48")
         compose.approve(session, digest.id)
-        delivery.start_send(session, digest.id)
+        start_send(session, digest.id)
         return digest.id, subscriber.id
 
 
@@ -81,7 +83,7 @@ def test_delivered_open_and_click_are_counted_once_per_event(rt: Runtime, hook: 
     with rt.sessions() as session:
         row = session.get(DigestSend, digest_id)
         assert (row.delivered, row.opened, row.clicked) == (1, 1, 1)
-        progress = delivery.summary(session, digest_id)
+        progress = summary(session, digest_id)
     assert (progress.delivered, progress.opened, progress.clicked) == (1, 1, 1)
 
 
@@ -94,7 +96,7 @@ def test_suppressing_events_take_the_address_off_the_list(rt: Runtime, hook: Tes
     with rt.sessions() as session:
         subscriber = session.get(Subscriber, subscriber_id)
         assert subscriber.suppressed_reason == kind and subscriber.suppressed_at is not None
-        assert session.scalars(delivery.recipients_query()).all() == []
+        assert session.scalars(recipients_query()).all() == []
 
 
 def test_a_bad_event_in_the_array_does_not_lose_the_good_ones(rt: Runtime, hook: TestClient, signer: Signer) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from services.core.db.models import Digest, User
 from services.core.domain import DigestState, Role, iso_week, parse_iso_week
-from services.digest import compose, delivery, editing, previews
-from services.digest.mailers import mailer_for
+from services.delivery.progress import progress
+from services.digest import compose, editing, previews
+from services.mail.mailers import mailer_for
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.rendering import message, page
@@ -85,7 +86,7 @@ def digest_preview(request: Request, week: str, user: User = Depends(editor)) ->
     settings = request.app.state.runtime.settings
     with request.app.state.runtime.sessions() as session:
         digest = _digest(session, week)
-        sent = delivery.progress(session, digest.id)
+        sent = progress(session, digest.id)
     return page(request, "digest_preview.html", digest=digest, progress=sent,
                 draft=digest.state == DigestState.DRAFT.value, text=previews.preview_text(settings, digest),
                 flash=request.session.pop("flash", None))

@@ -6,10 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from services.core.db.models import User
 from services.core.domain import Role
-from services.digest import compose, delivery
+from services.delivery import controls
+from services.delivery.progress import ambiguous_batches, summary
+from services.delivery.send import recipient_count, start_send
+from services.digest import compose
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.rendering import page
@@ -36,18 +40,24 @@ def send_page(request: Request, week: str, user: Watcher) -> HTMLResponse:
     digest_id = _digest_id(request, week)
     with request.app.state.runtime.sessions() as session:
         digest = compose.by_week(session, week)
-        progress = delivery.summary(session, digest_id)
-        ambiguous = delivery.ambiguous_batches(session, digest_id)
-        recipients = delivery.recipient_count(session) if progress.control is None else None
+        progress = summary(session, digest_id)
+        ambiguous = ambiguous_batches(session, digest_id)
+        recipients = recipient_count(session) if progress.control is None else None
     return page(request, "sends.html", digest=digest, progress=progress, ambiguous=ambiguous, recipients=recipients)
+
+
+def _begin(session: Session, digest_id: int) -> None:
+    """The editor's "send": approve the draft, then cut the batches (both idempotent)."""
+    compose.approve(session, digest_id)
+    start_send(session, digest_id)
 
 
 def _act(request: Request, week: str, action: str) -> RedirectResponse:
     digest_id = _digest_id(request, week)
     with request.app.state.runtime.sessions() as session, session.begin():
         try:
-            {"send": delivery.begin, "pause": delivery.pause, "resume": delivery.resume,
-             "cancel": delivery.cancel}[action](session, digest_id)
+            {"send": _begin, "pause": controls.pause, "resume": controls.resume,
+             "cancel": controls.cancel}[action](session, digest_id)
         except ValueError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
     return RedirectResponse(f"/editor/sends/{week}", status_code=303)
@@ -77,7 +87,7 @@ def cancel(request: Request, week: str, user: Editor) -> RedirectResponse:
 def resend(request: Request, week: str, batch_id: int, user: Watcher) -> RedirectResponse:
     with request.app.state.runtime.sessions() as session, session.begin():
         try:
-            delivery.resend(session, batch_id)
+            controls.resend(session, batch_id)
         except ValueError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
     return RedirectResponse(f"/editor/sends/{week}", status_code=303)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from services.core import links
 from services.core.tokens import TokenError
-from services.digest import subscribe_limits, subscribers
+from services.delivery import subscribe_limits, subscribers
 from services.web.rendering import message, page
 
 router = APIRouter()

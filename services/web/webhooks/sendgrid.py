@@ -7,7 +7,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services.digest import webhook_events
+from services.delivery import webhook_events
 
 router = APIRouter()
 

@@ -1,8 +1,8 @@
 """Every table of the store of record; importing this package registers them all on Base.metadata."""
 
-from services.core.db.models.delivery import DigestSend, WebhookEvent
+from services.core.db.models.delivery import DeliveryBatch, DigestSend, WebhookEvent
+from services.core.db.models.digests import Digest
 from services.core.db.models.ingest import EntryTombstone, ToolKey
-from services.core.db.models.mailing import DeliveryBatch, Digest, Subscriber
 from services.core.db.models.ops import AlertIncident
 from services.core.db.models.outbox import Event
 from services.core.db.models.panel import (
@@ -14,6 +14,7 @@ from services.core.db.models.panel import (
 )
 from services.core.db.models.people import ApiToken, AuditEntry, User
 from services.core.db.models.sources import Entry, Source
+from services.core.db.models.subscribers import Subscriber
 from services.core.db.models.tools import Evidence, Tool
 
 __all__ = [

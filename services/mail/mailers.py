@@ -11,67 +11,22 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from services.core.domain import OutgoingMail
 from services.core.settings import Settings
-from services.digest import placeholders
-from services.digest.sendgrid_payload import CONTENT_TYPE, batch_body, classify_failure, serialize, single_body
+from services.mail import placeholders
+from services.mail.messages import BatchMail, OutgoingMail, Recipient, Rejected, Throttled, Uncertain
+from services.mail.sendgrid_payload import CONTENT_TYPE, batch_body, classify_failure, serialize, single_body
 
 if TYPE_CHECKING:
     from python_http_client.client import Response
 
 #: Long header lines (RFC 5322 allows 998) so List-Unsubscribe URLs are never folded mid-header.
 EML_POLICY = policy.default.clone(max_line_length=998)
-
-
-class DeliveryError(Exception):
-    """A batch did not go out cleanly; subclasses say whether it may be tried again."""
-
-
-class Throttled(DeliveryError):
-    """429, 5xx or a refused connection: nothing was accepted, so trying again sends nobody twice."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class Rejected(DeliveryError):
-    """A 4xx other than 429: the request is wrong and will stay wrong."""
-
-
-class Uncertain(DeliveryError):
-    """The request may have reached the provider (a timeout, a dropped connection)."""
-
-
-class Recipient(NamedTuple):
-    """One recipient of a batch: the marker values of their links, their headers, tracking ids.
-
-    A named tuple rather than a dataclass: a send builds a million of them, and a tuple is made in a
-    fraction of the time with one object for the garbage collector to track instead of two.
-    """
-
-    address: str
-    values: dict[str, str]
-    headers: dict[str, str]
-    custom_args: dict[str, str]
-
-
-@dataclass(frozen=True)
-class BatchMail:
-    """One rendered digest and the recipients of one ledger batch."""
-
-    subject: str
-    html: str
-    text: str
-    categories: tuple[str, ...]
-    recipients: list[Recipient]
 
 
 class Mailer(Protocol):

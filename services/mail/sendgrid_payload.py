@@ -19,14 +19,11 @@ import json
 import socket
 import time
 import urllib.error
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import orjson
 
-from services.core.domain import OutgoingMail
-
-if TYPE_CHECKING:
-    from services.digest.mailers import BatchMail
+from services.mail.messages import BatchMail, OutgoingMail
 
 FailureKind = Literal["throttled", "rejected", "uncertain"]
 #: Longest wait a Retry-After header can ask for before we give up on this attempt.

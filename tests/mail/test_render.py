@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.core.settings import PROJECT_ROOT
-from services.digest.render import EmailRenderer, TemplateRenderError
+from services.mail.render import EmailRenderer, TemplateRenderError
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
 

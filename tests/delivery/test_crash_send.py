@@ -23,7 +23,8 @@ from sqlalchemy import insert, select
 
 from services.core.db.models import DeliveryBatch, Digest, Subscriber
 from services.core.runtime import Runtime
-from services.digest import compose, delivery
+from services.delivery.send import start_send
+from services.digest import compose
 from tests import factories
 from tests.conftest import REDIS_NAMESPACE
 from tests.sendgrid_endpoint import RecordingEndpoint, recording_endpoint
@@ -69,7 +70,8 @@ def test_a_worker_killed_mid_send_never_mails_anyone_twice_nor_drops_anyone(rt: 
         session.execute(insert(Subscriber), [{"email": f"reader{n}@example.org", "state": "confirmed"}
                                               for n in range(READERS)])
         digest = compose.compile_week(session, rt.settings, "2026-W48")
-        batch_ids = delivery.begin(session, digest.id)
+        compose.approve(session, digest.id)
+        batch_ids = start_send(session, digest.id)
         digest_id = digest.id
     # The test's own handle on the namespace runs the broker's maintenance on every command, so a dead
     # worker's messages come back as soon as its heartbeat is stale rather than by chance.

@@ -17,11 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.core.domain import OutgoingMail
 from services.core.runtime import Runtime
-from services.digest import compose, delivery, placeholders
-from services.digest.mailers import BatchMail, Recipient, SendGridMailer
-from services.digest.sendgrid_payload import batch_body, single_body
+from services.delivery.send import send_batch, start_send
+from services.digest import compose
+from services.mail import placeholders
+from services.mail.mailers import SendGridMailer
+from services.mail.messages import BatchMail, OutgoingMail, Recipient
+from services.mail.sendgrid_payload import batch_body, single_body
 from tests import factories
 from tests.conftest import shared_path
 from tests.services_check import unavailable
@@ -81,7 +83,7 @@ def _digest_batch(rt: Runtime, readers: int) -> int:
             factories.confirmed_subscriber(session, f"reader{n}@example.org")
         digest = compose.compile_week(session, rt.settings, "2026-W48")
         compose.approve(session, digest.id)
-        [batch_id] = delivery.start_send(session, digest.id)
+        [batch_id] = start_send(session, digest.id)
         return batch_id
 
 
@@ -102,7 +104,7 @@ def test_a_full_digest_batch_of_1000_is_valid(rt: Runtime, prism: str) -> None:
     # Given the request body delivery builds for a batch of 1,000 readers (the most one request may carry)
     batch_id = _digest_batch(rt, 1000)
     mailer = CapturingMailer()
-    delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1")
+    send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1")
     body = batch_body(SENDER, mailer.batches[0])
     # When it is sent through the library to the validating mock, Then it is accepted with no violation
     assert len(body["personalizations"]) == 1000
@@ -112,7 +114,7 @@ def test_a_full_digest_batch_of_1000_is_valid(rt: Runtime, prism: str) -> None:
 def test_the_mailer_sends_a_digest_batch_that_prism_accepts(rt: Runtime, prism: str) -> None:
     # Given a batch, When the real SendGrid mailer sends it to Prism, Then the ledger says sent
     batch_id = _digest_batch(rt, 3)
-    assert delivery.send_batch(rt.sessions, rt.settings, SendGridMailer("SG.x", prism, SENDER, 10), batch_id,
+    assert send_batch(rt.sessions, rt.settings, SendGridMailer("SG.x", prism, SENDER, 10), batch_id,
                                "m1") == "sent"
 
 

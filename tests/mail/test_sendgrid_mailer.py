@@ -11,10 +11,11 @@ from collections.abc import Iterator
 import pytest
 
 from services.core.db.models import DeliveryBatch
-from services.core.domain import OutgoingMail
 from services.core.runtime import Runtime
-from services.digest import compose, delivery
-from services.digest.mailers import SendGridMailer
+from services.delivery.send import RetryPolicy, send_batch, start_send
+from services.digest import compose
+from services.mail.mailers import SendGridMailer
+from services.mail.messages import OutgoingMail
 from tests import factories
 from tests.sendgrid_endpoint import Answer, RecordingEndpoint, bad_request, recording_endpoint, server_error, throttled
 
@@ -38,14 +39,14 @@ def _batch(rt: Runtime, readers: int) -> tuple[int, int]:
             factories.confirmed_subscriber(session, f"reader{n}@example.org")
         digest = compose.compile_week(session, rt.settings, "2026-W48")
         compose.approve(session, digest.id)
-        [batch_id] = delivery.start_send(session, digest.id)
+        [batch_id] = start_send(session, digest.id)
         return digest.id, batch_id
 
 
 def _send(rt: Runtime, mailer: SendGridMailer, batch_id: int, waits: list[float] | None = None) -> str:
-    policy = delivery.RetryPolicy(attempts=3, min_wait=0.01, max_wait=0.05,
+    policy = RetryPolicy(attempts=3, min_wait=0.01, max_wait=0.05,
                                   sleep=(waits.append if waits is not None else lambda _s: None))
-    return delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", policy)
+    return send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", policy)
 
 
 def _error(rt: Runtime, batch_id: int) -> str:

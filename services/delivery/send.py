@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select, update
@@ -24,9 +24,10 @@ from services.core.db.base import utcnow
 from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
 from services.core.domain import BatchState, Call, DigestState, SubscriberState
 from services.core.settings import Settings
-from services.digest import placeholders
-from services.digest.link_signing import LinkSigner, VoteLink
-from services.digest.mailers import BatchMail, Mailer, Recipient, Rejected, Throttled, Uncertain
+from services.delivery.link_signing import LinkSigner, VoteLink
+from services.mail import placeholders
+from services.mail.mailers import Mailer
+from services.mail.messages import BatchMail, Recipient, Rejected, Throttled, Uncertain
 
 BATCH_SIZE = 1000
 INSERT_CHUNK = 50
@@ -100,14 +101,6 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
     if not batch_ids:
         _finish_digest(session, digest)
     return batch_ids
-
-
-def begin(session: Session, digest_id: int) -> list[int]:
-    """The editor's or the CLI's "send": approve a draft, then cut the batches (both idempotent)."""
-    from services.digest import compose
-
-    compose.approve(session, digest_id)
-    return start_send(session, digest_id)
 
 
 def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, Any]], batch_id: int,
@@ -230,10 +223,11 @@ def _close(session: Session, batch_id: int, digest_id: int, state: str, error: s
                     .execution_options(synchronize_session=False))
     if state != BatchState.SENT.value:  # ops are alerted to these; a plain success needs no event of its own
         events.record(session, f"delivery.batch_{state}", batch_id=batch_id, digest_id=digest_id)
-    _settle(session, digest_id)
+    settle(session, digest_id)
 
 
-def _settle(session: Session, digest_id: int) -> None:
+def settle(session: Session, digest_id: int) -> None:
+    """Mark the digest sent once none of its batches is left open (pending or sending)."""
     # The row lock serialises the last batches of a digest, so exactly one of them sees none left open.
     session.execute(select(Digest.id).where(Digest.id == digest_id).with_for_update())
     open_batches = session.scalar(
@@ -266,153 +260,3 @@ def close_stuck(session: Session, older_than: dt.timedelta = STUCK_AFTER) -> int
         _close(session, batch_id, digest_id, BatchState.AMBIGUOUS.value,
                f"no outcome recorded within {older_than}; some recipients may have received it")
     return len(stuck)
-
-
-# --- the editor's controls ------------------------------------------------------------------------
-
-def _send_row(session: Session, digest_id: int) -> DigestSend:
-    row = session.get(DigestSend, digest_id, with_for_update=True)
-    if row is None:
-        raise ValueError(f"digest {digest_id} is not being sent")
-    return row
-
-
-def pause(session: Session, digest_id: int) -> None:
-    """Batches not yet claimed wait; the ones in flight finish."""
-    row = _send_row(session, digest_id)
-    if row.control == RUNNING:
-        row.control = PAUSED
-
-
-def resume(session: Session, digest_id: int) -> int:
-    """Hand the waiting batches out again; returns how many."""
-    row = _send_row(session, digest_id)
-    if row.control != PAUSED:
-        return 0
-    row.control = RUNNING
-    pending = list(session.scalars(select(DeliveryBatch.id).where(
-        DeliveryBatch.digest_id == digest_id, DeliveryBatch.state == BatchState.PENDING.value)))
-    if pending:
-        events.record(session, "delivery.batches_ready", batch_ids=pending, digest_id=digest_id)
-    return len(pending)
-
-
-def cancel(session: Session, digest_id: int) -> int:
-    """Close every batch not yet claimed as failed (cancelled); returns how many."""
-    row = _send_row(session, digest_id)
-    row.control = CANCELLED
-    pending = list(session.scalars(select(DeliveryBatch).where(
-        DeliveryBatch.digest_id == digest_id, DeliveryBatch.state == BatchState.PENDING.value)))
-    for batch in pending:
-        batch.state, batch.error, batch.finished_at = BatchState.FAILED.value, CANCELLED_ERROR, utcnow()
-    session.flush()
-    _settle(session, digest_id)
-    return len(pending)
-
-
-def resend(session: Session, batch_id: int) -> int:
-    """Ops' decision for an ambiguous batch: a new pending batch for the same recipients (once)."""
-    batch = session.get(DeliveryBatch, batch_id, with_for_update=True)
-    if batch is None or batch.state != BatchState.AMBIGUOUS.value:
-        raise ValueError(f"batch {batch_id} is not ambiguous")
-    if batch.resent_as_id is not None:
-        return batch.resent_as_id
-    number = session.scalar(select(func.max(DeliveryBatch.number)).where(DeliveryBatch.digest_id == batch.digest_id))
-    again = DeliveryBatch(digest_id=batch.digest_id, number=(number or 0) + 1, subscriber_ids=list(batch.subscriber_ids),
-                          recipient_count=batch.recipient_count, state=BatchState.PENDING.value)
-    session.add(again)
-    session.flush()
-    batch.resent_as_id = again.id
-    digest = session.get(Digest, batch.digest_id)
-    if digest is not None and digest.state == DigestState.SENT.value:
-        digest.state = DigestState.SENDING.value
-    events.record(session, "delivery.batches_ready", batch_ids=[again.id], digest_id=batch.digest_id)
-    return again.id
-
-
-# --- progress, for the CLI, the editor's page and the ops page -------------------------------------
-
-@dataclass(frozen=True)
-class SendProgress:
-    digest_id: int
-    week: str
-    digest_state: str
-    control: str | None
-    recipients: dict[str, int] = field(default_factory=dict)
-    batches: dict[str, int] = field(default_factory=dict)
-    delivered: int = 0
-    opened: int = 0
-    clicked: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.recipients.values())
-
-    @property
-    def handed_off(self) -> int:
-        return sum(self.recipients.get(state, 0) for state in SETTLED)
-
-    @property
-    def settled(self) -> bool:
-        return sum(self.batches.get(state, 0) for state in SETTLED) == sum(self.batches.values())
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else round(100 * self.handed_off / self.total)
-
-    @property
-    def troubled(self) -> int:
-        """Batches that did not plainly go out: failed or ambiguous."""
-        return self.batches.get(BatchState.FAILED.value, 0) + self.batches.get(BatchState.AMBIGUOUS.value, 0)
-
-
-def progress(session: Session, digest_id: int) -> dict[str, int]:
-    """Recipients per batch state (the plain figure pages show)."""
-    return dict(summary(session, digest_id).recipients)
-
-
-def summary(session: Session, digest_id: int) -> SendProgress:
-    digest = session.get(Digest, digest_id)
-    if digest is None:
-        raise ValueError(f"no digest with id {digest_id}")
-    rows = session.execute(
-        select(DeliveryBatch.state, func.count(), func.coalesce(func.sum(DeliveryBatch.recipient_count), 0))
-        .where(DeliveryBatch.digest_id == digest_id, DeliveryBatch.resent_as_id.is_(None))
-        .group_by(DeliveryBatch.state)
-    ).all()
-    send = session.get(DigestSend, digest_id)
-    return SendProgress(
-        digest_id=digest_id, week=digest.week, digest_state=digest.state, control=send.control if send else None,
-        recipients={state: int(recipients) for state, _count, recipients in rows},
-        batches={state: int(count) for state, count, _recipients in rows},
-        delivered=send.delivered if send else 0, opened=send.opened if send else 0, clicked=send.clicked if send else 0,
-    )
-
-
-def current_sends(session: Session, limit: int = 10) -> list[SendProgress]:
-    """The most recent digests that have been cut into batches, newest first (for the ops page)."""
-    ids = session.scalars(select(DigestSend.digest_id).order_by(DigestSend.digest_id.desc()).limit(limit))
-    return [summary(session, digest_id) for digest_id in ids]
-
-
-@dataclass(frozen=True)
-class AmbiguousBatch:
-    batch_id: int
-    digest_id: int
-    number: int
-    error: str | None
-    recipients: list[str]
-
-
-def ambiguous_batches(session: Session, digest_id: int | None = None) -> list[AmbiguousBatch]:
-    """Ambiguous batches not yet resent, with their recipients' addresses, for ops to decide."""
-    query = select(DeliveryBatch).where(DeliveryBatch.state == BatchState.AMBIGUOUS.value,
-                                        DeliveryBatch.resent_as_id.is_(None))
-    if digest_id is not None:
-        query = query.where(DeliveryBatch.digest_id == digest_id)
-    found = []
-    for batch in session.scalars(query.order_by(DeliveryBatch.id)):
-        addresses = list(session.scalars(select(Subscriber.email).where(Subscriber.id.in_(list(batch.subscriber_ids)))
-                                         .order_by(Subscriber.id)))
-        found.append(AmbiguousBatch(batch.id, batch.digest_id, batch.number, batch.error, addresses))
-    return found

@@ -10,7 +10,7 @@ from itsdangerous import TimestampSigner
 from services.core import links
 from services.core.settings import Settings
 from services.core.tokens import sign, unsign
-from services.digest.link_signing import LinkSigner, VoteLink
+from services.delivery.link_signing import LinkSigner, VoteLink
 from tests.conftest import make_settings
 
 NOW = 1_764_400_000

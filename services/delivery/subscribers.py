@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from services.core import links
 from services.core.db.base import utcnow
 from services.core.db.models import Subscriber, Vote
-from services.core.domain import OutgoingMail, SubscriberState
+from services.core.domain import SubscriberState
 from services.core.runtime import Runtime
 from services.core.tokens import TokenError, unsign
-from services.digest.mailers import mailer_for
-from services.digest.render import renderer_for
+from services.mail.mailers import mailer_for
+from services.mail.messages import OutgoingMail
+from services.mail.render import renderer_for
 
 CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
 CATEGORIES = ("comparisons", "new-tools")

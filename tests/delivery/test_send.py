@@ -8,14 +8,18 @@ from email import policy
 from pathlib import Path
 
 from services.core.db.models import DeliveryBatch, Digest, Subscriber
-from services.core.domain import BatchState, OutgoingMail
+from services.core.domain import BatchState
 from services.core.runtime import Runtime
 from services.core.tokens import unsign
-from services.digest import compose, delivery
-from services.digest.mailers import BatchMail, FileMailer, Rejected, Throttled, Uncertain
+from services.delivery.controls import cancel, pause, resend, resume
+from services.delivery.progress import ambiguous_batches, summary
+from services.delivery.send import RetryPolicy, close_stuck, recipient_count, send_batch, start_send
+from services.digest import compose
+from services.mail.mailers import FileMailer
+from services.mail.messages import BatchMail, OutgoingMail, Rejected, Throttled, Uncertain
 from tests import factories
 
-NO_WAIT = delivery.RetryPolicy(attempts=3, min_wait=0, max_wait=0, sleep=lambda _seconds: None)
+NO_WAIT = RetryPolicy(attempts=3, min_wait=0, max_wait=0, sleep=lambda _seconds: None)
 
 
 class ScriptedMailer:
@@ -49,7 +53,7 @@ def _approved_digest(rt: Runtime, subscribers: int) -> int:
 def _one_batch(rt: Runtime, subscribers: int) -> tuple[int, int]:
     digest_id = _approved_digest(rt, subscribers)
     with rt.sessions() as session, session.begin():
-        [batch_id] = delivery.start_send(session, digest_id)
+        [batch_id] = start_send(session, digest_id)
     return digest_id, batch_id
 
 
@@ -63,9 +67,9 @@ def test_the_recipients_are_cut_into_batches_once(rt: Runtime) -> None:
     digest_id = _approved_digest(rt, 5)
     # When the send is started twice with batches of two
     with rt.sessions() as session, session.begin():
-        first = delivery.start_send(session, digest_id, batch_size=2)
+        first = start_send(session, digest_id, batch_size=2)
     with rt.sessions() as session, session.begin():
-        again = delivery.start_send(session, digest_id, batch_size=2)
+        again = start_send(session, digest_id, batch_size=2)
     # Then three batches exist, once
     assert len(first) == 3 and again == first
 
@@ -81,9 +85,9 @@ def test_the_snapshot_leaves_out_pending_unsubscribed_and_suppressed_addresses(r
         bounced.suppressed_reason, bounced.suppressed_at = "bounce", bounced.created_at
         digest = compose.compile_week(session, rt.settings, "2026-W48")
         compose.approve(session, digest.id)
-        counted = delivery.recipient_count(session)
+        counted = recipient_count(session)
         # When the send starts
-        [batch_id] = delivery.start_send(session, digest.id)
+        [batch_id] = start_send(session, digest.id)
     # Then only the two confirmed, unsuppressed readers are in it, as counted beforehand
     assert _batch(rt, batch_id).subscriber_ids == keep and counted == 2
 
@@ -93,7 +97,7 @@ def test_each_recipient_gets_personal_links_headers_and_tracking_ids(rt: Runtime
     digest_id, batch_id = _one_batch(rt, 2)
     mailer = ScriptedMailer()
     # When it is sent
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "sent"
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "sent"
     # Then one request carried both, each with their own signed links and one-click headers
     [mail] = mailer.batches
     assert [r.address for r in mail.recipients] == ["reader0@example.org", "reader1@example.org"]
@@ -121,7 +125,7 @@ def test_the_mailto_unsubscribe_is_added_when_configured(rt: Runtime, tmp_path: 
     _digest_id, batch_id = _one_batch(rt, 1)
     mailer = ScriptedMailer()
     # When the batch is sent
-    delivery.send_batch(rt.sessions, settings, mailer, batch_id, "m1", NO_WAIT)
+    send_batch(rt.sessions, settings, mailer, batch_id, "m1", NO_WAIT)
     # Then List-Unsubscribe carries the URL first and the mailto second
     header = mailer.batches[0].recipients[0].headers["List-Unsubscribe"]
     url, mailto = header.split(", ")
@@ -136,9 +140,9 @@ def test_a_redelivered_message_finds_its_batch_sending_and_marks_it_ambiguous(rt
         batch.state, batch.claimed_by = BatchState.SENDING.value, "m1"
     # When a different message for the batch arrives, Then it leaves the batch alone
     mailer = ScriptedMailer()
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m2", NO_WAIT) == "sending"
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_id, "m2", NO_WAIT) == "sending"
     # When m1 itself comes back, Then the batch turns ambiguous and nothing is sent again
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "ambiguous"
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "ambiguous"
     assert mailer.attempts == 0
 
 
@@ -146,10 +150,10 @@ def test_a_sent_batch_is_never_sent_again(rt: Runtime) -> None:
     # Given a batch already sent
     _digest_id, batch_id = _one_batch(rt, 2)
     mailer = ScriptedMailer()
-    delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT)
+    send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT)
     # When any message for it arrives again
     for message_id in ("m1", "m2"):
-        assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, message_id, NO_WAIT) == "sent"
+        assert send_batch(rt.sessions, rt.settings, mailer, batch_id, message_id, NO_WAIT) == "sent"
     # Then the endpoint saw one request
     assert mailer.attempts == 1
 
@@ -158,10 +162,10 @@ def test_a_throttled_batch_is_tried_again_and_honours_retry_after(rt: Runtime) -
     # Given a mailer that answers 429 (Retry-After 7) then 500, then accepts
     _digest_id, batch_id = _one_batch(rt, 2)
     waits: list[float] = []
-    policy_ = delivery.RetryPolicy(attempts=3, min_wait=0.5, max_wait=5, sleep=waits.append)
+    policy_ = RetryPolicy(attempts=3, min_wait=0.5, max_wait=5, sleep=waits.append)
     mailer = ScriptedMailer(Throttled("HTTP 429", retry_after=7), Throttled("HTTP 500"))
     # When the batch is sent
-    state = delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", policy_)
+    state = send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", policy_)
     # Then it went out on the third try, after waiting what the server asked, then backing off
     assert state == "sent" and mailer.attempts == 3 and len(mailer.batches) == 1
     assert waits[0] == 7 and 0.5 <= waits[1] <= 5
@@ -170,14 +174,14 @@ def test_a_throttled_batch_is_tried_again_and_honours_retry_after(rt: Runtime) -
 def test_a_batch_still_throttled_after_every_attempt_fails_with_the_reason(rt: Runtime) -> None:
     _digest_id, batch_id = _one_batch(rt, 1)
     mailer = ScriptedMailer(*(Throttled("HTTP 500: internal error") for _ in range(3)))
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "failed"
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "failed"
     assert "internal error" in _batch(rt, batch_id).error and mailer.attempts == 3
 
 
 def test_a_rejected_batch_fails_at_once_with_sendgrids_words(rt: Runtime) -> None:
     _digest_id, batch_id = _one_batch(rt, 1)
     mailer = ScriptedMailer(Rejected("HTTP 400: The from address does not match a verified Sender Identity"))
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "failed"
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "failed"
     assert mailer.attempts == 1
     assert "verified Sender Identity" in _batch(rt, batch_id).error
 
@@ -185,7 +189,7 @@ def test_a_rejected_batch_fails_at_once_with_sendgrids_words(rt: Runtime) -> Non
 def test_a_request_that_may_have_arrived_turns_the_batch_ambiguous_not_retried(rt: Runtime) -> None:
     _digest_id, batch_id = _one_batch(rt, 1)
     mailer = ScriptedMailer(Uncertain("TimeoutError: timed out"))
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "ambiguous"
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "ambiguous"
     assert mailer.attempts == 1
 
 
@@ -196,7 +200,7 @@ def test_an_address_suppressed_after_the_snapshot_is_skipped_at_send_time(rt: Ru
         subscriber = session.get(Subscriber, _batch(rt, batch_id).subscriber_ids[0])
         subscriber.suppressed_reason, subscriber.suppressed_at = "bounce", subscriber.created_at
     mailer = ScriptedMailer()
-    delivery.send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT)
+    send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT)
     assert [r.address for r in mailer.batches[0].recipients] == ["reader1@example.org"]
 
 
@@ -204,20 +208,20 @@ def test_a_paused_send_holds_its_batches_until_resumed_and_a_cancel_closes_them(
     # Given a digest cut into three batches, paused
     digest_id = _approved_digest(rt, 3)
     with rt.sessions() as session, session.begin():
-        batch_ids = delivery.start_send(session, digest_id, batch_size=1)
-        delivery.pause(session, digest_id)
+        batch_ids = start_send(session, digest_id, batch_size=1)
+        pause(session, digest_id)
     mailer = ScriptedMailer()
     # When a batch's message arrives, Then it waits (pending, nothing sent)
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_ids[0], "m1", NO_WAIT) == "pending"
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_ids[0], "m1", NO_WAIT) == "pending"
     # When resumed, Then its batches are handed out again and one goes out
     with rt.sessions() as session, session.begin():
-        assert delivery.resume(session, digest_id) == 3
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, batch_ids[0], "m2", NO_WAIT) == "sent"
+        assert resume(session, digest_id) == 3
+    assert send_batch(rt.sessions, rt.settings, mailer, batch_ids[0], "m2", NO_WAIT) == "sent"
     # When cancelled, Then the rest are closed and the send has settled
     with rt.sessions() as session, session.begin():
-        assert delivery.cancel(session, digest_id) == 2
+        assert cancel(session, digest_id) == 2
     with rt.sessions() as session:
-        progress = delivery.summary(session, digest_id)
+        progress = summary(session, digest_id)
     assert progress.settled and progress.recipients == {"sent": 1, "failed": 2} and progress.control == "cancelled"
     assert len(mailer.batches) == 1
 
@@ -225,21 +229,21 @@ def test_a_paused_send_holds_its_batches_until_resumed_and_a_cancel_closes_them(
 def test_an_ambiguous_batch_is_listed_with_its_recipients_and_can_be_resent_once(rt: Runtime) -> None:
     # Given a batch that turned ambiguous
     digest_id, batch_id = _one_batch(rt, 2)
-    delivery.send_batch(rt.sessions, rt.settings, ScriptedMailer(Uncertain("reset")), batch_id, "m1", NO_WAIT)
+    send_batch(rt.sessions, rt.settings, ScriptedMailer(Uncertain("reset")), batch_id, "m1", NO_WAIT)
     with rt.sessions() as session:
-        [listed] = delivery.ambiguous_batches(session)
+        [listed] = ambiguous_batches(session)
     assert listed.recipients == ["reader0@example.org", "reader1@example.org"]
     # When ops resend it (twice, by a double click)
     with rt.sessions() as session, session.begin():
-        again = delivery.resend(session, batch_id)
+        again = resend(session, batch_id)
     with rt.sessions() as session, session.begin():
-        assert delivery.resend(session, batch_id) == again
+        assert resend(session, batch_id) == again
     # Then one new pending batch carries the same recipients and the ambiguous one is no longer listed
     assert _batch(rt, again).subscriber_ids == _batch(rt, batch_id).subscriber_ids
     with rt.sessions() as session:
-        assert delivery.ambiguous_batches(session) == []
+        assert ambiguous_batches(session) == []
     mailer = ScriptedMailer()
-    assert delivery.send_batch(rt.sessions, rt.settings, mailer, again, "m9", NO_WAIT) == "sent"
+    assert send_batch(rt.sessions, rt.settings, mailer, again, "m9", NO_WAIT) == "sent"
     with rt.sessions() as session:
         assert session.get(Digest, digest_id).state == "sent"
 
@@ -248,7 +252,7 @@ def test_the_file_mailer_writes_one_complete_eml_per_recipient(rt: Runtime, tmp_
     # Given a batch of two through the file outbox
     _digest_id, batch_id = _one_batch(rt, 2)
     outbox = tmp_path / "out"
-    delivery.send_batch(rt.sessions, rt.settings, FileMailer(outbox, "Verdicts <digest@example.org>"), batch_id, "m1",
+    send_batch(rt.sessions, rt.settings, FileMailer(outbox, "Verdicts <digest@example.org>"), batch_id, "m1",
                         NO_WAIT)
     # Then each .eml has its own links filled in, the one-click headers, and no leftover marker
     messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")]
@@ -280,7 +284,7 @@ def test_the_file_mailer_writes_a_complete_eml_and_the_html_beside_it(tmp_path: 
 def test_fast_links_are_the_tokens_the_web_side_verifies(rt: Runtime) -> None:
     # Given the fast signer and the core's itsdangerous links, at the same second
     from services.core import links
-    from services.digest.link_signing import LinkSigner
+    from services.delivery.link_signing import LinkSigner
 
     now = int(time.time())
     signer = LinkSigner(rt.settings, now)
@@ -300,14 +304,14 @@ def test_a_batch_left_sending_past_any_worker_s_time_limit_turns_ambiguous(rt: R
 
     digest_id = _approved_digest(rt, 2)
     with rt.sessions() as session, session.begin():
-        old, fresh = (session.get(DeliveryBatch, i) for i in delivery.start_send(session, digest_id, batch_size=1))
+        old, fresh = (session.get(DeliveryBatch, i) for i in start_send(session, digest_id, batch_size=1))
         old.state, old.started_at = "sending", utcnow() - dt.timedelta(minutes=31)
         fresh.state, fresh.started_at = "sending", utcnow()
         old_id, fresh_id = old.id, fresh.id
     # When the scheduler's sweep runs
     with rt.sessions() as session, session.begin():
-        assert delivery.close_stuck(session) == 1
+        assert close_stuck(session) == 1
     # Then only the old one is ambiguous, and the send is still open
     assert _batch(rt, old_id).state == "ambiguous" and _batch(rt, fresh_id).state == "sending"
     with rt.sessions() as session:
-        assert not delivery.summary(session, digest_id).settled
+        assert not summary(session, digest_id).settled

@@ -18,7 +18,7 @@ from services.core.db.models import Subscriber, Vote
 from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.core.tokens import TokenError
-from services.digest import subscribers
+from services.delivery import subscribers
 from tests import factories
 
 

@@ -1,0 +1,30 @@
+"""The weekly digest: what it says, rendered once, and where it stands."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.core.db.base import Base, UtcDateTime, utcnow
+from services.core.domain import DigestState
+
+
+class Digest(Base):
+    """One weekly digest; the week label is its idempotency key."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default=DigestState.DRAFT.value, index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    intro: Mapped[str] = mapped_column(Text, default="")
+    sections: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    html: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    compiled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,26 @@
+"""The mailing list: one row per address, with its state, topics and suppression."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.core.db.base import Base, UtcDateTime, utcnow
+from services.core.domain import SubscriberState
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default=SubscriberState.PENDING.value, index=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    suppressed_reason: Mapped[str | None] = mapped_column(String(64))
+    suppressed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
