@@ -31,7 +31,7 @@ from services.core.settings import load_settings
 from services.ingest.adapters import release_tag
 from services.ingest.detect import detect
 from services.ingest.parser import clean_html
-from services.ingest.pipeline import store_entries
+from services.ingest.store import store_entries
 
 RESULTS = Path(__file__).with_name("results")
 

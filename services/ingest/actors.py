@@ -1,4 +1,4 @@
-"""Thin actors over the ingest pipeline."""
+"""Thin actors over ingest's refresh step."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy import select
 from services.core import runtime
 from services.core.broker import actor
 from services.core.db.models import Source
-from services.ingest.pipeline import BATCH_TIME_LIMIT, refresh_source, refresh_sources
+from services.ingest.claims import BATCH_TIME_LIMIT
 from services.ingest.politeness import host_limiter, host_of
+from services.ingest.refresh import refresh_source, refresh_sources
 from services.ingest.sources import claim_due
 
 #: When a host already has its share of polls running, try again in this many milliseconds.

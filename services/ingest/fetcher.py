@@ -3,7 +3,6 @@ SSRF check on every hop. Knows nothing of storage: it takes validators in and ha
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import ipaddress
 import logging
@@ -15,12 +14,13 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+
+from services.core.retry_after import parse_retry_after
 
 USER_AGENT = "verdicts-feed-fetcher/0.1 (+https://github.com/verdicts; polite polling of release feeds)"
 MAX_REDIRECTS = 5
@@ -217,19 +217,6 @@ def _read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> b
     return bytes(body)
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
 @functools.lru_cache(maxsize=4096)
 def _url(text: str) -> httpx.URL:
     """Parsed once: a source is fetched at the same URL poll after poll (URLs are immutable)."""
@@ -304,7 +291,7 @@ def _finish(response: httpx.Response, url: str, permanent: str | None, policy: F
                            last_modified=response.headers.get("last-modified"), permanent_url=permanent)
     if status in (429, 503):
         raise FetchError("throttled", f"HTTP {status}", status=status,
-                         retry_after=_retry_after(response.headers.get("retry-after")))
+                         retry_after=parse_retry_after(response.headers.get("retry-after")))
     if status == 410:
         raise FetchError("gone", "HTTP 410 Gone: the source was removed", status=status)
     if status >= 400:

@@ -17,7 +17,7 @@ from services.ingest.detect import detect
 from services.ingest.fetcher import FetchPolicy
 from services.ingest.jsonfeed import parse_json_feed
 from services.ingest.parser import ParseError
-from services.ingest.pipeline import getter, refresh_source
+from services.ingest.refresh import getter, refresh_source
 from services.ingest.sources import add_source
 from tests.conftest import shared_path
 from tests.local_http import LocalServer, Reply

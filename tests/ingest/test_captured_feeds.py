@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from services.core.db.models import Entry, Source, Tool
 from services.core.domain import SourceKind
 from services.core.runtime import Runtime
-from services.ingest.pipeline import refresh_source
+from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source
 from tests.conftest import SHARED, shared_path
 from tests.local_http import LocalServer, Reply

@@ -16,7 +16,7 @@ from services.core.domain import SourceKind, SourceState
 from services.core.runtime import Runtime
 from services.ingest import fetcher
 from services.ingest.fetcher import FetchError, FetchPolicy, fetch
-from services.ingest.pipeline import refresh_source
+from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source, source_rows
 from tests.local_http import LocalServer, Reply
 

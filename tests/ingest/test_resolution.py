@@ -8,8 +8,9 @@ from services.core.db.models import Entry, Event, Evidence, Tool
 from services.core.domain import SourceKind, ToolState
 from services.core.runtime import Runtime
 from services.ingest.detect import normalized_url
-from services.ingest.pipeline import forget_entry, refresh_source
+from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source
+from services.ingest.store import forget_entry
 from tests.local_http import LocalServer, Reply
 
 

@@ -14,8 +14,6 @@ from services.core.db.models import Source
 from services.core.domain import SourceKind
 from services.core.runtime import Runtime
 from services.ingest import schedule
-from services.ingest.fetcher import FetchPolicy
-from services.ingest.pipeline import BATCH_TIME_LIMIT, claim, claim_many, lease_for, refresh_source, refresh_sources
 from services.ingest.politeness import PER_HOST_LIMIT, host_limiter
 from services.ingest.sources import add_source, claim_due
 from tests.local_http import LocalServer, Reply
@@ -82,28 +80,6 @@ def test_two_schedulers_claiming_at_once_never_take_the_same_source(rt: Runtime)
         assert claim_due(session) == []
 
 
-def test_a_source_being_polled_is_skipped_by_a_second_worker(rt: Runtime, http: LocalServer) -> None:
-    # Given a source one worker has claimed
-    http.routes["/f"] = Reply(body=b"<rss version='2.0'><channel><title>t</title></channel></rss>")
-    with rt.sessions() as session, session.begin():
-        source_id = add_source(session, http.url("/f"), SourceKind.FEED).id
-    with rt.sessions() as session, session.begin():
-        assert claim(session, source_id, dt.timedelta(minutes=5)) is not None
-    # When another worker tries to refresh it, Then it skips without fetching
-    assert refresh_source(rt.sessions, source_id, rt.settings).status == "skipped"
-    assert http.requests == []
-
-
-def test_a_batch_holds_its_claims_for_its_sources_worst_case_but_never_past_its_time_limit() -> None:
-    # Given the default fetch policy (20 s timeouts, up to five redirects)
-    policy = FetchPolicy()
-    one = lease_for(policy, 1)
-    # Then one source is held for every hop's timeout plus slack, a few sources proportionally more,
-    # and a large batch only as long as a batch may run (a dead worker's sources come free then)
-    assert one == dt.timedelta(seconds=20 * 11 + 60) and lease_for(policy, 3) == 3 * one
-    assert lease_for(policy, 50) == BATCH_TIME_LIMIT + dt.timedelta(seconds=60)
-
-
 def test_the_per_host_limit_is_shared_through_redis(rt: Runtime, redis_required: None) -> None:
     # Given the limiter for one host, on Redis
     settings = rt.settings
@@ -168,59 +144,6 @@ def test_the_tick_enqueues_due_sources_and_the_worker_polls_them(rt: Runtime, ht
         sources = session.scalars(select(Source)).all()
         assert {s.title for s in sources} == {"A", "B"}
         assert all(s.last_success_at and s.next_poll_at > s.last_success_at for s in sources)
-
-
-def test_workers_claiming_overlapping_batches_at_once_never_take_the_same_source(rt: Runtime) -> None:
-    # Given 30 active sources
-    with rt.sessions() as session, session.begin():
-        ids = [add_source(session, f"https://batch{n}.example.org/rss", SourceKind.FEED).id for n in range(30)]
-    # When four workers claim overlapping batches of them at the same moment
-    taken: list[list[int]] = []
-    barrier = threading.Barrier(4)
-
-    def work(batch: list[int]) -> None:
-        barrier.wait()
-        with rt.engine.begin() as connection:
-            taken.append(list(claim_many(connection, batch, dt.timedelta(minutes=5))))
-
-    batches = [ids[0:20], ids[10:30], ids[5:25], ids]
-    threads = [threading.Thread(target=work, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # Then each source went to exactly one of them
-    flat = [source_id for batch in taken for source_id in batch]
-    assert sorted(flat) == sorted(ids)
-
-
-def test_a_batch_records_each_outcome_and_every_304_on_its_own_source(rt: Runtime, http: LocalServer) -> None:
-    # Given three feeds with ETags that were polled once, a fourth that now fails, and one held elsewhere
-    body = b"<rss version='2.0'><channel><title>T</title><item><title>x</title><guid>1</guid></item></channel></rss>"
-    for name in ("a", "b", "c", "d"):
-        http.routes[f"/{name}"] = Reply(body=body, etag=f'"{name}-1"')
-    with rt.sessions() as session, session.begin():
-        ids = [add_source(session, http.url(f"/{name}"), SourceKind.FEED).id for name in ("a", "b", "c", "d")]
-        held = add_source(session, http.url("/held"), SourceKind.FEED).id
-    assert [r.status for r in refresh_sources(rt.sessions, ids, rt.settings)] == ["ok"] * 4
-    http.routes["/d"] = Reply(status=500, body=b"oops")
-    with rt.engine.begin() as connection:
-        claim_many(connection, [held], dt.timedelta(minutes=5))
-    http.requests.clear()
-    # When the batch is polled again
-    reports = refresh_sources(rt.sessions, [*ids, held], rt.settings)
-    # Then the quiet ones are recorded as 304s with their own ETag and released, the failure is
-    # recorded, and the held source is skipped without a request
-    assert [r.status for r in reports] == ["not_modified"] * 3 + ["failed", "skipped"]
-    assert len(http.requests) == 4
-    with rt.sessions() as session:
-        sources = {s.id: s for s in session.scalars(select(Source))}
-    for source_id, name in zip(ids[:3], ("a", "b", "c"), strict=True):
-        source = sources[source_id]
-        assert source.etag == f'"{name}-1"' and source.claimed_until is None
-        assert source.last_success_at is not None and source.next_poll_at > source.last_success_at
-    assert sources[ids[3]].consecutive_failures == 1 and sources[ids[3]].last_error_status == 500
-    assert sources[held].claimed_until is not None and sources[held].last_polled_at is None
 
 
 def test_the_tick_sends_one_message_per_batch_of_one_hosts_sources(monkeypatch: pytest.MonkeyPatch) -> None:

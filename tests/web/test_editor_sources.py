@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.core.db.models import Source
 from services.core.domain import SourceKind, SourceState
 from services.core.runtime import Runtime
-from services.ingest.pipeline import refresh_source
+from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source
 from tests.local_http import LocalServer, Reply, serving
 from tests.web.conftest import add_user, sign_in

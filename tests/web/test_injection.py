@@ -13,7 +13,7 @@ from services.core import links
 from services.core.db.models import Tool
 from services.core.domain import Call
 from services.core.runtime import Runtime
-from services.ingest.pipeline import refresh_source
+from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source
 from services.review import comparisons, panel, queue
 from tests import factories
@@ -119,7 +119,7 @@ def test_pages_escape_hostile_text_even_if_it_reached_the_database_raw(rt: Runti
     import datetime as dt
 
     from services.core.domain import ParsedEntry
-    from services.ingest.pipeline import store_entries
+    from services.ingest.store import store_entries
 
     raw = ParsedEntry(guid="raw-1", title=f"Introducing Evil Coder 2.0 {SCRIPT}", link="javascript:alert('xss-link')",
                       summary=f"<p onclick=\"alert('xss-click')\">now available</p>{SCRIPT}{HANDLER}",

@@ -1,0 +1,100 @@
+"""Store: the parsed entries of polled sources become entry rows, once each.
+
+New entries are inserted with an ``entry.ingested`` event each, entries the publisher edited are
+updated in place, deleted ones stay deleted (a tombstone), and the new ones go on to detection and
+the candidates step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from sqlalchemy import insert, null, select, update
+from sqlalchemy.orm import Session
+
+from services.core.db.base import utcnow
+from services.core.db.models import Entry, EntryTombstone, Event, Source
+from services.core.domain import ParsedEntry
+from services.ingest.candidates import Stored, queue_candidates
+from services.ingest.detect import detect
+from services.ingest.parser import content_hash
+
+#: Bulk inserts go to the tables (Core), not through the ORM's bulk path: same rows, less work per row.
+ENTRIES, EVENTS = (model.__table__ for model in (Entry, Event))
+
+
+class StoreCounts(NamedTuple):
+    """What storing one source's entries did."""
+
+    new_entries: int = 0
+    new_candidates: int = 0
+    updated_entries: int = 0
+
+
+def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEntry]]]) -> dict[int, StoreCounts]:
+    """Store the entries of one or more sources (each with its parsed entries) in the caller's
+    transaction: those not seen before are added, edited ones updated, tools detected among the new.
+    Returns the counts per source id, one for every source of the batch.
+
+    Written with set-based statements (one SELECT for what is known or buried, one multi-row INSERT
+    … RETURNING for the new entries, one for their events), each once for the whole batch: per-row
+    ORM work, or a statement per source, would cost more than parsing the feeds did. Database
+    errors propagate (the caller's transaction is then to be rolled back).
+    """
+    counts = {source.id: [0, 0, 0] for source, _ in batch}
+    wanted = {(source.id, entry.guid) for source, entries in batch for entry in entries}
+    if not wanted:
+        return {source_id: StoreCounts() for source_id in counts}
+    source_ids, guids = list(counts), list({guid for _, guid in wanted})
+    seen = session.execute(
+        select(Entry.source_id, Entry.guid, Entry.id, Entry.content_hash)
+        .where(Entry.source_id.in_(source_ids), Entry.guid.in_(guids))
+        .union_all(select(EntryTombstone.source_id, EntryTombstone.guid, null(), null())
+                   .where(EntryTombstone.source_id.in_(source_ids), EntryTombstone.guid.in_(guids)))
+    ).all()
+    known = {(source_id, guid): (entry_id, digest) for source_id, guid, entry_id, digest in seen}
+    fresh: list[tuple[Source, ParsedEntry, str]] = []
+    for source, entries in batch:
+        for item in entries:
+            digest = content_hash(item)
+            found = known.get((source.id, item.guid))
+            if found is not None:
+                entry_id, stored_digest = found
+                if entry_id is not None and stored_digest != digest:  # edited by the publisher: keep the latest text
+                    session.execute(update(Entry).where(Entry.id == entry_id).values(
+                        title=item.title, link=item.link, summary=item.summary, content_hash=digest))
+                    known[(source.id, item.guid)] = (entry_id, digest)
+                    counts[source.id][2] += 1
+                continue  # known, or a tombstone: a deleted entry does not come back
+            known[(source.id, item.guid)] = (None, digest)
+            fresh.append((source, item, digest))
+    if fresh:
+        now = utcnow()
+        ids = session.scalars(
+            insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True),
+            [{"source_id": source.id, "guid": item.guid, "link": item.link, "title": item.title,
+              "summary": item.summary, "author": item.author, "tags": list(item.tags), "content_hash": digest,
+              "published_at": item.published_at, "fetched_at": now} for source, item, digest in fresh],
+        ).all()
+        stored = [Stored(entry_id, source, item) for entry_id, (source, item, _) in zip(ids, fresh, strict=True)]
+        # The rows events.record() writes, in one statement for the batch.
+        session.execute(insert(EVENTS), [{"type": "entry.ingested",
+                                          "payload": {"entry_id": entry.id, "source_id": entry.source.id}}
+                                         for entry in stored])
+        for entry in stored:
+            counts[entry.source.id][0] += 1
+        sightings = [(entry, detect(entry.item)) for entry in stored]
+        for source_id, new_candidates in queue_candidates(session, sightings).items():
+            counts[source_id][1] = new_candidates
+    return {source_id: StoreCounts(*numbers) for source_id, numbers in counts.items()}
+
+
+def forget_entry(session: Session, entry_id: int) -> None:
+    """Delete an entry for good (nothing happens when there is no such entry): a tombstone keeps
+    the same item from being stored again."""
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        return
+    session.add(EntryTombstone(source_id=entry.source_id, guid=entry.guid))
+    session.delete(entry)

@@ -1,0 +1,56 @@
+"""queue_candidates: releases in new entries become candidate tools, one per tool however often seen."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from services.core.db.models import Entry, Evidence, Tool
+from services.core.runtime import Runtime
+from services.ingest import resolve
+from services.ingest.refresh import refresh_sources
+from tests.ingest.samples import RELEASES, releases_and_a_post, releases_source
+from tests.local_http import LocalServer, Reply
+
+
+def test_one_release_in_two_feeds_of_a_batch_becomes_one_candidate_with_both_sightings(
+        rt: Runtime, http: LocalServer) -> None:
+    # Given the same releases served by two feeds (GitHub and a mirror) that are polled as one batch
+    http.routes["/a.atom"] = Reply(body=RELEASES)
+    http.routes["/b.atom"] = Reply(body=RELEASES)
+    ids = [releases_source(rt, http.url("/a.atom")), releases_source(rt, http.url("/b.atom"))]
+    # When the batch is refreshed
+    reports = refresh_sources(rt.sessions, ids, rt.settings)
+    # Then each feed stored its own entries, the first opened the candidate and the second added to it
+    assert [(r.status, r.new_entries, r.new_candidates) for r in reports] == [("ok", 2, 1), ("ok", 2, 0)]
+    with rt.sessions() as session:
+        tool = session.scalars(select(Tool)).one()
+        expected = [http.url("/a.atom")] * 2 + [http.url("/b.atom")] * 2
+        assert sorted(e.source_url for e in tool.evidence) == sorted(expected)
+
+
+def test_a_tool_another_worker_creates_during_a_batch_store_is_joined_not_duplicated(
+        rt: Runtime, http: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two feeds polled as one batch, and another worker that creates the tool the first feed
+    # names just after this batch looked its keys up (and before it inserts)
+    ids = releases_and_a_post(rt, http, "Weekly notes")
+    lookup, raced = resolve.known_tools, []
+
+    def known_tools_then_a_rival_commits(session, keys):  # type: ignore[no-untyped-def]
+        found = lookup(session, keys)
+        if not raced:
+            raced.append(True)
+            with rt.sessions() as rival, rival.begin():
+                rival.add(Tool(slug="widget", name="widget", canonical_key="github:acme/widget"))
+        return found
+
+    monkeypatch.setattr(resolve, "known_tools", known_tools_then_a_rival_commits)
+    # When the batch is refreshed
+    reports = refresh_sources(rt.sessions, ids, rt.settings)
+    # Then the collision was resolved again: the releases joined the rival's tool, and the other
+    # feed lost nothing
+    assert raced and [(r.status, r.new_entries) for r in reports] == [("ok", 2), ("ok", 1)]
+    with rt.sessions() as session:
+        tool = session.scalars(select(Tool)).one()
+        assert tool.slug == "widget" and session.scalar(select(func.count()).select_from(Evidence)) == 2
+        assert session.scalar(select(func.count()).select_from(Entry)) == 3
