@@ -1,6 +1,11 @@
 """Benchmark of the event spine: events recorded in PostgreSQL, relayed through Redis, handled by
 a real dramatiq worker. Prints a table and writes bench/results/outbox.json.
 
+Half the events are of a handled type (``source.paused``: the alert handler opens one incident per
+paused source), half of a type nothing handles (``entry.ingested``, the bulk of real traffic),
+which the relay marks handled without publishing. The check: one incident per handled event, and
+not one message for the others.
+
     python bench/outbox.py [--events N]
 """
 
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import time
@@ -15,12 +21,13 @@ import uuid
 from pathlib import Path
 
 from dramatiq import Worker
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from services.core import broker, events, runtime
 from services.core.db.migrate import upgrade
-from services.core.db.models import AuditEntry, Event
+from services.core.db.models import AlertIncident, Event, Source
 from services.core.db.scratch import create_database, drop_database
+from services.core.event_types import EventName
 from services.core.settings import load_settings
 from services.workers import boot
 
@@ -29,21 +36,18 @@ REDIS_URL = os.environ.get("VERDICTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15
 RESULTS = Path(__file__).with_name("results")
 
 
-@events.handles("bench.noted")
-def _note(session, payload) -> None:  # noqa: ANN001 - handler signature
-    session.add(AuditEntry(action="bench", subject=str(payload["n"])))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--events", type=int, default=5000, help="events of each kind (handled, record-only)")
     args = parser.parse_args()
     name = f"verdicts_bench_{uuid.uuid4().hex[:8]}"
     database_url = create_database(ADMIN_URL, name)
     namespace = f"verdicts-bench-{uuid.uuid4().hex[:8]}"
     try:
         settings = load_settings({}, database_url=database_url,
-                                 redis_url=REDIS_URL, redis_namespace=namespace, secret_key="bench")
+                                 redis_url=REDIS_URL, redis_namespace=namespace, secret_key="bench",
+                                 alert_webhook_url=None)
+        logging.getLogger("services.ops.alerts").setLevel(logging.ERROR)  # one warning per incident otherwise
         rt = boot(settings)
         upgrade(rt.engine)
         figures = run(rt, args.events)
@@ -63,17 +67,27 @@ def main() -> None:
 def run(rt: runtime.Runtime, count: int) -> dict[str, float | int]:
     from services.core import outbox_actors  # declared on the broker boot() set up
 
+    with rt.sessions() as session, session.begin():
+        source_ids = list(session.scalars(insert(Source).returning(Source.id), [
+            {"url": f"https://bench.example.org/{n}.xml", "state": "paused"} for n in range(count)]))
     started = time.perf_counter()
     batch = 500
     for offset in range(0, count, batch):
         with rt.sessions() as session, session.begin():
-            for n in range(offset, min(count, offset + batch)):
-                events.record(session, "bench.noted", n=n)
+            for n, source_id in enumerate(source_ids[offset:offset + batch], start=offset):
+                events.record(session, EventName.SOURCE_PAUSED, source_id=source_id, reason="bench")
+                events.record(session, EventName.ENTRY_INGESTED, entry_id=n, source_id=source_id)
     recorded = time.perf_counter()
+    published: list[int] = []
+
+    def publish(event_id: int) -> None:
+        outbox_actors.publish(event_id)
+        published.append(event_id)
+
     relay_times = []
     while True:
         tick = time.perf_counter()
-        if events.relay(rt.sessions, outbox_actors.publish) == 0:
+        if events.relay(rt.sessions, publish) == 0:
             break
         relay_times.append(time.perf_counter() - tick)
     relayed = time.perf_counter()
@@ -88,18 +102,23 @@ def run(rt: runtime.Runtime, count: int) -> dict[str, float | int]:
     handled = time.perf_counter()
     worker.stop()
     with rt.sessions() as session:
-        effects = session.scalar(select(func.count()).select_from(AuditEntry))
-    assert effects == count, f"{effects} effects for {count} events"
+        effects = session.scalar(select(func.count()).select_from(AlertIncident))
+        record_only_published = session.scalar(select(func.count()).select_from(Event).where(
+            Event.type == EventName.ENTRY_INGESTED, Event.publish_count > 0))
+    assert effects == count, f"{effects} effects for {count} handled events"
+    assert len(published) == count and record_only_published == 0, "an event nothing handles was published"
     return {
-        "events": count,
-        "record_per_second": round(count / (recorded - started)),
-        "relay_per_second": round(count / (relayed - recorded)),
+        "events": 2 * count,
+        "handled_events": count,
+        "record_only_events": count,
+        "messages_published": len(published),
+        "record_per_second": round(2 * count / (recorded - started)),
+        "relay_per_second": round(2 * count / (relayed - recorded)),
         "relay_batch_ms_median": round(statistics.median(relay_times) * 1000, 1),
         "handle_per_second": round(count / (handled - relayed)),
-        "end_to_end_per_second": round(count / (handled - recorded)),
+        "end_to_end_per_second": round(2 * count / (handled - recorded)),
         "effects_exactly_once": int(effects == count),
     }
-
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,10 @@ change it announces was committed. The relay publishes new rows to the broker; t
 publishes again any row not handled within the grace period (a lost message, a Redis flush, a
 crashed worker). ``handle()`` runs the handlers and marks the row handled in one transaction,
 with the row locked, so a duplicate delivery finds it handled and does nothing.
+
+``services.core.event_types`` lists every type: ``record()`` refuses one it does not list (or a
+payload with other keys), ``handles()`` a handler it does not expect, and the relay and sweeper
+mark the events of a type nothing handles handled at once instead of publishing them.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.core import event_types, limits
 from services.core.db.base import utcnow
 from services.core.db.models import Event
 
@@ -29,10 +34,26 @@ _handlers: dict[str, list[Handler]] = {}
 RELAY_BATCH = 500
 
 
+class HandlerNotExpected(ValueError):
+    """A handler for a type the catalogue says nothing handles, or that another module handles."""
+
+
+class MissingHandler(RuntimeError):
+    """An event whose type has a handler in the catalogue, but none is registered in this process."""
+
+
 def handles(event_type: str) -> Callable[[Handler], Handler]:
-    """Register a handler for one event type. Handlers must be safe to run twice."""
+    """Register a handler for one event type. Handlers must be safe to run twice.
+
+    Raises, when the module is imported: ``UnknownEventType`` for a type not in the catalogue,
+    ``HandlerNotExpected`` when the catalogue names no handler module, or another one, for it.
+    """
+    expected = event_types.lookup(event_type).handled_by
 
     def register(handler: Handler) -> Handler:
+        if handler.__module__ != expected:
+            raise HandlerNotExpected(f"{handler.__module__}.{handler.__name__} handles '{event_type}', which "
+                                     f"services/core/event_types.py says is handled by {expected or 'nothing'}")
         known = _handlers.setdefault(event_type, [])
         if handler not in known:
             known.append(handler)
@@ -45,16 +66,30 @@ def handlers_for(event_type: str) -> tuple[Handler, ...]:
     return tuple(_handlers.get(event_type, ()))
 
 
+def registered() -> dict[str, tuple[Handler, ...]]:
+    """Every event type this process has handlers for, with them (a copy)."""
+    return {event_type: tuple(handlers) for event_type, handlers in _handlers.items()}
+
+
 def record(session: Session, event_type: str, **payload: object) -> Event:
-    """Write an event in the caller's transaction; it is published only if that transaction commits."""
+    """Write an event in the caller's transaction; it is published only if that transaction commits.
+
+    Raises ``UnknownEventType`` or ``PayloadMismatch`` (see ``event_types.validate``).
+    """
+    event_types.validate(event_type, payload)
     event = Event(type=event_type, payload=payload)
     session.add(event)
     return event
 
 
 def _publish(sessions: sessionmaker[Session], publish: Publish, stale_before: dt.datetime | None) -> int:
+    handled_types = event_types.handled_types()
     with sessions() as session, session.begin():
-        pending = select(Event).where(Event.handled_at.is_(None))
+        now = utcnow()
+        record_only = select(Event.id).where(Event.handled_at.is_(None), Event.type.not_in(handled_types))
+        session.execute(update(Event).where(Event.id.in_(record_only.with_for_update(skip_locked=True)))
+                        .values(handled_at=now).execution_options(synchronize_session=False))
+        pending = select(Event).where(Event.handled_at.is_(None), Event.type.in_(handled_types))
         if stale_before is None:
             pending = pending.where(Event.published_at.is_(None))
         else:
@@ -62,7 +97,6 @@ def _publish(sessions: sessionmaker[Session], publish: Publish, stale_before: dt
         rows = session.scalars(
             pending.order_by(Event.id).limit(RELAY_BATCH).with_for_update(skip_locked=True)
         ).all()
-        now = utcnow()
         for event in rows:
             publish(event.id)
             event.published_at = now
@@ -71,23 +105,38 @@ def _publish(sessions: sessionmaker[Session], publish: Publish, stale_before: dt
 
 
 def relay(sessions: sessionmaker[Session], publish: Publish) -> int:
-    """Publish events that were never published; returns how many."""
+    """Publish events that were never published; returns how many.
+
+    Events of a type nothing handles are marked handled in the same transaction, never published.
+    """
     return _publish(sessions, publish, stale_before=None)
 
 
 def sweep(sessions: sessionmaker[Session], publish: Publish, grace_seconds: int) -> int:
-    """Publish again events still unhandled ``grace_seconds`` after their last publish."""
+    """Publish again events still unhandled ``grace_seconds`` after their last publish; returns how many.
+
+    Like ``relay()``, it marks events of a type nothing handles handled instead of publishing them.
+    """
     return _publish(sessions, publish, stale_before=utcnow() - dt.timedelta(seconds=grace_seconds))
 
 
 def handle(sessions: sessionmaker[Session], event_id: int) -> bool:
-    """Run the handlers of one event once in effect; False when it was already handled or is gone."""
+    """Run the handlers of one event once in effect; False when it was already handled or is gone.
+
+    Raises what a handler raised, or ``MissingHandler`` when the catalogue names a handler module for
+    the event's type that this process has not imported; the event then stays unhandled, with the
+    error, and the sweeper publishes it again.
+    """
     try:
         with sessions() as session, session.begin():
             event = session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one_or_none()
             if event is None or event.handled_at is not None:
                 return False
-            for handler in handlers_for(event.type):
+            handlers = handlers_for(event.type)
+            kind = event_types.CATALOGUE.get(event.type)
+            if not handlers and kind is not None and kind.handled_by is not None:
+                raise MissingHandler(f"no handler for {event.type!r} is registered: import {kind.handled_by}")
+            for handler in handlers:
                 handler(session, dict(event.payload))
             event.handled_at = utcnow()
             event.last_error = None
@@ -96,7 +145,7 @@ def handle(sessions: sessionmaker[Session], event_id: int) -> bool:
         with sessions() as session, session.begin():
             failed = session.get(Event, event_id)
             if failed is not None:
-                failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                failed.last_error = limits.clip(f"{type(exc).__name__}: {exc}", limits.ERROR_TEXT)
         raise
 
 
