@@ -28,7 +28,7 @@ from services.core.settings import load_settings
 from services.core.slugs import unique_slug
 from services.digest import compose
 from services.review import comparisons, panel, queue
-from services.review.queue import ToolEdits
+from services.review.tool_edits import ToolEdits
 
 RESULTS = Path(__file__).with_name("results")
 CALLS = (Call.SHIP, Call.SHIP, Call.SKIP, Call.SHIP)

@@ -9,18 +9,24 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from services.commands import common, db, digest, feeds, queues, review, send, subscribers, users
+from services.commands import common, db, detect, digest, feeds, queues, review, send, subscribers, users
+from services.core import links
 from services.core.broker import QUEUES
 from services.core.logging import configure as configure_logging
 from services.core.runtime import Runtime
 
+if TYPE_CHECKING:
+    from dramatiq import Worker
+    from fastapi import FastAPI
+
 app = typer.Typer(help="verdicts: detect new AI tools, judge them, mail the weekly digest.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(feeds.app, name="feeds")
+app.add_typer(detect.app, name="detect")
 app.add_typer(review.app, name="queue")
 app.add_typer(users.app, name="users")
 app.add_typer(digest.app, name="digest")
@@ -29,6 +35,9 @@ digest.app.command("send")(send.send)
 app.command("poll")(feeds.poll)
 app.command("queues")(queues.queues)
 console, err = common.console, common.err
+#: How long Ctrl-C waits for the in-process worker's messages in hand before the process ends (the
+#: outbox sweeper sends any event they left unhandled again).
+STOP_TIMEOUT_MS = 10_000
 
 
 @app.callback()
@@ -44,8 +53,9 @@ def demo(
     port: Annotated[int, typer.Option(help="port of the web app")] = 8000,
 ) -> None:
     """Run the whole flow once in embedded mode, then serve the web app."""
-    settings = common.settings(allow_private_networks=True)  # the demo's own feeds are served on 127.0.0.1
-    rt = common.booted(settings)
+    # The demo's own feeds are served on 127.0.0.1; its links and mail point at the port it serves.
+    settings = common.settings(allow_private_networks=True).served_at("127.0.0.1", port)
+    rt = common.booted(settings, migrate=True)
     from services.demo import flow
     from services.workers import start_embedded_worker
 
@@ -56,7 +66,7 @@ def demo(
         if no_serve:
             worker.stop()
     base = settings.public_url
-    console.rule("What the demo did")
+    console.print("\n[bold]What the demo did[/bold]")
     if report.editor_password:
         console.print(f"Editor account: {report.editor_email}  password: [bold]{report.editor_password}[/bold] "
                       "(shown once)")
@@ -65,11 +75,11 @@ def demo(
     for path in report.outbox_files:
         console.print(f"Outbox: {path}  (+ {path.with_suffix('.html').name})")
     console.print(f"Review queue:    {base}/editor/queue")
-    console.print(f"Comparison page: {base}/c/{report.comparison_slug}")
+    console.print(f"Comparison page: {links.comparison(settings, report.comparison_slug)}")
     console.print(f"Digest preview:  {base}/editor/digests/{report.week}")
     if no_serve:
         return
-    _serve_embedded(rt, "127.0.0.1", port, worker_running=True)
+    _serve_embedded(rt, "127.0.0.1", port, worker)
 
 
 @app.command()
@@ -78,33 +88,48 @@ def web(
     port: Annotated[int, typer.Option(help="port to bind")] = 8000,
 ) -> None:
     """Serve the web app (in embedded mode also the worker and the scheduler, in-process)."""
-    rt = common.booted(common.settings())
-    if rt.settings.embedded:
-        from services.core.db.migrate import upgrade
-
-        upgrade(rt.engine)
-        _serve_embedded(rt, host, port, worker_running=False)
+    settings = common.settings().served_at(host, port)
+    if settings.embedded:
+        _serve_embedded(common.booted(settings, migrate=True), host, port)
         return
-    import uvicorn
-
     from services.web.app import create_app
 
-    uvicorn.run(create_app(rt), host=host, port=port, proxy_headers=True, log_config=None)  # root logging: JSON
+    _serve(create_app(common.booted(settings)), host=host, port=port, proxy_headers=True)
 
 
-def _serve_embedded(rt: Runtime, host: str, port: int, *, worker_running: bool) -> None:
-    import uvicorn
+def _serve_embedded(rt: Runtime, host: str, port: int, worker: Worker | None = None) -> None:
+    """Serve the web app with the in-process worker (``worker``, or one started here) and scheduler; on
+    Ctrl-C stop all three, the scheduler first so that no tick starts while the process winds down."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from services.scheduler import add_ticks
     from services.web.app import create_app
     from services.workers import start_embedded_worker
 
-    if not worker_running:
-        start_embedded_worker()
-    add_ticks(BackgroundScheduler(timezone="UTC")).start()
+    worker = worker or start_embedded_worker()
+    scheduler = add_ticks(BackgroundScheduler(timezone="UTC"))
+    scheduler.start()
     console.print(f"Serving on http://{host}:{port} — Ctrl-C to stop")
-    uvicorn.run(create_app(rt), host=host, port=port, log_config=None)
+    try:
+        _serve(create_app(rt), host=host, port=port)
+    finally:
+        scheduler.shutdown()
+        worker.stop(timeout=STOP_TIMEOUT_MS)
+
+
+def _serve(app: FastAPI, **options: Any) -> None:
+    """Run uvicorn (root logging: JSON lines) until Ctrl-C or SIGTERM, and return once it has shut down.
+
+    uvicorn catches the signal, shuts down gracefully, then raises the signal again so that the default
+    handler ends the process (``uvicorn.Server.capture_signals``): for Ctrl-C that is a KeyboardInterrupt
+    here, after the clean shutdown, taken as the normal end of serving (exit 0).
+    """
+    import uvicorn
+
+    try:
+        uvicorn.run(app, log_config=None, **options)
+    except KeyboardInterrupt:
+        return
 
 
 @app.command(context_settings={"allow_extra_args": True})

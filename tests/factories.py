@@ -9,7 +9,7 @@ from services.core.db.models import Comparison, Subscriber, Tool
 from services.core.domain import Call, SubscriberState
 from services.core.slugs import unique_slug
 from services.review import comparisons, panel, queue
-from services.review.queue import ToolEdits
+from services.review.tool_edits import ToolEdits
 
 
 def candidate(session: Session, name: str, score: float = 0.8) -> Tool:

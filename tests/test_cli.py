@@ -5,16 +5,27 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+import pytest
+from sqlalchemy import select
+
 from services.core import events, outbox_actors
-from services.core.db.models import Event
+from services.core.db.models import AuditEntry, Event, User
+from services.core.db.scratch import create_database, drop_database
+from services.core.passwords import verify_password
 from services.core.runtime import Runtime
 from tests import factories
+from tests.conftest import RUN_ID
+from tests.services_check import PG_ADMIN_URL
 
 
 def _env(rt: Runtime, **extra: str) -> dict[str, str]:
@@ -28,9 +39,9 @@ def _env(rt: Runtime, **extra: str) -> dict[str, str]:
     return env
 
 
-def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(rt: Runtime, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=_env(rt), capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, input=stdin)
 
 
 def _free_port() -> int:
@@ -42,7 +53,7 @@ def _free_port() -> int:
 def test_the_worker_command_handles_events_from_redis(rt: Runtime, redis_required: None, tmp_path: Path) -> None:
     # Given an event published to the Redis namespace of this test run
     with rt.sessions() as session, session.begin():
-        event = events.record(session, "test.cli_worker")
+        event = events.record(session, "source.paused", source_id=0, reason="probe: no such source")
         session.flush()
         event_id = event.id
     events.relay(rt.sessions, outbox_actors.publish)
@@ -119,3 +130,108 @@ def test_db_upgrade_migrates_an_empty_sqlite_file(rt: Runtime, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert "database at head" in done.stdout
     assert (tmp_path / "fresh.db").stat().st_size > 0
+
+
+@pytest.mark.parametrize("command", [("feeds", "list"), ("queue", "list"), ("users", "token", "ann@example.org"),
+                                     ("digest", "compile"), ("scheduler",)])
+def test_a_command_on_a_database_never_migrated_says_to_run_db_upgrade(rt: Runtime, tmp_path: Path,
+                                                                       command: tuple[str, ...]) -> None:
+    # Given a SQLite database no one has migrated
+    env = _env(rt, VERDICTS_DATABASE_URL=f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    # When a command that reads or writes it runs
+    done = subprocess.run([sys.executable, "-m", "services.cli", *command], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    # Then it stops with one line that says what to run, and no traceback
+    assert done.returncode == 2
+    assert "run `verdicts db upgrade` first" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_command_on_a_postgresql_database_never_migrated_says_to_run_db_upgrade(rt: Runtime) -> None:
+    # Given an empty PostgreSQL database
+    name = f"verdicts_test_{RUN_ID}_never_migrated"
+    url = create_database(PG_ADMIN_URL, name)
+    try:
+        # When `feeds list` runs against it
+        done = subprocess.run([sys.executable, "-m", "services.cli", "feeds", "list"],
+                              env=_env(rt, VERDICTS_DATABASE_URL=url), capture_output=True, text=True, timeout=120,
+                              check=False)
+    finally:
+        drop_database(PG_ADMIN_URL, name)
+    # Then it says to migrate, naming the database without its password
+    assert done.returncode == 2
+    assert "run `verdicts db upgrade` first" in done.stderr and name in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_users_set_password_replaces_a_forgotten_password_on_the_audit_log(rt: Runtime) -> None:
+    # Given a staff user whose password is forgotten
+    assert _cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
+                stdin="the forgotten one\n").returncode == 0
+    # When an admin sets a new one from stdin
+    done = _cli(rt, "users", "set-password", "Ann@Example.org", "--password-stdin", stdin="a brand new one\n")
+    # Then only the new password signs in, and the change is on the audit log
+    assert done.returncode == 0, done.stderr
+    assert "ann@example.org" in done.stdout and "a brand new one" not in done.stdout
+    with rt.sessions() as session:
+        user = session.scalar(select(User).where(User.email == "ann@example.org"))
+        assert user is not None
+        assert verify_password(user.password_hash, "a brand new one")
+        assert not verify_password(user.password_hash, "the forgotten one")
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.set_password"))
+        assert entry.subject == f"user:{user.id}"
+
+
+def test_users_set_password_refuses_an_unknown_address_and_a_short_password(rt: Runtime) -> None:
+    unknown = _cli(rt, "users", "set-password", "nobody@example.org", "--password-stdin", stdin="long enough pw\n")
+    assert unknown.returncode == 1 and "no active user" in unknown.stderr
+    short = _cli(rt, "users", "set-password", "nobody@example.org", "--password-stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+
+
+@contextmanager
+def _serving_web(folder: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`verdicts web --port P` in embedded mode (nothing configured) in ``folder``, once /readyz answers."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
+    process = subprocess.Popen([sys.executable, "-m", "services.cli", "web", "--port", str(port)], cwd=folder,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert process.poll() is None, process.communicate()
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if '"level": "error"' in line or '"level": "critical"' in line]
+
+
+def test_embedded_web_links_point_at_the_port_it_serves(tmp_path: Path) -> None:
+    # Given `verdicts web --port P` in embedded mode, with no VERDICTS_BASE_URL
+    with _serving_web(tmp_path) as (_process, port):
+        # When the public index page is read
+        page = httpx.get(f"http://127.0.0.1:{port}/").text
+    # Then its own URL is on port P
+    assert f'content="http://127.0.0.1:{port}/"' in page
+
+
+def test_ctrl_c_stops_embedded_web_cleanly(tmp_path: Path) -> None:
+    # Given `verdicts web` serving, with its in-process worker and scheduler
+    with _serving_web(tmp_path) as (process, _port):
+        # When it gets Ctrl-C
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    # Then it shuts down with exit 0: no traceback, nothing logged at error level
+    assert process.returncode == 0, err
+    assert "Traceback" not in out + err
+    assert _error_lines(err) == []

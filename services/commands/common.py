@@ -1,15 +1,42 @@
-"""What every command shares: the consoles, loading settings, building a runtime."""
+"""What every command shares: the consoles, loading settings, building a runtime, printing a refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Column, Table
 
+from services.core.errors import DomainError
 from services.core.runtime import Runtime
 from services.core.settings import Settings, SettingsError, load_settings
 
-console = Console()
-err = Console(stderr=True)
+#: The width of a console that is not a terminal: no line of ours comes near it, so none is wrapped or cut.
+UNBOUNDED = 1_000_000
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """At a terminal, rich's console: it fits the window (text wraps, table cells fold). Anywhere else (a
+    pipe, a file, CI) every line is printed whole: text is not wrapped and a table is as wide as its widest
+    row, where rich would otherwise assume 80 columns and break a URL over two lines."""
+    at_terminal = Console(stderr=stderr)
+    if at_terminal.is_terminal:
+        return at_terminal
+    return Console(stderr=stderr, soft_wrap=True, width=UNBOUNDED)
+
+
+console = _console()
+err = _console(stderr=True)
+
+
+def table(*headers: str, **options: object) -> Table:
+    """A rich ``Table`` with these column headers whose cells are never cut: at a terminal too narrow for a
+    value (a URL, an address, an error), the value folds onto more lines and the row grows, instead of
+    ending in "…". ``options`` are ``Table``'s own (title, caption…)."""
+    return Table(*(Column(header, overflow="fold") for header in headers), **options)  # type: ignore[arg-type]
 
 
 def settings(**overrides: object) -> Settings:
@@ -21,14 +48,52 @@ def settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from exc
 
 
-def booted(loaded: Settings) -> Runtime:
-    """Broker, runtime and actors, for commands that send messages or run workers."""
+def booted(loaded: Settings, *, migrate: bool = False) -> Runtime:
+    """Broker, runtime and actors, for commands that send messages or run workers.
+
+    ``migrate``: first bring the database to this version's schema (embedded `web` and `demo`, which own
+    their SQLite file); otherwise a database not at that schema ends the command (``migrated``).
+    """
     from services.workers import boot
 
-    return boot(loaded)
+    rt = boot(loaded)
+    if not migrate:
+        return migrated(rt)
+    from services.core.db.migrate import upgrade
+
+    upgrade(rt.engine)
+    return rt
 
 
 def plain(loaded: Settings) -> Runtime:
-    """A runtime with no broker, for commands that only read and write the database."""
-    return Runtime.from_settings(loaded)
+    """A runtime with no broker, for commands that only read and write the database (``migrated``)."""
+    return migrated(Runtime.from_settings(loaded))
+
+
+def migrated(rt: Runtime) -> Runtime:
+    """``rt`` when its database is at this version's schema; otherwise exit 2 with one line that says to run
+    `verdicts db upgrade`, instead of a traceback at the first query ("no such table: sources").
+
+    Nothing migrates by itself here: a command run in the wrong folder would otherwise quietly create and
+    fill a new embedded database there, and production's schema changes when its operator says so.
+    """
+    from services.core.db.migrate import at_head
+
+    if not at_head(rt.engine):
+        where = escape(rt.engine.url.render_as_string(hide_password=True))
+        err.print(f"[red]error:[/red] the database {where} is not at this version's schema: "
+                  "run `verdicts db upgrade` first")
+        raise typer.Exit(2)
+    return rt
+
+
+@contextmanager
+def refusals(exit_code: int = 1, about: str | None = None) -> Iterator[None]:
+    """Turn a domain refusal (``services.core.errors.DomainError``) raised inside into one line on stderr
+    ("error: [about: ]message") and exit ``exit_code``; open the transaction inside, so it rolls back first."""
+    try:
+        yield
+    except DomainError as exc:
+        err.print(f"[red]error:[/red] {about + ': ' if about else ''}{exc}")
+        raise typer.Exit(exit_code) from exc
 

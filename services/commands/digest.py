@@ -30,7 +30,7 @@ def digest_compile(
 
     rt = common.plain(common.settings())
     label = week or _this_week()
-    with rt.sessions() as session, session.begin():
+    with common.refusals(), rt.sessions() as session, session.begin():
         digest = compile_week(session, rt.settings, label, force=force)
         if digest is None:
             common.console.print(f"nothing to send for {label}: no new comparisons or tools (use --force)")

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from services.commands import common
 from services.core.domain import SourceKind, SourceState
@@ -21,21 +20,23 @@ def feeds_add(
     kind: Annotated[SourceKind, typer.Option(help="kind of source")] = SourceKind.FEED,
     title: Annotated[str | None, typer.Option(help="a name to show")] = None,
 ) -> None:
-    """Watch one more source; a web page's own feed is found from its <link rel="alternate">."""
-    from services.ingest.pipeline import policy_from
-    from services.ingest.sources import SourceError, add_source, feed_behind
+    """Watch one more source once it has been fetched and parsed; a web page's own feed is found
+    from its <link rel="alternate">. Exits 1, adding nothing, when nothing there reads as a source
+    or the address is one the fetcher refuses (a private or local network)."""
+    from rich.markup import escape
+
+    from services.ingest.refresh import policy_from
+    from services.ingest.sources import SourceError, add_source, readable_source
 
     rt = common.plain(common.settings())
     try:
-        feed_url, feed_kind, warning = feed_behind(url, kind, policy_from(rt.settings))
-        if warning:
-            common.err.print(f"[yellow]warning:[/yellow] {warning}")
+        feed_url, feed_kind = readable_source(url, kind, policy_from(rt.settings))
         with rt.sessions() as session, session.begin():
             source = add_source(session, feed_url, feed_kind, title)
-            common.console.print(f"added source {source.id}: {source.url} ({feed_kind.value})"
-                                 + (f", found on {url}" if feed_url != url else ""))
+            common.console.print(f"added source {source.id}: {source.url} ({feed_kind})"
+                                 + (f", found on {url}" if feed_url != url else ""), markup=False)
     except SourceError as exc:
-        common.err.print(f"[red]error:[/red] {exc}")
+        common.err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
 
@@ -63,7 +64,8 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("id", "state", "kind", "url", "entries", "last success", "failures", "last error", "next poll")
+    table = common.table("id", "state", "kind", "url", "entries", "last success", "failures", "last error",
+                         "next poll")
     for row in rows:
         error = f"{row['last_error_kind']}: {row['last_error']}" if row["last_error"] else ""
         state = str(row["state"]) + (f" ({row['state_reason']})" if row["state_reason"] else "")
@@ -83,7 +85,7 @@ def _set_source_state(source_id: int, state: SourceState) -> None:
     except SourceError as exc:
         common.err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
-    common.console.print(f"source {source_id} is {state.value}")
+    common.console.print(f"source {source_id} is {state}")
 
 
 @app.command("pause")
@@ -106,7 +108,7 @@ def poll(
     if not once:
         common.err.print("[red]error:[/red] say --once (the scheduler polls continuously)")
         raise typer.Exit(2)
-    from services.ingest.pipeline import refresh_source
+    from services.ingest.refresh import refresh_source
     from services.ingest.sources import due_source_ids
 
     rt = common.plain(common.settings())
@@ -121,3 +123,21 @@ def poll(
             new += report.new_entries
             progress.advance(task)
     common.console.print(f"polled {len(ids)} source(s): {new} new entries, {failed} failed")
+    if ids and failed == len(ids):
+        common.err.print("[red]error:[/red] every polled source failed; `verdicts feeds list` shows why")
+        raise typer.Exit(1)
+
+
+@app.command("tie")
+def feeds_tie(source_id: int, tool: Annotated[str, typer.Option("--tool", help="key of the tool, e.g. github:owner/repo")]) -> None:
+    """Tie a changelog source to a tool: its bare-version items become updates of that tool."""
+    from services.ingest.ties import TieError, tie_source
+
+    rt = common.plain(common.settings())
+    try:
+        with rt.sessions() as session, session.begin():
+            source = tie_source(session, source_id, tool)
+            common.console.print(f"source {source.id} is tied to {source.tool_key}")
+    except TieError as exc:
+        common.err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc

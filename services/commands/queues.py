@@ -35,8 +35,10 @@ def queues(
         common.err.print("[red]error:[/red] VERDICTS_REDIS_URL is not set; the embedded broker lives inside "
                          "`verdicts web` (see its /ops page)")
         raise typer.Exit(2)
-    common.booted(settings)
     from services.core import broker
+    from services.workers import boot
+
+    boot(settings)  # the broker only: the figures live in Redis, not in the database
     from services.ops.overview import queue_rows
 
     def rows() -> list[dict[str, object]]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from services.commands import common
+from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits
 
 app = typer.Typer(help="The review queue.", no_args_is_help=True)
 
@@ -26,19 +27,15 @@ def queue_list(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="at most this many")] = 100,
 ) -> None:
     """Candidates waiting for review, newest first."""
-    from services.review.queue import QueueFilter, ReviewError, candidate_rows
+    from services.review.queue import QueueFilter, candidate_rows
 
     rt = common.plain(common.settings())
-    try:
-        with rt.sessions() as session:
-            rows = candidate_rows(session, QueueFilter(state, source, category, min_score, search), limit)
-    except ReviewError as exc:
-        common.err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    with common.refusals(exit_code=2), rt.sessions() as session:
+        rows = candidate_rows(session, QueueFilter(state, source, category, min_score, search), limit)
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "vendor", "score", "reasons", "evidence")
+    table = common.table("id", "name", "vendor", "score", "reasons", "evidence")
     for row in rows:
         table.add_row(str(row["id"]), str(row["name"]), str(row["vendor"] or ""), str(row["score"]),
                       "; ".join(row["reasons"]), str(len(row["evidence"])))  # type: ignore[arg-type]
@@ -46,33 +43,30 @@ def queue_list(
 
 
 def _decide(act: Callable[[Session], object], done: Callable[[object], str]) -> None:
-    from services.review.queue import ReviewConflict, ReviewError
-
     rt = common.plain(common.settings())
-    try:
-        with rt.sessions() as session, session.begin():
-            common.console.print(done(act(session)))
-    except (ReviewConflict, ReviewError) as exc:
-        common.err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    with common.refusals(), rt.sessions() as session, session.begin():
+        common.console.print(done(act(session)))
+
+
+def _with_edit_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` taking one ``--<fact>`` option per editable tool fact (``EDITABLE_FIELDS``) as ``**edits``."""
+    fixed = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
+    options = [inspect.Parameter(
+        fact.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[str | None, typer.Option(help=f"corrected {fact.label.lower()}"
+                                                      + (f", e.g. {fact.example}" if fact.example else ""))])
+        for fact in EDITABLE_FIELDS]
+    command.__signature__ = inspect.Signature([*fixed, *options])  # type: ignore[attr-defined]
+    return command
 
 
 @app.command("approve")
-def queue_approve(
-    tool_id: int,
-    name: Annotated[str | None, typer.Option(help="corrected name")] = None,
-    vendor: Annotated[str | None, typer.Option()] = None,
-    homepage: Annotated[str | None, typer.Option()] = None,
-    category: Annotated[str | None, typer.Option()] = None,
-    tagline: Annotated[str | None, typer.Option()] = None,
-    entry_price: Annotated[str | None, typer.Option(help='e.g. "Free" or "$20/mo"')] = None,
-    description: Annotated[str | None, typer.Option()] = None,
-) -> None:
+@_with_edit_options
+def queue_approve(tool_id: int, **edits: str | None) -> None:
     """Approve a candidate (with corrections) and open it for the panel."""
-    from services.review.queue import ToolEdits, approve
+    from services.review.queue import approve
 
-    edits = ToolEdits(name, vendor, homepage, category, tagline, entry_price, description)
-    _decide(lambda s: approve(s, tool_id, None, edits),
+    _decide(lambda s: approve(s, tool_id, None, ToolEdits(**edits)),
             lambda tool: f"approved {tool.name!r}; the panel can now give its verdict")  # type: ignore[attr-defined]
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from services.commands import common
 
@@ -52,7 +51,7 @@ def send(
     finally:
         if worker is not None:
             worker.stop()
-    table = Table("batch state", "batches", "recipients", title=f"digest {week}")
+    table = common.table("batch state", "batches", "recipients", title=f"digest {week}")
     for state, count in sorted(progress.batches.items()):
         table.add_row(state, str(count), str(progress.recipients.get(state, 0)))
     common.console.print(table)

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from services.commands import common
 
@@ -31,12 +30,12 @@ def import_csv(
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=common.err) as progress:
         task = progress.add_task("import", total=lines)
-        report = subscribers.import_rows(rt, subscribers.read_csv(str(file)), confirmed,
+        report = subscribers.import_rows(rt.sessions, rt.settings, subscribers.read_csv(str(file)), confirmed,
                                          advance=lambda n: progress.advance(task, n))
     common.console.print(f"added {report.added}, already on the list {report.already}, rejected {len(report.rejected)}"
                          + ("" if confirmed else f" (confirmation mail sent to {report.added})"))
     if report.rejected:
-        table = Table("line", "value", "reason", title="Rejected rows")
+        table = common.table("line", "value", "reason", title="Rejected rows")
         for line, value, reason in report.rejected:
             table.add_row(str(line), value, reason)
         common.console.print(table)
@@ -59,17 +58,14 @@ def add(
     confirmed: Annotated[bool, typer.Option("--confirmed", help="opted in elsewhere: no confirmation mail")] = False,
 ) -> None:
     """Add one address (a confirmation mail goes out unless --confirmed)."""
-    from email_validator import EmailNotValidError
-
     from services.delivery import subscribers
 
     rt = common.plain(common.settings())
-    try:
-        added = subscribers.add(rt, email, confirmed)
-    except EmailNotValidError as exc:
-        common.err.print(f"[red]error:[/red] {email}: {exc}")
-        raise typer.Exit(1) from exc
-    common.console.print(f"added {email}" if added else f"{email} is already on the list")
+    with common.refusals(about=email), rt.sessions() as session, session.begin():
+        added = subscribers.add(session, email, confirmed)
+    if added is not None and not confirmed:
+        subscribers.mail_confirmation(rt.settings, added)  # after the commit: the link names a stored subscriber
+    common.console.print(f"added {email}" if added is not None else f"{email} is already on the list")
 
 
 @app.command("remove")
@@ -78,7 +74,7 @@ def remove(email: str) -> None:
     from services.delivery import subscribers
 
     rt = common.plain(common.settings())
-    with rt.sessions() as session, session.begin():
+    with common.refusals(about=email), rt.sessions() as session, session.begin():
         removed = subscribers.forget(session, email)
     if not removed:
         common.err.print(f"[red]error:[/red] no subscriber {email}")

@@ -7,65 +7,81 @@ import enum
 from dataclasses import dataclass
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     REVIEWER = "reviewer"
     OPS = "ops"
 
 
-class SourceKind(str, enum.Enum):
+class SourceKind(enum.StrEnum):
     FEED = "feed"
     GITHUB_RELEASES = "github-releases"
     HF_MODELS = "hf-models"
     JSON_FEED = "json-feed"
 
 
-class SourceState(str, enum.Enum):
+class SourceState(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     DISABLED = "disabled"
 
 
-class ToolState(str, enum.Enum):
-    """Where a tool stands: candidates wait in the review queue, approved ones go to the panel."""
+class ToolState(enum.StrEnum):
+    """Where a tool stands: candidates wait in the review queue (a snoozed one is a candidate with
+    ``snoozed_until`` set), approved ones go to the panel."""
 
     CANDIDATE = "candidate"
     APPROVED = "approved"
     REJECTED = "rejected"
     MERGED = "merged"
-    SNOOZED = "snoozed"
 
 
-class Call(str, enum.Enum):
+class EvidenceKind(enum.StrEnum):
+    """Why a piece of evidence sits on a tool: it announced the tool, updated it, or moved over in a merge."""
+
+    DETECTED = "detected"
+    UPDATE = "update"
+    MERGED = "merged"
+
+
+class Call(enum.StrEnum):
     SHIP = "ship"
     SKIP = "skip"
 
 
-class VerdictState(str, enum.Enum):
+class VerdictState(enum.StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
 
 
-class ComparisonState(str, enum.Enum):
+class ComparisonState(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
 
 
-class SubscriberState(str, enum.Enum):
+class SubscriberState(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     UNSUBSCRIBED = "unsubscribed"
 
 
-class DigestState(str, enum.Enum):
+class DigestState(enum.StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
     SENDING = "sending"
     SENT = "sent"
 
 
-class BatchState(str, enum.Enum):
+class SendControl(enum.StrEnum):
+    """The editor's switch on a digest being sent: pending batches go out only while it is running."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+class BatchState(enum.StrEnum):
     """The delivery ledger: a batch is written `pending` before any request leaves."""
 
     PENDING = "pending"
@@ -94,8 +110,23 @@ class ParsedEntry:
 
 
 @dataclass(frozen=True)
+class SourceFacts:
+    """What the detector may know of the source an entry came from."""
+
+    kind: str = "feed"
+    url: str | None = None
+    title: str | None = None
+    #: The key of the tool a changelog source is tied to (by an editor, or inferred), else None.
+    tool_key: str | None = None
+
+
+@dataclass(frozen=True)
 class Detection:
-    """The detector's opinion of one entry: is it a new tool, model or release, and why."""
+    """The detector's opinion of one entry and one tool it names: a launch or update, how sure, and why.
+
+    An entry that names several tools gives one Detection per tool, all with the same score and
+    reasons; ``names`` lists every tool name found in the entry.
+    """
 
     score: float
     reasons: tuple[str, ...]
@@ -106,6 +137,13 @@ class Detection:
     key: str | None = None
     #: Further keys the same tool may be known by (linked repositories, product URL, name).
     aliases: tuple[str, ...] = ()
+    #: The score from which an entry counts as a release (the model's own, or the setting).
+    threshold: float = 0.5
+    #: "new" (a tool or model not seen before) or "update" (a release of a known tool).
+    kind: str = "new"
+    names: tuple[str, ...] = ()
+    #: The version of the scoring model that gave ``score``.
+    model_version: str | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -113,7 +151,7 @@ class Detection:
 
     @property
     def is_release(self) -> bool:
-        return self.score >= 0.5
+        return self.score >= self.threshold
 
 
 def iso_week(day: dt.date) -> str:

@@ -108,6 +108,8 @@ def relay(sessions: sessionmaker[Session], publish: Publish) -> int:
     """Publish events that were never published; returns how many.
 
     Events of a type nothing handles are marked handled in the same transaction, never published.
+    Takes a session factory, not a session: a scheduler tick, not a caller's unit of work, owns the
+    transaction that marks the batch it handed to the broker.
     """
     return _publish(sessions, publish, stale_before=None)
 
@@ -122,6 +124,9 @@ def sweep(sessions: sessionmaker[Session], publish: Publish, grace_seconds: int)
 
 def handle(sessions: sessionmaker[Session], event_id: int) -> bool:
     """Run the handlers of one event once in effect; False when it was already handled or is gone.
+
+    Takes a session factory, not a session, because it commits twice when a handler fails: the
+    handlers' work rolls back as one, then the error is recorded on the event in a transaction of its own.
 
     Raises what a handler raised, or ``MissingHandler`` when the catalogue names a handler module for
     the event's type that this process has not imported; the event then stays unhandled, with the

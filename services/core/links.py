@@ -1,36 +1,65 @@
-"""Absolute URLs of public pages and of signed per-subscriber links (the URL map lives in design.md)."""
+"""The paths of public pages and of signed per-subscriber links, and their absolute URLs.
+
+Each path is written here once (the URL map lives in design.md): the web routes serve these paths,
+and the links in mail, feeds and the fast signer of ``services.delivery.link_signing`` point at them.
+"""
 
 from __future__ import annotations
 
 from services.core.settings import Settings
 from services.core.tokens import sign
 
+#: Token purposes: a token signed for one purpose is refused for another.
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 VOTE = "vote"
 CONFIRM = "confirm"
 
+#: Paths, each followed by the slug, week or token it names (``ARCHIVE_PATH`` and
+#: ``SUBSCRIBE_PATH`` also stand alone).
+COMPARISON_PATH = "/c/"
+TOOL_PATH = "/t/"
+ARCHIVE_PATH = "/archive"
+SUBSCRIBE_PATH = "/subscribe"
+CONFIRM_PATH = "/confirm/"
+UNSUBSCRIBE_PATH = "/unsubscribe/"
+PREFERENCES_PATH = "/prefs/"
+VOTE_PATH = "/vote/"
+
+
+def index(settings: Settings) -> str:
+    return f"{settings.public_url}/"
+
 
 def comparison(settings: Settings, slug: str) -> str:
-    return f"{settings.public_url}/c/{slug}"
+    return f"{settings.public_url}{COMPARISON_PATH}{slug}"
 
 
 def tool(settings: Settings, slug: str) -> str:
-    return f"{settings.public_url}/t/{slug}"
+    return f"{settings.public_url}{TOOL_PATH}{slug}"
+
+
+def archive(settings: Settings, week: str | None = None) -> str:
+    """The archive's list of sent digests, or with ``week`` (``YYYY-Www``) that week's digest."""
+    return f"{settings.public_url}{ARCHIVE_PATH}" + (f"/{week}" if week else "")
+
+
+def subscribe(settings: Settings) -> str:
+    return f"{settings.public_url}{SUBSCRIBE_PATH}"
 
 
 def unsubscribe(settings: Settings, subscriber_id: int) -> str:
-    return f"{settings.public_url}/unsubscribe/{sign(settings.secret(), UNSUBSCRIBE, subscriber_id)}"
+    return f"{settings.public_url}{UNSUBSCRIBE_PATH}{sign(settings.secret(), UNSUBSCRIBE, subscriber_id)}"
 
 
 def preferences(settings: Settings, subscriber_id: int) -> str:
-    return f"{settings.public_url}/prefs/{sign(settings.secret(), PREFERENCES, subscriber_id)}"
+    return f"{settings.public_url}{PREFERENCES_PATH}{sign(settings.secret(), PREFERENCES, subscriber_id)}"
 
 
 def vote(settings: Settings, subscriber_id: int, tool_id: int, call: str) -> str:
     token = sign(settings.secret(), VOTE, [subscriber_id, tool_id, call])
-    return f"{settings.public_url}/vote/{token}"
+    return f"{settings.public_url}{VOTE_PATH}{token}"
 
 
 def confirm(settings: Settings, subscriber_id: int) -> str:
-    return f"{settings.public_url}/confirm/{sign(settings.secret(), CONFIRM, subscriber_id)}"
+    return f"{settings.public_url}{CONFIRM_PATH}{sign(settings.secret(), CONFIRM, subscriber_id)}"

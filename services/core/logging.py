@@ -25,6 +25,10 @@ _NAMED = re.compile(
 )
 #: Argument names whose values are hidden whatever they look like.
 SECRET_NAMES = re.compile(r"password|passwd|secret|token|api[_-]?key|authorization|cookie", re.IGNORECASE)
+#: Loggers that report routine work at info: APScheduler on every tick ("Running job…", "Job … executed
+#: successfully"; the outbox relay ticks every 2 s) and Alembic each time it is imported ("setup plugin…").
+#: They are shown at --verbose (debug) only; their warnings (a missed run) and errors (a job that raised) always.
+ROUTINE_LOGGERS = ("apscheduler.executors", "apscheduler.scheduler", "alembic.runtime.plugins")
 #: Record attributes that are not extra fields (uvicorn adds ``color_message``, the message with ANSI colours).
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
@@ -101,7 +105,10 @@ def formatter(json_lines: bool | None = None) -> logging.Formatter:
 
 
 def configure(level: int = logging.INFO, json_lines: bool | None = None) -> None:
-    """Set up the root logger; handlers someone else installed (dramatiq's CLI) keep their stream."""
+    """Set up the root logger at ``level``; handlers someone else installed (dramatiq's CLI) keep their stream.
+
+    ``ROUTINE_LOGGERS`` log at warning and above unless ``level`` is debug.
+    """
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.StreamHandler())
@@ -109,3 +116,5 @@ def configure(level: int = logging.INFO, json_lines: bool | None = None) -> None
     for handler in root.handlers:
         handler.setFormatter(chosen)
     root.setLevel(level)
+    for name in ROUTINE_LOGGERS:
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))

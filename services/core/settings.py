@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     alert_webhook_url: SecretStr | None = Field(None, description="Slack-compatible incoming webhook for ops alerts")
     alert_dead_letter_threshold: Annotated[int, Field(ge=1)] = 10
     alert_check_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
+    detect_threshold: Annotated[float | None, Field(gt=0, lt=1, description="detector score from which an entry is "
+                                                    "queued; unset: the trained model's own threshold")] = None
     worker_metrics: bool = Field(False, description="set by `verdicts worker`: enables dramatiq's Prometheus middleware")
 
     @field_validator("database_url")
@@ -153,6 +155,21 @@ class Settings(BaseSettings):
     @property
     def public_url(self) -> str:
         return str(self.base_url).rstrip("/")
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a process that serves the web app on ``host``:``port``.
+
+        In embedded mode with no ``VERDICTS_BASE_URL`` given, links and mail point at the port actually
+        served, ``http://host:port`` (a wildcard host, 0.0.0.0 or ::, as 127.0.0.1); otherwise they are
+        returned unchanged: a configured base URL, or production behind its proxy, keeps its public URL.
+        """
+        if not self.embedded or "base_url" in self.model_fields_set:
+            return self
+        if host in ("", "0.0.0.0", "::"):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return self.model_copy(update={"base_url": AnyHttpUrl(f"http://{host}:{port}")})
 
     def secret(self) -> str:
         if self.secret_key is None:

@@ -95,14 +95,14 @@ class LinkSigner:
         return (signed + b"." + signature).decode("ascii")
 
     def unsubscribe(self, subscriber_id: int) -> str:
-        return f"{self.base}/unsubscribe/{self._signed(links.UNSUBSCRIBE, b'%d' % subscriber_id)}"
+        return f"{self.base}{links.UNSUBSCRIBE_PATH}{self._signed(links.UNSUBSCRIBE, b'%d' % subscriber_id)}"
 
     def preferences(self, subscriber_id: int) -> str:
-        return f"{self.base}/prefs/{self._signed(links.PREFERENCES, b'%d' % subscriber_id)}"
+        return f"{self.base}{links.PREFERENCES_PATH}{self._signed(links.PREFERENCES, b'%d' % subscriber_id)}"
 
     def vote(self, subscriber_id: int, tool_id: int, call: str) -> str:
         payload = VOTE_PAYLOAD % (subscriber_id, tool_id, call.encode("ascii"))
-        return f"{self.base}/vote/{self._signed(links.VOTE, payload)}"
+        return f"{self.base}{links.VOTE_PATH}{self._signed(links.VOTE, payload)}"
 
     def links_for(self, subscriber_ids: Iterable[int], votes: list[VoteLink]) -> Iterator[RecipientLinks]:
         """Each subscriber's unsubscribe, preferences and vote URLs: the same tokens as the methods above.
@@ -115,9 +115,9 @@ class LinkSigner:
         if any(len(template % 2**63) > MAX_UNCOMPRESSED_PAYLOAD for template in vote_payloads):
             raise ValueError("payload too long for the fast signer")
         stamp = b"." + self._stamp
-        unsubscribe_base = f"{self.base}/unsubscribe/"
-        preferences_base = f"{self.base}/prefs/"
-        vote_base = f"{self.base}/vote/"
+        unsubscribe_base = self.base + links.UNSUBSCRIBE_PATH
+        preferences_base = self.base + links.PREFERENCES_PATH
+        vote_base = self.base + links.VOTE_PATH
         macs = self._macs
         unsubscribe_inner, unsubscribe_outer = macs[links.UNSUBSCRIBE].inner.copy, macs[links.UNSUBSCRIBE].outer.copy
         preferences_inner, preferences_outer = macs[links.PREFERENCES].inner.copy, macs[links.PREFERENCES].outer.copy

@@ -1,4 +1,4 @@
-"""How a send is going, for the CLI, the editor's page and the ops page."""
+"""How a send is going, for the CLI and the editor's send page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
-from services.core.domain import BatchState
+from services.core.domain import BatchState, DigestState, SendControl
+from services.delivery.errors import UnknownDigest
 from services.delivery.send import SETTLED
 
 
@@ -16,10 +17,10 @@ from services.delivery.send import SETTLED
 class SendProgress:
     digest_id: int
     week: str
-    digest_state: str
-    control: str | None
-    recipients: dict[str, int] = field(default_factory=dict)
-    batches: dict[str, int] = field(default_factory=dict)
+    digest_state: DigestState
+    control: SendControl | None
+    recipients: dict[BatchState, int] = field(default_factory=dict)
+    batches: dict[BatchState, int] = field(default_factory=dict)
     delivered: int = 0
     opened: int = 0
     clicked: int = 0
@@ -43,18 +44,22 @@ class SendProgress:
     @property
     def troubled(self) -> int:
         """Batches that did not plainly go out: failed or ambiguous."""
-        return self.batches.get(BatchState.FAILED.value, 0) + self.batches.get(BatchState.AMBIGUOUS.value, 0)
+        return self.batches.get(BatchState.FAILED, 0) + self.batches.get(BatchState.AMBIGUOUS, 0)
 
 
-def progress(session: Session, digest_id: int) -> dict[str, int]:
-    """Recipients per batch state (the plain figure pages show)."""
+def progress(session: Session, digest_id: int) -> dict[BatchState, int]:
+    """Recipients per batch state (the plain figure pages show). Raises ``UnknownDigest``."""
     return dict(summary(session, digest_id).recipients)
 
 
 def summary(session: Session, digest_id: int) -> SendProgress:
+    """Recipients and batches per state, the control and the engagement counts of one send.
+
+    Raises ``UnknownDigest``.
+    """
     digest = session.get(Digest, digest_id)
     if digest is None:
-        raise ValueError(f"no digest with id {digest_id}")
+        raise UnknownDigest(f"no digest with id {digest_id}")
     rows = session.execute(
         select(DeliveryBatch.state, func.count(), func.coalesce(func.sum(DeliveryBatch.recipient_count), 0))
         .where(DeliveryBatch.digest_id == digest_id, DeliveryBatch.resent_as_id.is_(None))
@@ -69,12 +74,6 @@ def summary(session: Session, digest_id: int) -> SendProgress:
     )
 
 
-def current_sends(session: Session, limit: int = 10) -> list[SendProgress]:
-    """The most recent digests that have been cut into batches, newest first (for the ops page)."""
-    ids = session.scalars(select(DigestSend.digest_id).order_by(DigestSend.digest_id.desc()).limit(limit))
-    return [summary(session, digest_id) for digest_id in ids]
-
-
 @dataclass(frozen=True)
 class AmbiguousBatch:
     batch_id: int
@@ -86,7 +85,7 @@ class AmbiguousBatch:
 
 def ambiguous_batches(session: Session, digest_id: int | None = None) -> list[AmbiguousBatch]:
     """Ambiguous batches not yet resent, with their recipients' addresses, for ops to decide."""
-    query = select(DeliveryBatch).where(DeliveryBatch.state == BatchState.AMBIGUOUS.value,
+    query = select(DeliveryBatch).where(DeliveryBatch.state == BatchState.AMBIGUOUS,
                                         DeliveryBatch.resent_as_id.is_(None))
     if digest_id is not None:
         query = query.where(DeliveryBatch.digest_id == digest_id)

@@ -14,16 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from services.core import events
+from services.core import events, limits
 from services.core.db.base import utcnow
 from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
-from services.core.domain import BatchState, Call, DigestState, SubscriberState
+from services.core.domain import BatchState, Call, DigestState, SendControl, SubscriberState
 from services.core.settings import Settings
+from services.delivery.errors import BatchNotFound, UnknownDigest
 from services.delivery.link_signing import LinkSigner, VoteLink
 from services.mail import placeholders
 from services.mail.mailers import Mailer
@@ -31,8 +32,7 @@ from services.mail.messages import BatchMail, Recipient, Rejected, Throttled, Un
 
 BATCH_SIZE = 1000
 INSERT_CHUNK = 50
-SETTLED = {BatchState.SENT.value, BatchState.FAILED.value, BatchState.AMBIGUOUS.value}
-RUNNING, PAUSED, CANCELLED = "running", "paused", "cancelled"
+SETTLED = {BatchState.SENT, BatchState.FAILED, BatchState.AMBIGUOUS}
 CANCELLED_ERROR = "cancelled before it was sent"
 AMBIGUOUS_ERROR = "the worker stopped mid-send; some recipients may have received it"
 #: Twice the send actor's time limit: no live worker can still be sending such a batch.
@@ -55,14 +55,19 @@ class RetryPolicy:
         return cls(attempts=settings.sendgrid_max_attempts)
 
 
+def deliverable() -> ColumnElement[bool]:
+    """Who gets a digest, as a condition on ``Subscriber`` rows: confirmed, not suppressed, not paused.
+
+    Checked twice: when a send is cut into batches and again when each batch goes out, so an
+    unsubscribe, a bounce or a pause in between still counts.
+    """
+    return and_(Subscriber.state == SubscriberState.CONFIRMED, Subscriber.suppressed_at.is_(None),
+                Subscriber.paused.is_(False))
+
+
 def recipients_query() -> Select[tuple[int]]:
-    """Who gets a digest: confirmed, not suppressed, not paused; in id order (batches are id ranges)."""
-    return (
-        select(Subscriber.id)
-        .where(Subscriber.state == SubscriberState.CONFIRMED.value, Subscriber.suppressed_at.is_(None),
-               Subscriber.paused.is_(False))
-        .order_by(Subscriber.id)
-    )
+    """The ids of who gets a digest (``deliverable()``), in id order (batches are id ranges)."""
+    return select(Subscriber.id).where(deliverable()).order_by(Subscriber.id)
 
 
 def recipient_count(session: Session) -> int:
@@ -71,13 +76,16 @@ def recipient_count(session: Session) -> int:
 
 
 def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -> list[int]:
-    """Snapshot the recipients into pending batches; idempotent (a digest is cut into batches once)."""
+    """Snapshot the recipients into pending batches; idempotent (a digest is cut into batches once).
+
+    Returns the batch ids. Raises ``UnknownDigest``.
+    """
     digest = session.get(Digest, digest_id, with_for_update=True)
     if digest is None:
-        raise ValueError(f"no digest with id {digest_id}")
+        raise UnknownDigest(f"no digest with id {digest_id}")
     existing = list(session.scalars(select(DeliveryBatch.id).where(DeliveryBatch.digest_id == digest_id)
                                     .order_by(DeliveryBatch.number)))
-    if existing or digest.state in (DigestState.SENDING.value, DigestState.SENT.value):
+    if existing or digest.state in (DigestState.SENDING, DigestState.SENT):
         return existing
     batch_ids: list[int] = []
     rows: list[dict[str, object]] = []
@@ -85,7 +93,7 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
     ids = session.execute(recipients_query().execution_options(yield_per=batch_size)).scalars()
     for number, chunk in enumerate(ids.partitions(batch_size), start=1):
         rows.append({"digest_id": digest_id, "number": number, "subscriber_ids": list(chunk),
-                     "recipient_count": len(chunk), "state": BatchState.PENDING.value, "attempts": 0,
+                     "recipient_count": len(chunk), "state": BatchState.PENDING, "attempts": 0,
                      "created_at": utcnow()})
         if len(rows) == INSERT_CHUNK:
             batch_ids += session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)
@@ -93,8 +101,8 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
     if rows:
         batch_ids += session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)
     if session.get(DigestSend, digest_id) is None:
-        session.add(DigestSend(digest_id=digest_id, control=RUNNING))
-    digest.state = DigestState.SENDING.value
+        session.add(DigestSend(digest_id=digest_id, control=SendControl.RUNNING))
+    digest.state = DigestState.SENDING
     session.flush()
     if batch_ids:  # one event hands out every batch: a thousand events would cost a thousand handler runs
         events.record(session, "delivery.batches_ready", batch_ids=batch_ids, digest_id=digest_id)
@@ -109,7 +117,7 @@ def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, 
 
     ``sections`` are the digest's: each side of a comparison gets a ship and a skip vote link.
     """
-    votes = [VoteLink(placeholders.vote(int(side["tool_id"]), call.value), int(side["tool_id"]), call.value)
+    votes = [VoteLink(placeholders.vote(int(side["tool_id"]), call), int(side["tool_id"]), call)
              for section in sections for side in section.get("sides", ()) for call in Call]
     markers = [vote.marker for vote in votes]
     mailto = settings.unsubscribe_mailto
@@ -134,8 +142,14 @@ def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, 
 
 
 def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mailer, batch_id: int,
-               message_id: str, retry: RetryPolicy | None = None) -> str:
-    """Send one batch at most once; returns the batch's state afterwards (``pending`` while paused)."""
+               message_id: str, retry: RetryPolicy | None = None) -> BatchState:
+    """Send one batch at most once; returns the batch's state afterwards (``pending`` while paused).
+
+    Takes a session factory, not a session, because it must commit midway: the claim
+    (``pending → sending``) commits before the mail service is called, and the outcome is written in a
+    transaction of its own afterwards, so a crash in between leaves the batch ``sending`` (ambiguous),
+    never unclaimed. Raises ``BatchNotFound``.
+    """
     retry = retry or RetryPolicy.from_settings(settings)
     with sessions() as session, session.begin():
         # Plain column reads and one UPDATE … RETURNING: this runs a thousand times per million recipients.
@@ -144,17 +158,17 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
             .join(DigestSend, DigestSend.digest_id == DeliveryBatch.digest_id, isouter=True)
             .where(DeliveryBatch.id == batch_id)).one_or_none()
         if found is None:
-            raise ValueError(f"no batch with id {batch_id}")
+            raise BatchNotFound(f"no batch with id {batch_id}")
         state, digest_id, control = found
-        if state == BatchState.PENDING.value and control == PAUSED:
+        if state == BatchState.PENDING and control == SendControl.PAUSED:
             return state  # resume() hands the batch out again
-        if state == BatchState.PENDING.value and control == CANCELLED:
-            _close(session, batch_id, digest_id, BatchState.FAILED.value, CANCELLED_ERROR)
-            return BatchState.FAILED.value
+        if state == BatchState.PENDING and control == SendControl.CANCELLED:
+            _close(session, batch_id, digest_id, BatchState.FAILED, CANCELLED_ERROR)
+            return BatchState.FAILED
         subscriber_ids = session.execute(
             update(DeliveryBatch)
-            .where(DeliveryBatch.id == batch_id, DeliveryBatch.state == BatchState.PENDING.value)
-            .values(state=BatchState.SENDING.value, claimed_by=message_id, started_at=utcnow(),
+            .where(DeliveryBatch.id == batch_id, DeliveryBatch.state == BatchState.PENDING)
+            .values(state=BatchState.SENDING, claimed_by=message_id, started_at=utcnow(),
                     attempts=DeliveryBatch.attempts + 1)
             .returning(DeliveryBatch.subscriber_ids)
             .execution_options(synchronize_session=False)
@@ -162,9 +176,9 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
         if subscriber_ids is None:
             state, claimed_by = session.execute(select(DeliveryBatch.state, DeliveryBatch.claimed_by)
                                                 .where(DeliveryBatch.id == batch_id)).one()
-            if state == BatchState.SENDING.value and claimed_by == message_id:
-                _close(session, batch_id, digest_id, BatchState.AMBIGUOUS.value, AMBIGUOUS_ERROR)
-                return BatchState.AMBIGUOUS.value
+            if state == BatchState.SENDING and claimed_by == message_id:
+                _close(session, batch_id, digest_id, BatchState.AMBIGUOUS, AMBIGUOUS_ERROR)
+                return BatchState.AMBIGUOUS
             return state
         digest = session.execute(select(Digest.subject, Digest.html, Digest.text, Digest.week, Digest.sections)
                                  .where(Digest.id == digest_id)).one()
@@ -173,9 +187,7 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
         wanted = set(subscriber_ids)
         subscribers = [(subscriber_id, address) for subscriber_id, address in session.execute(
             select(Subscriber.id, Subscriber.email)
-            .where(Subscriber.id.between(min(wanted, default=0), max(wanted, default=-1)),
-                   Subscriber.suppressed_at.is_(None), Subscriber.state == SubscriberState.CONFIRMED.value,
-                   Subscriber.paused.is_(False))
+            .where(Subscriber.id.between(min(wanted, default=0), max(wanted, default=-1)), deliverable())
             .order_by(Subscriber.id)) if subscriber_id in wanted]
         mail = BatchMail(subject=digest.subject, html=digest.html or "", text=digest.text or "",
                          categories=("digest", digest.week),
@@ -189,10 +201,10 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
     return state
 
 
-def _hand_off(mailer: Mailer, mail: BatchMail, retry: RetryPolicy) -> tuple[str, str | None]:
+def _hand_off(mailer: Mailer, mail: BatchMail, retry: RetryPolicy) -> tuple[BatchState, str | None]:
     """Send the batch, trying again only while nothing was accepted; the ledger state it ends in."""
     if not mail.recipients:
-        return BatchState.SENT.value, None
+        return BatchState.SENT, None
     backoff = wait_exponential(multiplier=retry.min_wait, min=retry.min_wait, max=retry.max_wait)
 
     def wait(state: RetryCallState) -> float:
@@ -207,21 +219,21 @@ def _hand_off(mailer: Mailer, mail: BatchMail, retry: RetryPolicy) -> tuple[str,
             with attempt:
                 mailer.send_batch(mail)
     except Throttled as exc:
-        return BatchState.FAILED.value, f"gave up after {retry.attempts} attempts: {exc}"[:2000]
+        return BatchState.FAILED, limits.clip(f"gave up after {retry.attempts} attempts: {exc}", limits.ERROR_TEXT)
     except Rejected as exc:
-        return BatchState.FAILED.value, str(exc)[:2000]
+        return BatchState.FAILED, limits.clip(str(exc), limits.ERROR_TEXT)
     except Uncertain as exc:
-        return BatchState.AMBIGUOUS.value, f"may have been sent: {exc}"[:2000]
+        return BatchState.AMBIGUOUS, limits.clip(f"may have been sent: {exc}", limits.ERROR_TEXT)
     except Exception as exc:  # noqa: BLE001 - an unknown failure might have sent some: never lose it silently
-        return BatchState.AMBIGUOUS.value, f"{type(exc).__name__}: {exc}"[:2000]
-    return BatchState.SENT.value, None
+        return BatchState.AMBIGUOUS, limits.clip(f"{type(exc).__name__}: {exc}", limits.ERROR_TEXT)
+    return BatchState.SENT, None
 
 
-def _close(session: Session, batch_id: int, digest_id: int, state: str, error: str | None) -> None:
+def _close(session: Session, batch_id: int, digest_id: int, state: BatchState, error: str | None) -> None:
     session.execute(update(DeliveryBatch).where(DeliveryBatch.id == batch_id)
                     .values(state=state, error=error, finished_at=utcnow())
                     .execution_options(synchronize_session=False))
-    if state != BatchState.SENT.value:  # ops are alerted to these; a plain success needs no event of its own
+    if state != BatchState.SENT:  # ops are alerted to these; a plain success needs no event of its own
         events.record(session, f"delivery.batch_{state}", batch_id=batch_id, digest_id=digest_id)
     settle(session, digest_id)
 
@@ -241,8 +253,8 @@ def settle(session: Session, digest_id: int) -> None:
 
 
 def _finish_digest(session: Session, digest: Digest) -> None:
-    if digest.state != DigestState.SENT.value:
-        digest.state = DigestState.SENT.value
+    if digest.state != DigestState.SENT:
+        digest.state = DigestState.SENT
         digest.sent_at = utcnow()
         events.record(session, "digest.sent", digest_id=digest.id, week=digest.week)
 
@@ -255,8 +267,8 @@ def close_stuck(session: Session, older_than: dt.timedelta = STUCK_AFTER) -> int
     send waits forever. Returns how many batches it closed.
     """
     stuck = list(session.execute(select(DeliveryBatch.id, DeliveryBatch.digest_id).where(
-        DeliveryBatch.state == BatchState.SENDING.value, DeliveryBatch.started_at < utcnow() - older_than)))
+        DeliveryBatch.state == BatchState.SENDING, DeliveryBatch.started_at < utcnow() - older_than)))
     for batch_id, digest_id in stuck:
-        _close(session, batch_id, digest_id, BatchState.AMBIGUOUS.value,
+        _close(session, batch_id, digest_id, BatchState.AMBIGUOUS,
                f"no outcome recorded within {older_than}; some recipients may have received it")
     return len(stuck)

@@ -1,6 +1,6 @@
 """The subscriber lifecycle: double opt-in, one-click unsubscribe, preferences, import, export, erasure.
 
-Identity is the lower-cased address as email-validator normalises it. Nothing here tells a caller
+An address is stored and looked up by ``services.core.addresses.identity``. Nothing here tells a caller
 whether an address was already on the list (no enumeration): subscribe() answers the same way.
 """
 
@@ -10,16 +10,17 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.core import links
+from services.core.addresses import InvalidAddress, identity
 from services.core.db.base import utcnow
 from services.core.db.models import Subscriber, Vote
 from services.core.domain import SubscriberState
-from services.core.runtime import Runtime
+from services.core.settings import Settings
 from services.core.tokens import TokenError, unsign
+from services.delivery.errors import SubscriberLinkError
 from services.mail.mailers import mailer_for
 from services.mail.messages import OutgoingMail
 from services.mail.render import renderer_for
@@ -28,82 +29,75 @@ CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
 CATEGORIES = ("comparisons", "new-tools")
 
 
-def normalize(address: str) -> str:
-    """The identity of an address; raises EmailNotValidError with a readable reason."""
-    return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+def subscribe(session: Session, address: str) -> Subscriber | None:
+    """Create or re-invite a pending subscriber; a confirmed one is left as it is.
 
-
-def subscribe(rt: Runtime, address: str) -> None:
-    """Create or re-invite a pending subscriber; a confirmed one is left as it is (and gets no mail)."""
-    with rt.sessions() as session, session.begin():
-        subscriber_id = _pending(session, address)
-    if subscriber_id is not None:
-        _mail_confirmation(rt, address, subscriber_id)
-
-
-def _pending(session: Session, address: str) -> int | None:
-    """The id to send a confirmation to, or None when the address is already confirmed."""
+    Returns the subscriber to send the confirmation to (``mail_confirmation``, once the caller has
+    committed: the link must name a stored subscriber), or None when the address is confirmed
+    already and gets no mail. Raises ``InvalidAddress`` when ``address`` is not one.
+    """
+    address = identity(address)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
     if subscriber is None:
         subscriber = Subscriber(email=address)
         session.add(subscriber)
         session.flush()
-    elif subscriber.state == SubscriberState.CONFIRMED.value:
+    elif subscriber.state == SubscriberState.CONFIRMED:
         return None
-    subscriber.state = SubscriberState.PENDING.value
-    return subscriber.id
-
-
-def confirm(rt: Runtime, token: str) -> Subscriber:
-    subscriber_id = unsign(rt.settings.secret(), links.CONFIRM, token, CONFIRM_MAX_AGE_SECONDS)
-    with rt.sessions() as session, session.begin():
-        subscriber = session.get(Subscriber, int(subscriber_id))
-        if subscriber is None:
-            raise TokenError("this subscription no longer exists")
-        newly = subscriber.state != SubscriberState.CONFIRMED.value
-        if newly:
-            subscriber.state = SubscriberState.CONFIRMED.value
-            subscriber.confirmed_at = utcnow()
-            subscriber.unsubscribed_at = None
-    if newly:
-        _mail(rt, "welcome", subscriber.email, {
-            "unsubscribe_url": links.unsubscribe(rt.settings, subscriber.id),
-            "preferences_url": links.preferences(rt.settings, subscriber.id),
-            "index_url": f"{rt.settings.public_url}/",
-        })
+    subscriber.state = SubscriberState.PENDING
     return subscriber
 
 
-def subscriber_for(rt: Runtime, purpose: str, token: str) -> Subscriber:
-    """The subscriber a mailed unsubscribe or preferences link names; TokenError when it names none."""
-    subscriber_id = unsign(rt.settings.secret(), purpose, token)
-    with rt.sessions() as session:
-        subscriber = session.get(Subscriber, int(subscriber_id))
+def confirm(session: Session, secret: str, token: str) -> Subscriber | None:
+    """Confirm the subscriber a confirmation link (``links.confirm``, valid 7 days) names.
+
+    Returns the subscriber when this confirmed them, to welcome (``mail_welcome``) once the caller has
+    committed; None when they were confirmed already. Raises ``SubscriberLinkError``.
+    """
+    subscriber = subscriber_for(session, secret, links.CONFIRM, token, CONFIRM_MAX_AGE_SECONDS)
+    if subscriber.state == SubscriberState.CONFIRMED:
+        return None
+    subscriber.state = SubscriberState.CONFIRMED
+    subscriber.confirmed_at = utcnow()
+    subscriber.unsubscribed_at = None
+    return subscriber
+
+
+def subscriber_for(session: Session, secret: str, purpose: str, token: str,
+                   max_age_seconds: int | None = None) -> Subscriber:
+    """The subscriber a mailed link signed for ``purpose`` names (``services.core.links``).
+
+    Raises ``SubscriberLinkError`` when the token is tampered with, made for another purpose, older
+    than ``max_age_seconds``, or names a subscription that no longer exists.
+    """
+    try:
+        subscriber_id = unsign(secret, purpose, token, max_age_seconds)
+    except TokenError as exc:
+        raise SubscriberLinkError(str(exc)) from exc
+    subscriber = session.get(Subscriber, int(subscriber_id))
     if subscriber is None:
-        raise TokenError("this subscription no longer exists")
+        raise SubscriberLinkError("this subscription no longer exists")
     return subscriber
 
 
-def unsubscribe(rt: Runtime, subscriber_id: int) -> None:
+def unsubscribe(subscriber: Subscriber) -> None:
     """At once, idempotent: the address gets no further digest."""
-    with rt.sessions() as session, session.begin():
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is not None and subscriber.state != SubscriberState.UNSUBSCRIBED.value:
-            subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED.value, utcnow()
+    if subscriber.state != SubscriberState.UNSUBSCRIBED:
+        subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED, utcnow()
 
 
-def update_preferences(rt: Runtime, subscriber_id: int, paused: bool, categories: Iterable[str]) -> None:
-    with rt.sessions() as session, session.begin():
-        subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is None:
-            raise TokenError("this subscription no longer exists")
-        subscriber.paused = paused
-        subscriber.categories = sorted(set(categories) & set(CATEGORIES))
+def update_preferences(subscriber: Subscriber, paused: bool, categories: Iterable[str]) -> None:
+    """Pause or resume the digest, and keep the ``categories`` that are in ``CATEGORIES``."""
+    subscriber.paused = paused
+    subscriber.categories = sorted(set(categories) & set(CATEGORIES))
 
 
 def forget(session: Session, address: str) -> bool:
-    """Erase a subscriber and what is tied to them (votes); True if there was one."""
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address.strip().lower()))
+    """Erase a subscriber and what is tied to them (votes); True if there was one.
+
+    Raises ``InvalidAddress`` when ``address`` is not one.
+    """
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == identity(address)))
     if subscriber is None:
         return False
     session.execute(delete(Vote).where(Vote.subscriber_id == subscriber.id))
@@ -111,26 +105,25 @@ def forget(session: Session, address: str) -> bool:
     return True
 
 
-def add(rt: Runtime, address: str, confirmed: bool = False) -> bool:
-    """Add one address; True when it was new. Unconfirmed additions get the confirmation mail."""
-    identity = normalize(address)
-    with rt.sessions() as session, session.begin():
-        existing = session.scalar(select(Subscriber.id).where(Subscriber.email == identity))
-        if existing is not None:
-            return False
-        subscriber = _new(identity, confirmed)
-        session.add(subscriber)
-        session.flush()
-        subscriber_id = subscriber.id
-    if not confirmed:
-        _mail_confirmation(rt, identity, subscriber_id)
-    return True
+def add(session: Session, address: str, confirmed: bool = False) -> Subscriber | None:
+    """Add one address, pending or (``confirmed``) opted in elsewhere; None when it is on the list already.
+
+    A new pending subscriber is due the confirmation mail (``mail_confirmation``) once the caller has
+    committed. Raises ``InvalidAddress`` when ``address`` is not one.
+    """
+    address = identity(address)
+    if session.scalar(select(Subscriber.id).where(Subscriber.email == address)) is not None:
+        return None
+    subscriber = _new(address, confirmed)
+    session.add(subscriber)
+    session.flush()
+    return subscriber
 
 
-def _new(identity: str, confirmed: bool) -> Subscriber:
+def _new(address: str, confirmed: bool) -> Subscriber:
     if confirmed:
-        return Subscriber(email=identity, state=SubscriberState.CONFIRMED.value, confirmed_at=utcnow())
-    return Subscriber(email=identity)
+        return Subscriber(email=address, state=SubscriberState.CONFIRMED, confirmed_at=utcnow())
+    return Subscriber(email=address)
 
 
 # --- CSV import and export ---------------------------------------------------------------------------
@@ -145,12 +138,15 @@ class ImportReport:
 IMPORT_CHUNK = 500
 
 
-def import_rows(rt: Runtime, rows: Iterable[list[str]], confirmed: bool,
+def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Iterable[list[str]], confirmed: bool,
                 advance: Callable[[int], None] = lambda _n: None) -> ImportReport:
     """Import ``email`` rows (the first column, or the ``email`` column when a header names it).
 
     Addresses already on the list, or repeated in the file, are counted and left alone; bad rows
-    are reported with their line number and reason, and the rest goes on.
+    are reported with their line number and reason, and the rest goes on. Takes a session factory,
+    not a session, because it commits midway: each chunk of ``IMPORT_CHUNK`` addresses is committed
+    and then mailed its confirmations (unless ``confirmed``), so a long import stops with what it
+    stored and mailed so far. ``advance`` is told how many rows each step consumed.
     """
     report = ImportReport()
     seen: set[str] = set()
@@ -163,40 +159,40 @@ def import_rows(rt: Runtime, rows: Iterable[list[str]], confirmed: bool,
             continue
         value = row[column].strip() if len(row) > column else ""
         try:
-            identity = normalize(value)
-        except EmailNotValidError as exc:
+            address = identity(value)
+        except InvalidAddress as exc:
             report.rejected.append((line, value, str(exc)))
             advance(1)
             continue
-        if identity in seen:
+        if address in seen:
             report.already += 1
             advance(1)
             continue
-        seen.add(identity)
-        chunk.append((line, identity))
+        seen.add(address)
+        chunk.append((line, address))
         if len(chunk) >= IMPORT_CHUNK:
-            _import_chunk(rt, chunk, confirmed, report)
+            _import_chunk(sessions, settings, chunk, confirmed, report)
             advance(len(chunk))
             chunk = []
     if chunk:
-        _import_chunk(rt, chunk, confirmed, report)
+        _import_chunk(sessions, settings, chunk, confirmed, report)
         advance(len(chunk))
     return report
 
 
-def _import_chunk(rt: Runtime, chunk: list[tuple[int, str]], confirmed: bool, report: ImportReport) -> None:
-    addresses = [identity for _line, identity in chunk]
-    with rt.sessions() as session, session.begin():
+def _import_chunk(sessions: sessionmaker[Session], settings: Settings, chunk: list[tuple[int, str]],
+                  confirmed: bool, report: ImportReport) -> None:
+    addresses = [address for _line, address in chunk]
+    with sessions() as session, session.begin():
         known = set(session.scalars(select(Subscriber.email).where(Subscriber.email.in_(addresses))))
-        fresh = [_new(identity, confirmed) for identity in addresses if identity not in known]
+        fresh = [_new(address, confirmed) for address in addresses if address not in known]
         session.add_all(fresh)
         session.flush()
-        to_confirm = [(s.email, s.id) for s in fresh]
     report.added += len(fresh)
     report.already += len(known)
     if not confirmed:
-        for address, subscriber_id in to_confirm:
-            _mail_confirmation(rt, address, subscriber_id)
+        for subscriber in fresh:
+            mail_confirmation(settings, subscriber)
 
 
 def read_csv(path: str) -> Iterator[list[str]]:
@@ -213,12 +209,24 @@ def export_rows(session: Session) -> Iterator[list[str]]:
 
 # --- mail ----------------------------------------------------------------------------------------------
 
-def _mail_confirmation(rt: Runtime, address: str, subscriber_id: int) -> None:
-    _mail(rt, "confirm_subscription", address, {"confirm_url": links.confirm(rt.settings, subscriber_id)})
+# Sent after the caller's commit: a link in the mail must name a stored subscriber.
+
+def mail_confirmation(settings: Settings, subscriber: Subscriber) -> None:
+    """Mail ``subscriber`` the double opt-in link (``links.confirm``) through the configured mailer."""
+    _mail(settings, "confirm_subscription", subscriber.email, {"confirm_url": links.confirm(settings, subscriber.id)})
 
 
-def _mail(rt: Runtime, template: str, address: str, context: dict[str, str]) -> None:
-    rendered = renderer_for(rt.settings.email_templates_dir).render(
-        template, {"postal_address": rt.settings.postal_address, **context})
-    mailer_for(rt.settings).send(OutgoingMail(to=address, subject=rendered.subject, html=rendered.html,
-                                              text=rendered.text, categories=(template,)))
+def mail_welcome(settings: Settings, subscriber: Subscriber) -> None:
+    """Mail a newly confirmed ``subscriber`` the welcome, with their unsubscribe and preferences links."""
+    _mail(settings, "welcome", subscriber.email, {
+        "unsubscribe_url": links.unsubscribe(settings, subscriber.id),
+        "preferences_url": links.preferences(settings, subscriber.id),
+        "index_url": links.index(settings),
+    })
+
+
+def _mail(settings: Settings, template: str, address: str, context: dict[str, str]) -> None:
+    rendered = renderer_for(settings.email_templates_dir).render(
+        template, {"postal_address": settings.postal_address, **context})
+    mailer_for(settings).send(OutgoingMail(to=address, subject=rendered.subject, html=rendered.html,
+                                           text=rendered.text, categories=(template,)))

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from services.core import limits
+from services.core.addresses import InvalidAddress, identity
 from services.core.db.base import utcnow
 from services.core.db.models import DigestSend, Subscriber, WebhookEvent
 from services.core.domain import SubscriberState
@@ -78,16 +80,19 @@ def process(session: Session, events: list[object]) -> Outcome:
         except IntegrityError:
             outcome.duplicates += 1
         except (SQLAlchemyError, ValueError, TypeError) as exc:
-            outcome.rejected.append(f"event {position} ({event['sg_event_id']}): {type(exc).__name__}: {exc}"[:300])
+            reason = f"event {position} ({event['sg_event_id']}): {type(exc).__name__}: {exc}"
+            outcome.rejected.append(limits.clip(reason, limits.WEBHOOK_REJECTION))
     return outcome
 
 
 def _apply(session: Session, event: dict[str, object]) -> bool:
-    event_id, kind = str(event["sg_event_id"])[:128], str(event["event"])
+    event_id = limits.clip(str(event["sg_event_id"]), limits.WEBHOOK_EVENT_ID)
+    kind = str(event["event"])
     if session.get(WebhookEvent, event_id) is not None:
         return False
     digest_id, subscriber_id = _as_int(event.get("digest_id")), _as_int(event.get("subscriber_id"))
-    session.add(WebhookEvent(sg_event_id=event_id, event=kind[:32], digest_id=digest_id, subscriber_id=subscriber_id))
+    session.add(WebhookEvent(sg_event_id=event_id, event=limits.clip(kind, limits.WEBHOOK_EVENT), digest_id=digest_id,
+                             subscriber_id=subscriber_id))
     session.flush()  # a concurrent duplicate fails here, inside the savepoint
     if kind in SUPPRESSING:
         _suppress(session, kind, subscriber_id, event.get("email"))
@@ -100,10 +105,18 @@ def _apply(session: Session, event: dict[str, object]) -> bool:
 def _suppress(session: Session, kind: str, subscriber_id: int | None, address: object) -> None:
     subscriber = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
     if subscriber is None and isinstance(address, str):
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address.strip().lower()))
+        subscriber = _by_address(session, address)
     if subscriber is None:
         return
     if subscriber.suppressed_at is None:
         subscriber.suppressed_reason, subscriber.suppressed_at = kind, utcnow()
-    if kind in OPTED_OUT and subscriber.state != SubscriberState.UNSUBSCRIBED.value:
-        subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED.value, utcnow()
+    if kind in OPTED_OUT and subscriber.state != SubscriberState.UNSUBSCRIBED:
+        subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED, utcnow()
+
+
+def _by_address(session: Session, address: str) -> Subscriber | None:
+    """The subscriber an event's ``email`` names, in whatever case or IDN form SendGrid spells it."""
+    try:
+        return session.scalar(select(Subscriber).where(Subscriber.email == identity(address)))
+    except InvalidAddress:
+        return None

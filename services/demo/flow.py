@@ -11,14 +11,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from services.core import broker, outbox_actors
-from services.core.db.migrate import upgrade
 from services.core.db.models import Digest, Source, Tool
-from services.core.domain import DigestState, SourceKind, ToolState, iso_week
+from services.core.domain import DigestState, ToolState, iso_week
 from services.core.runtime import Runtime
+from services.demo import sample_sources
 from services.demo.feed_server import FeedServer
 from services.demo.seed import seed
 from services.digest import compose
-from services.ingest import sources
 from services.ingest.actors import poll_source
 
 SETTLE_SECONDS = 60
@@ -35,9 +34,9 @@ class DemoReport:
 
 
 def run(rt: Runtime, say: Callable[[str], None]) -> DemoReport:
+    """The flow over ``rt`` (booted, its database migrated), narrated line by line through ``say``."""
     settings = rt.settings
-    say(f"1. Migrating the database ({settings.database_url})")
-    upgrade(rt.engine)
+    say(f"1. The database, at the newest schema: {settings.database_url}")
 
     say("2. Seeding an editor, the panel's four seats and one finished comparison")
     with rt.sessions() as session, session.begin():
@@ -46,18 +45,17 @@ def run(rt: Runtime, say: Callable[[str], None]) -> DemoReport:
     with FeedServer() as server:
         say(f"3. Serving the demo's feeds at {server.base_url} and polling them")
         with rt.sessions() as session, session.begin():
-            ids = []
-            for url in server.urls():
-                kind = SourceKind.GITHUB_RELEASES if url.endswith(".atom") else SourceKind.FEED
-                ids.append(sources.add_source(session, url, kind).id)
+            ids = sample_sources.register(session, server)
         for source_id in ids:
             poll_source.send(source_id)
         broker.current().join("ingest", timeout=SETTLE_SECONDS * 1000)
+    with rt.sessions() as session, session.begin():
+        sample_sources.pause(session, ids)
     with rt.sessions() as session:
         for source in session.scalars(select(Source).where(Source.id.in_(ids))):
             say(f"   {source.url}: {source.title or '?'} — {source.last_error or 'ok'}")
         candidates = [t.name for t in session.scalars(
-            select(Tool).where(Tool.state == ToolState.CANDIDATE.value).order_by(Tool.id))]
+            select(Tool).where(Tool.state == ToolState.CANDIDATE).order_by(Tool.id))]
     say(f"   {len(candidates)} candidate(s) wait for review: {', '.join(candidates) or 'none'}")
 
     week = iso_week(dt.datetime.now(dt.timezone.utc).date())
@@ -86,7 +84,7 @@ def _settle(rt: Runtime, digest_id: int) -> None:
             broker.current().join(queue, timeout=SETTLE_SECONDS * 1000)
         with rt.sessions() as session:
             digest = session.get(Digest, digest_id)
-            if digest is not None and digest.state == DigestState.SENT.value:
+            if digest is not None and digest.state == DigestState.SENT:
                 return
         time.sleep(0.05)
     raise RuntimeError("the digest did not finish sending within a minute")

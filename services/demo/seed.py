@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from services.core.db.base import utcnow
 from services.core.db.models import Subscriber, Tool, User, Verdict
-from services.core.domain import Call, Role, SubscriberState, ToolState
+from services.core.domain import Call, Role, SubscriberState, ToolState, VerdictState
 from services.core.passwords import hash_password
 from services.review import comparisons, panel, queue
-from services.review.queue import ToolEdits
+from services.review.tool_edits import ToolEdits
 
 EDITOR_EMAIL = "editor@example.org"
 SUBSCRIBER_EMAIL = "reader@example.org"
@@ -67,7 +67,7 @@ def seed(session: Session) -> SeedReport:
     editor = session.scalar(select(User).where(User.email == EDITOR_EMAIL))
     if editor is None:
         password = secrets.token_urlsafe(12)
-        editor = User(email=EDITOR_EMAIL, role=Role.EDITOR.value, password_hash=hash_password(password))
+        editor = User(email=EDITOR_EMAIL, role=Role.EDITOR, password_hash=hash_password(password))
         session.add(editor)
         session.flush()
     seats = {seat.lens: seat for seat in panel.ensure_seats(session)}
@@ -78,7 +78,7 @@ def seed(session: Session) -> SeedReport:
         editor_note="Two free ways to get a capable model of your own: tune Meta's big one, or ship Mistral's small one.")
     comparisons.publish(session, comparison.id)
     if session.scalar(select(Subscriber).where(Subscriber.email == SUBSCRIBER_EMAIL)) is None:
-        session.add(Subscriber(email=SUBSCRIBER_EMAIL, state=SubscriberState.CONFIRMED.value, confirmed_at=utcnow()))
+        session.add(Subscriber(email=SUBSCRIBER_EMAIL, state=SubscriberState.CONFIRMED, confirmed_at=utcnow()))
     session.flush()
     return SeedReport(EDITOR_EMAIL, password, comparison.slug)
 
@@ -90,13 +90,13 @@ def _finished_tool(session: Session, editor: User, seats: dict, facts: dict) -> 
                     reasons=["seeded by the demo"], canonical_key=f"demo:{facts['name'].lower()}")
         session.add(tool)
         session.flush()
-    if tool.state == ToolState.CANDIDATE.value:
+    if tool.state == ToolState.CANDIDATE:
         edits = ToolEdits(**{k: facts[k] for k in ("vendor", "category", "tagline", "entry_price", "description",
                                                       "homepage")})
         queue.approve(session, tool.id, editor, edits)
     verdict = session.scalar(select(Verdict).where(Verdict.tool_id == tool.id))
     assert verdict is not None
-    if verdict.state != "completed":
+    if verdict.state != VerdictState.COMPLETED:
         for lens, call, quote in facts["calls"]:
             panel.submit(session, verdict.id, seats[lens].id, call, quote)
     return tool.id

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.core import links
 from services.core.db.models import Digest
 from services.core.domain import DigestState
 from services.core.settings import Settings
@@ -39,7 +40,7 @@ class ArchivedDigest:
 
 def sent(session: Session, limit: int | None = None) -> list[Digest]:
     """Sent digests, the newest first."""
-    query = (select(Digest).where(Digest.state == DigestState.SENT.value)
+    query = (select(Digest).where(Digest.state == DigestState.SENT)
              .order_by(Digest.sent_at.desc(), Digest.week.desc()))
     return list(session.scalars(query.limit(limit) if limit else query))
 
@@ -48,7 +49,7 @@ def readable_week(session: Session, week: str) -> Digest | None:
     """The digest of ``week`` once it has started going out: its "read it on the web" link works from
     the first delivered mail on, while the list and the feed wait until the whole send is done."""
     return session.scalar(select(Digest).where(
-        Digest.week == week, Digest.state.in_((DigestState.SENDING.value, DigestState.SENT.value))))
+        Digest.week == week, Digest.state.in_((DigestState.SENDING, DigestState.SENT))))
 
 
 def entry(settings: Settings, digest: Digest) -> ArchivedDigest:
@@ -56,7 +57,7 @@ def entry(settings: Settings, digest: Digest) -> ArchivedDigest:
     return ArchivedDigest(
         week=digest.week, subject=digest.subject, preheader=digest.preheader,
         sent_at=digest.sent_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        url=f"{settings.public_url}/archive/{digest.week}",
+        url=links.archive(settings, digest.week),
         comparisons=[ArchivedComparison(str(section["title"]), str(section["url"]))
                      for section in content.comparisons_of(digest.sections)],
     )

@@ -14,28 +14,35 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.core import events
+from services.core import events, limits, links
 from services.core.db.base import utcnow
 from services.core.db.models import Digest
 from services.core.domain import DigestState, parse_iso_week
 from services.core.settings import Settings
 from services.digest import content
+from services.digest.errors import DigestNotFound, DigestRenderError, InvalidWeek
 from services.mail import placeholders
-from services.mail.render import RenderedEmail, renderer_for
+from services.mail.render import RenderedEmail, TemplateRenderError, renderer_for
 
 NEW_TOOLS_WINDOW = dt.timedelta(days=7)
 
 
 def week_start(settings: Settings, week: str) -> dt.datetime:
-    """Monday 00:00 of ``week`` in the digest's time zone."""
-    return dt.datetime.combine(parse_iso_week(week), dt.time(), ZoneInfo(settings.digest_timezone))
+    """Monday 00:00 of ``week`` in the digest's time zone; raises ``InvalidWeek`` for a label like "last-week"."""
+    try:
+        monday = parse_iso_week(week)
+    except ValueError as exc:
+        raise InvalidWeek(str(exc)) from exc
+    return dt.datetime.combine(monday, dt.time(), ZoneInfo(settings.digest_timezone))
 
 
 def compile_week(session: Session, settings: Settings, week: str, *, force: bool = False,
                  now: dt.datetime | None = None) -> Digest | None:
     """The digest of ``week``, compiling it if there is none yet; None for an empty week unless forced.
 
-    A week is empty when it has neither a new comparison nor a newly approved tool.
+    A week is empty when it has neither a new comparison nor a newly approved tool. Raises
+    ``InvalidWeek`` for a label that is not an ISO week, ``DigestRenderError`` when the mail does not
+    render (the caller's rollback then leaves no digest behind).
     """
     existing = by_week(session, week)
     if existing is not None:
@@ -50,7 +57,8 @@ def compile_week(session: Session, settings: Settings, week: str, *, force: bool
     sections = [content.comparison_section(session, settings, c) for c in comparisons]
     sections += [s for s in (new_tools, content.community_section(session, settings, monday - dt.timedelta(days=7),
                                                                   monday)) if s is not None]
-    digest = Digest(week=week, subject=_subject(week, sections)[:300], preheader=_preheader(sections)[:300],
+    digest = Digest(week=week, subject=limits.clip(_subject(week, sections), limits.SUBJECT),
+                    preheader=limits.clip(_preheader(sections), limits.PREHEADER),
                     intro="", sections=sections, compiled_at=now)
     try:
         with session.begin_nested():
@@ -91,14 +99,24 @@ def _preheader(sections: list[content.Section]) -> str:
 
 
 def render_digest(settings: Settings, digest: Digest) -> None:
-    """Render once, with per-recipient markers in place of unsubscribe, preferences and vote links."""
+    """Render once, with per-recipient markers in place of unsubscribe, preferences and vote links.
+
+    Raises ``DigestRenderError`` (see ``render``).
+    """
     rendered = render(settings, digest)
     digest.html, digest.text = rendered.html, rendered.text
 
 
 def render(settings: Settings, digest: Digest, *, public: bool = False) -> RenderedEmail:
-    """The digest rendered for mail (``public=False``) or for the archive (no personal links at all)."""
-    return renderer_for(settings.email_templates_dir).render("digest", digest_context(settings, digest, public=public))
+    """The digest rendered for mail (``public=False``) or for the archive (no personal links at all).
+
+    Raises ``DigestRenderError`` naming the week and what failed when the templates refuse it.
+    """
+    try:
+        return renderer_for(settings.email_templates_dir).render("digest",
+                                                                 digest_context(settings, digest, public=public))
+    except TemplateRenderError as exc:
+        raise DigestRenderError(f"the digest of {digest.week} could not be rendered: {exc}") from exc
 
 
 def digest_context(settings: Settings, digest: Digest, *, public: bool = False) -> dict[str, Any]:
@@ -109,9 +127,9 @@ def digest_context(settings: Settings, digest: Digest, *, public: bool = False) 
         "intro": digest.intro,
         "sections": digest.sections,
         "public": public,
-        "archive_url": f"{settings.public_url}/archive/{digest.week}",
-        "archive_index_url": f"{settings.public_url}/archive",
-        "subscribe_url": f"{settings.public_url}/subscribe",
+        "archive_url": links.archive(settings, digest.week),
+        "archive_index_url": links.archive(settings),
+        "subscribe_url": links.subscribe(settings),
         "unsubscribe_url": placeholders.UNSUBSCRIBE,
         "preferences_url": placeholders.PREFERENCES,
         "postal_address": settings.postal_address,
@@ -120,12 +138,15 @@ def digest_context(settings: Settings, digest: Digest, *, public: bool = False) 
 
 
 def approve(session: Session, digest_id: int) -> Digest:
-    """draft → approved; records ``digest.approved``, which the delivery step turns into batches."""
+    """draft → approved; records ``digest.approved``, which the delivery step turns into batches.
+
+    Idempotent: a digest past draft is returned as it is. Raises ``DigestNotFound``.
+    """
     digest = session.get(Digest, digest_id)
     if digest is None:
-        raise ValueError(f"no digest with id {digest_id}")
-    if digest.state == DigestState.DRAFT.value:
-        digest.state = DigestState.APPROVED.value
+        raise DigestNotFound(f"no digest with id {digest_id}")
+    if digest.state == DigestState.DRAFT:
+        digest.state = DigestState.APPROVED
         digest.approved_at = utcnow()
         events.record(session, "digest.approved", digest_id=digest.id)
     return digest
@@ -133,3 +154,11 @@ def approve(session: Session, digest_id: int) -> Digest:
 
 def by_week(session: Session, week: str) -> Digest | None:
     return session.scalar(select(Digest).where(Digest.week == week))
+
+
+def of_week(session: Session, week: str) -> Digest:
+    """The digest of ``week``; raises ``DigestNotFound`` when there is none (a malformed label has none)."""
+    digest = by_week(session, week)
+    if digest is None:
+        raise DigestNotFound(f"No digest for {week} yet.")
+    return digest

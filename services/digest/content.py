@@ -32,7 +32,7 @@ def unmailed_comparisons(session: Session) -> list[Comparison]:
     """Published comparisons no digest has carried yet, in the editors' order."""
     return list(session.scalars(
         select(Comparison)
-        .where(Comparison.state == ComparisonState.PUBLISHED.value, Comparison.mailed_in_digest_id.is_(None))
+        .where(Comparison.state == ComparisonState.PUBLISHED, Comparison.mailed_in_digest_id.is_(None))
         .order_by(Comparison.position, Comparison.published_at, Comparison.id)
     ))
 
@@ -53,7 +53,7 @@ def comparison_section(session: Session, settings: Settings, comparison: Compari
 def _side(session: Session, settings: Settings, tool: Tool) -> dict[str, Any]:
     verdict = session.scalar(select(Verdict).where(Verdict.tool_id == tool.id))
     calls = list(session.scalars(select(Vote.call).where(Vote.tool_id == tool.id)))
-    community = ship_percent(sum(c == Call.SHIP.value for c in calls), len(calls))
+    community = ship_percent(sum(c == Call.SHIP for c in calls), len(calls))
     return {
         "tool_id": tool.id,
         "name": tool.name,
@@ -62,8 +62,8 @@ def _side(session: Session, settings: Settings, tool: Tool) -> dict[str, Any]:
         "panel": percent(verdict.ship_percent if verdict else None),
         "community": percent(community),
         "url": links.tool(settings, tool.slug),
-        "vote_ship": placeholders.vote(tool.id, Call.SHIP.value),
-        "vote_skip": placeholders.vote(tool.id, Call.SKIP.value),
+        "vote_ship": placeholders.vote(tool.id, Call.SHIP),
+        "vote_skip": placeholders.vote(tool.id, Call.SKIP),
     }
 
 
@@ -71,7 +71,7 @@ def new_tools_section(session: Session, settings: Settings, since: dt.datetime, 
     """Tools approved in ``[since, until)``; None when there are none."""
     tools = list(session.scalars(
         select(Tool)
-        .where(Tool.state == ToolState.APPROVED.value, Tool.decided_at >= since, Tool.decided_at < until)
+        .where(Tool.state == ToolState.APPROVED, Tool.decided_at >= since, Tool.decided_at < until)
         .order_by(Tool.decided_at.desc(), Tool.id.desc()).limit(NEW_TOOLS_LIMIT)
     ))
     if not tools:
@@ -82,7 +82,7 @@ def new_tools_section(session: Session, settings: Settings, since: dt.datetime, 
 
 def community_section(session: Session, settings: Settings, since: dt.datetime, until: dt.datetime) -> Section | None:
     """Subscriber votes cast (or changed) in ``[since, until)``, the most voted tools first."""
-    ships = func.sum(case((Vote.call == Call.SHIP.value, 1), else_=0))
+    ships = func.sum(case((Vote.call == Call.SHIP, 1), else_=0))
     rows = session.execute(
         select(Tool.name, Tool.slug, func.count(Vote.id), ships)
         .join(Vote, Vote.tool_id == Tool.id)

@@ -10,18 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from services.core import limits
 from services.core.db.models import Digest
 from services.core.domain import DigestState
 from services.core.settings import Settings
+from services.core.text import checked_text
 from services.digest.compose import render_digest
-
-SUBJECT_MAX = 300
-PREHEADER_MAX = 300
-INTRO_MAX = 2000
-
-
-class DigestEditError(ValueError):
-    """The change is not allowed or not valid; the message says why."""
+from services.digest.errors import DigestEditError, DigestNotDraft, DigestNotFound
 
 
 @dataclass(frozen=True)
@@ -34,22 +29,26 @@ class TextEdits:
 def _draft(session: Session, digest_id: int) -> Digest:
     digest = session.get(Digest, digest_id)
     if digest is None:
-        raise DigestEditError(f"no digest with id {digest_id}")
-    if digest.state != DigestState.DRAFT.value:
-        raise DigestEditError(f"the digest of {digest.week} is {digest.state}; only a draft can change")
+        raise DigestNotFound(f"no digest with id {digest_id}")
+    if digest.state != DigestState.DRAFT:
+        raise DigestNotDraft(f"the digest of {digest.week} is {digest.state}; only a draft can change")
     return digest
 
 
 def edit_text(session: Session, settings: Settings, digest_id: int, edits: TextEdits) -> Digest:
-    subject = " ".join(edits.subject.split())
-    preheader = " ".join(edits.preheader.split())
-    intro = edits.intro.strip().replace("\r\n", "\n")
-    if not subject:
-        raise DigestEditError("the subject cannot be empty")
-    for name, value, limit in (("subject", subject, SUBJECT_MAX), ("preheader", preheader, PREHEADER_MAX),
-                               ("intro", intro, INTRO_MAX)):
-        if len(value) > limit:
-            raise DigestEditError(f"the {name} is {len(value)} characters long; at most {limit} fit")
+    """Set the subject, preheader and intro and re-render.
+
+    Each is cleaned by ``services.core.text.checked_text``: control characters go, subject and preheader
+    become one line, the intro keeps its lines. Raises ``DigestNotFound``, ``DigestNotDraft``,
+    ``DigestEditError`` naming the field for an empty subject or a text over its limit
+    (``limits.SUBJECT``, ``limits.PREHEADER``, ``limits.DIGEST_INTRO`` characters), or
+    ``DigestRenderError`` when the digest no longer renders.
+    """
+    subject = checked_text(edits.subject, field="subject", max_length=limits.SUBJECT, required=True,
+                           refuse=DigestEditError)
+    preheader = checked_text(edits.preheader, field="preheader", max_length=limits.PREHEADER, refuse=DigestEditError)
+    intro = checked_text(edits.intro, field="intro", max_length=limits.DIGEST_INTRO, multiline=True,
+                         refuse=DigestEditError)
     digest = _draft(session, digest_id)
     digest.subject, digest.preheader, digest.intro = subject, preheader, intro
     render_digest(settings, digest)
@@ -57,7 +56,11 @@ def edit_text(session: Session, settings: Settings, digest_id: int, edits: TextE
 
 
 def reorder(session: Session, settings: Settings, digest_id: int, order: list[str]) -> Digest:
-    """Put the sections in ``order`` (their ids); the order must name every section once."""
+    """Put the sections in ``order`` (their ids) and re-render.
+
+    Raises ``DigestNotFound``, ``DigestNotDraft``, ``DigestEditError`` unless ``order`` names every
+    section once, or ``DigestRenderError``.
+    """
     digest = _draft(session, digest_id)
     by_id = {section["id"]: section for section in digest.sections}
     if sorted(order) != sorted(by_id):
@@ -68,7 +71,11 @@ def reorder(session: Session, settings: Settings, digest_id: int, order: list[st
 
 
 def move_section(session: Session, settings: Settings, digest_id: int, section_id: str, step: int) -> Digest:
-    """Move one section ``step`` places (-1 up, +1 down), stopping at either end."""
+    """Move one section ``step`` places (-1 up, +1 down), stopping at either end.
+
+    Raises ``DigestNotFound``, ``DigestNotDraft``, ``DigestEditError`` for a section the digest lacks, or
+    ``DigestRenderError``.
+    """
     digest = _draft(session, digest_id)
     order = [str(section["id"]) for section in digest.sections]
     if section_id not in order:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
+from services.core import links
 from services.core.db.models import Digest
 from services.core.domain import Call
 from services.core.settings import Settings
+from services.digest.errors import BadTestAddress
 from services.mail import placeholders
 from services.mail.mailers import Mailer
 from services.mail.messages import OutgoingMail
@@ -18,18 +20,14 @@ from services.mail.messages import OutgoingMail
 TEST_PREFIX = "[Test] "
 
 
-class BadTestAddress(ValueError):
-    """The address for a test mail is not a valid email address."""
-
-
 def neutral_values(settings: Settings, digest: Digest) -> dict[str, str]:
     """Public stand-ins for every per-recipient marker of ``digest``."""
-    subscribe = f"{settings.public_url}/subscribe"
+    subscribe = links.subscribe(settings)
     values = {placeholders.UNSUBSCRIBE: subscribe, placeholders.PREFERENCES: subscribe}
     for section in digest.sections:
         for side in section.get("sides", ()):
             for call in Call:
-                values[placeholders.vote(side["tool_id"], call.value)] = str(section["url"])
+                values[placeholders.vote(side["tool_id"], call)] = str(section["url"])
     return values
 
 
@@ -48,7 +46,10 @@ def preview_files(settings: Settings, digest: Digest) -> dict[str, str]:
 
 
 def send_test(settings: Settings, mailer: Mailer, digest: Digest, address: str) -> str:
-    """Mail the digest as it stands to one address through the configured mailer; returns the mailer's id."""
+    """Mail the digest as it stands to one address through the configured mailer; returns the mailer's id.
+
+    Raises ``BadTestAddress`` for an address that is not one; what the mailer raises passes through.
+    """
     try:
         recipient = validate_email(address.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:

@@ -1,7 +1,7 @@
 """One interface over every kind of source: given what we know of a source and a way to GET,
-harvest its entries. The pipeline calls ``adapter_for(kind).harvest(...)`` and never looks inside.
+harvest its entries. The refresh step calls ``adapter_for(kind).harvest(...)`` and never looks inside.
 
-- ``feed``: RSS, Atom, or a JSON Feed served at the same URL (sniffed from the body);
+- ``feed``: RSS, Atom, or a JSON Feed served at the same URL (a body that is JSON is decoded as one);
 - ``github-releases``: ``https://github.com/OWNER/REPO/releases.atom``, the tag taken from each entry;
 - ``json-feed``: JSON Feed 1.0 / 1.1;
 - ``hf-models``: the Hugging Face Hub models API for one author, with a ``createdAt`` watermark.
@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from services.core import limits
 from services.core.domain import ParsedEntry, SourceKind
 from services.ingest import hub
 from services.ingest.cpu_turn import cpu_turn
 from services.ingest.fetcher import ACCEPT_FEEDS, FetchResult
-from services.ingest.jsonfeed import looks_like_json_feed, parse_json_feed
+from services.ingest.jsonfeed import is_json, parse_json_feed
 from services.ingest.parser import ParsedFeed, ParseError, parse_feed
 
 #: GET a URL with optional validators (ETag, Last-Modified) and an Accept header.
@@ -72,8 +73,9 @@ class Adapter(Protocol):
 
 
 def parse_document(result: FetchResult) -> ParsedFeed:
-    """RSS, Atom or JSON Feed, told apart by the body (servers label feeds loosely)."""
-    if looks_like_json_feed(result.body):
+    """RSS, Atom or JSON Feed, told apart by the body (servers label feeds loosely): JSON is decoded
+    and must be a JSON Feed, anything else goes to the XML parser. Raises ParseError."""
+    if is_json(result.body):
         return parse_json_feed(result.body, base_url=result.url)
     return parse_feed(result.body, result.headers, base_url=result.url)
 
@@ -139,7 +141,7 @@ def release_tag(entry: ParsedEntry) -> str | None:
 
 def _with_tag(entry: ParsedEntry) -> ParsedEntry:
     tag = release_tag(entry)
-    return replace(entry, version=tag[:100]) if tag else entry
+    return replace(entry, version=limits.clip(tag, limits.VERSION)) if tag else entry
 
 
 class HubModelsAdapter:

@@ -13,8 +13,9 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.core import limits
 from services.core.db.models import Event, Evidence, Source, Tool, ToolKey
-from services.core.domain import Detection, ParsedEntry, ToolState
+from services.core.domain import Detection, EvidenceKind, ParsedEntry, ToolState
 from services.ingest import resolve
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,18 @@ def queue_candidates(session: Session, sightings: list[tuple[Stored, Detection]]
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+def _once_per_tool(outcomes: list[tuple[str, Tool, Stored, Detection]]) -> list[tuple[str, Tool, Stored, Detection]]:
+    """One evidence row per (tool, entry): an entry naming one tool twice gives one sighting."""
+    seen: set[tuple[int, int]] = set()
+    kept = []
+    for outcome in outcomes:
+        mark = (id(outcome[1]), outcome[2].id)
+        if mark not in seen:
+            seen.add(mark)
+            kept.append(outcome)
+    return kept
+
+
 def _queue(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[int, int]:
     """One try of queue_candidates.
 
@@ -80,11 +93,12 @@ def _queue(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[
             if tool is None:
                 tool = Tool(slug=slugs.take(detection.name), name=detection.name, vendor=detection.vendor,
                             homepage=detection.homepage, version=detection.version, canonical_key=detection.key,
-                            score=detection.score, reasons=list(detection.reasons))
+                            score=detection.score, reasons=list(detection.reasons),
+                            model_version=detection.model_version)
                 session.add(tool)
                 similar.add(tool)
                 outcome = "new"
-            elif tool.state == ToolState.APPROVED.value:
+            elif tool.state == ToolState.APPROVED:
                 if detection.version:
                     tool.version = detection.version
                 outcome = "update"
@@ -98,11 +112,13 @@ def _queue(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[
     session.flush()  # new tools get their ids
     session.execute(insert(EVIDENCE), [
         {"tool_id": tool.id, "entry_id": entry.id, "source_url": entry.source.url, "url": entry.item.link,
-         "title": entry.item.title[:2000], "snippet": entry.item.summary[:500], "version": detection.version,
-         "kind": "update" if outcome == "update" else "detected"}
+         "title": limits.clip(entry.item.title, limits.EVIDENCE_TITLE),
+         "snippet": limits.clip(entry.item.summary, limits.EVIDENCE_SNIPPET), "version": detection.version,
+         "kind": EvidenceKind.UPDATE if outcome == "update" else EvidenceKind.DETECTED}
         for outcome, tool, entry, detection in outcomes])
     if new_keys:
-        session.execute(insert(TOOL_KEYS), [{"tool_id": tool.id, "key": key[:500]} for tool, key in new_keys])
+        session.execute(insert(TOOL_KEYS), [{"tool_id": tool.id, "key": limits.clip(key, limits.TOOL_KEY)}
+                                            for tool, key in new_keys])
     happened: list[dict[str, object]] = []
     new_per_source: dict[int, int] = {}
     for outcome, tool, entry, detection in outcomes:

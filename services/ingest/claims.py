@@ -56,7 +56,7 @@ def claim_many(session: Session | Connection, source_ids: list[int], lease: dt.t
     now = utcnow()
     rows = session.execute(
         update(Source)
-        .where(Source.id.in_(source_ids), Source.state == SourceState.ACTIVE.value,
+        .where(Source.id.in_(source_ids), Source.state == SourceState.ACTIVE,
                or_(Source.claimed_until.is_(None), Source.claimed_until < now))
         .values(claimed_until=now + lease)
         .returning(Source.id, Source.kind, Source.url, Source.etag, Source.last_modified, Source.watermark,

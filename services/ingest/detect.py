@@ -1,158 +1,112 @@
-"""Score an entry as "a new tool, model or release" and say why, in words an editor can check.
+"""Detect: score an entry as "a new tool, model or release" and name each tool it speaks of.
 
-Canonical keys let the same tool seen in several places resolve to one candidate: a GitHub
-repository (``github:owner/repo``), a Hub repository (``hf:org/model``), a normalized URL without
-tracking parameters (``url:…``), and the normalized product name (``name:…``, also matched fuzzily
-by the pipeline). A blog post that links to a repository carries that repository's key too.
+The score comes from the trained model (``detector.model``) over the entry's features; the reasons
+are its strongest signals. The names and keys come from the entry's shape:
+
+- a GitHub release is an update of ``github:owner/repo``, named after the repository;
+- a Hub model is new, keyed ``hf:org/model``; a quantized or re-uploaded copy
+  (``someone/<Model>-GGUF``, or a ``base_model:`` tag) is evidence for the model it copies;
+- an entry of a changelog (a bare-version item, an item on the changelog's own pages, any item
+  once the source is tied to a tool) is an update of the product the source is about, or of the
+  tool it is tied to, also keyed ``release:<name>@<version>`` as the GitHub release of that version is;
+- any other entry names the tools its title announces (``detector.names``), one Detection each,
+  keyed by name, with the repositories it links to and its URL as further keys.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from services.core.domain import Detection, ParsedEntry
+from services.core.domain import Detection, ParsedEntry, SourceFacts
+from services.ingest.detector import keys, names, versions
+from services.ingest.detector.features import features
+from services.ingest.detector.model import Model, current_model
+from services.ingest.detector.signals import (changelog_entry, github_release, hub_original, hub_repo,
+                                              linked_repositories)
 
-GITHUB_RELEASE = re.compile(r"^https?://github\.com/([\w.-]+)/([\w.-]+)/releases/tag/([^/?#]+)", re.IGNORECASE)
-HUB_PATHS_NOT_MODELS = ("blog", "docs", "spaces", "datasets", "papers", "learn", "api", "collections", "organizations",
-                        "settings", "join", "login", "pricing", "models", "tasks")
-HF_REPO = re.compile(r"^https?://huggingface\.co/([\w.-]+)/([\w.-]+)/?$", re.IGNORECASE)
-LINKED_GITHUB = re.compile(r"https?://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(?=[/\"'#?\s<]|$)", re.IGNORECASE)
-LINKED_HUB = re.compile(r"https?://huggingface\.co/([\w.-]+)/([\w.-]+)(?=[/\"'#?\s<]|$)", re.IGNORECASE)
-GITHUB_NOT_REPOS = {"orgs", "sponsors", "features", "topics", "marketplace", "settings", "about", "site", "login"}
-PRERELEASE = re.compile(
-    r"(?:[.\-_+]?(?:rc|alpha|beta|dev|preview|pre|nightly|canary)[.\-_]?\d*\b)|(?:\d(?:a|b|rc)\d+$)", re.IGNORECASE
-)
-LEADING_PHRASE = re.compile(
-    r"^(?:introducing|announcing|meet|welcome(?!\s+to\b)|welcoming|launching|releasing|unveiling|say hello to)\s+",
-    re.IGNORECASE,
-)
-LAUNCH_PHRASE = re.compile(
-    r"\b(?:is now available|now available|is available|is now generally available|generally available|is here"
-    r"|is live|now live|now in (?:public )?(?:preview|beta)|launch(?:es|ed|ing)|releas(?:es|ed|ing)"
-    r"|open[- ]sourc(?:es|ing|ed)|debuts?|rolls? out|ships)\b",
-    re.IGNORECASE,
-)
-NOISE = re.compile(
-    r"\b(?:incident|outage|elevated errors?|degraded|resolved|investigating|maintenance|hiring|podcast|webinar"
-    r"|case study|how we|lessons|interview|recap|roundup|this week|weekly|newsletter|issue \d+|the batch"
-    r"|customers?|partner(?:s|ship)? with|event|conference|summit|tips|guide to|tutorial|vs\.?|versus"
-    r"|postmortem|post-mortem|deprecat\w+|sunset\w*|pricing update|policy|research paper)\b",
-    re.IGNORECASE,
-)
-VERSION_IN_TITLE = re.compile(r"(?:\bv?\d+(?:\.\d+)+\b|\b[A-Za-z][\w-]*-?\d+(?:\.\d+)*[a-z]?\b)")
-GLUED_DATE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4}(?:[A-Z][a-z]+(?=[A-Z]))?")
-WHERE_SUFFIX = re.compile(
-    r"\s+(?:to|on|in|for)\s+(?:the\s+)?(?:hub|hugging ?face|github|vertex ai|bedrock|azure(?: ai)?|the api|api"
-    r"|everyone|developers|enterprises?)\b.*$",
-    re.IGNORECASE,
-)
-TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|ref|ref_src|source|igshid|_hs\w+|spm)$",
-                      re.IGNORECASE)
+BASE_MODEL_TAG = re.compile(r"^base_model:(?:(?:quantized|finetune|adapter|merge):)?([\w.-]+/[\w.-]+)$")
 
 
-def normalized_name(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+def detect(entry: ParsedEntry, source: SourceFacts | None = None, model: Model | None = None,
+           threshold: float | None = None) -> list[Detection]:
+    """One Detection per tool ``entry`` names (at least one), all with the entry's score and reasons.
+
+    ``model`` defaults to the shipped one and ``threshold`` to that model's own; ``source`` says
+    what kind of source the entry came from (when not given: a GitHub releases source for a link to
+    a release page, else a plain feed).
+    """
+    model = model or current_model()
+    source = source or SourceFacts(kind="github-releases" if github_release(entry.link) else "feed")
+    found, signals = features(entry, source, model.families)
+    score = round(model.score(found), 3)
+    common = {"score": score, "reasons": model.reasons(found, signals), "model_version": model.version,
+              "threshold": model.threshold if threshold is None else threshold}
+    shaped = _github(entry) or _hub(entry, source) or _changelog(entry, source) or _announcement(entry)
+    every_name = tuple(str(d["name"]) for d in shaped)
+    return [Detection(**common, **d, names=every_name) for d in shaped]  # type: ignore[arg-type]
 
 
-def normalized_url(url: str) -> str:
-    """Scheme-less, ``www.``-less, lower-case host, no tracking parameters, fragment or trailing slash."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") or "/"
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING.match(k)))
-    return urlunsplit(("", host, path, query, "")).lstrip("/")
-
-
-def is_prerelease(tag: str) -> bool:
-    return bool(PRERELEASE.search(tag))
-
-
-def linked_repositories(html: str) -> list[str]:
-    """Keys of the GitHub and Hub repositories an entry links to, in order of appearance."""
-    keys = [f"github:{o.lower()}/{r.lower()}" for o, r in LINKED_GITHUB.findall(html) if o.lower() not in GITHUB_NOT_REPOS]
-    keys += [f"hf:{o.lower()}/{r.lower()}" for o, r in LINKED_HUB.findall(html) if o.lower() not in HUB_PATHS_NOT_MODELS]
-    return list(dict.fromkeys(keys))
-
-
-def _github(entry: ParsedEntry) -> Detection | None:
-    match = GITHUB_RELEASE.match(entry.link or "")
-    if not match:
+def _github(entry: ParsedEntry) -> list[dict[str, object]] | None:
+    release = github_release(entry.link)
+    if not release:
         return None
-    owner, repo, tag_in_link = match.groups()
-    tag = entry.version or tag_in_link
-    reasons = [f"GitHub release {tag}"]
-    score = 0.9
-    if is_prerelease(tag):
-        reasons.append(f"pre-release tag {tag}")
-        score = 0.55
-    return Detection(score=score, reasons=tuple(reasons), name=repo, vendor=owner,
-                     homepage=f"https://github.com/{owner}/{repo}", version=tag[:100],
-                     key=f"github:{owner.lower()}/{repo.lower()}")
+    owner, repo, tag = release
+    version = (entry.version or tag)[:100]
+    return [{"name": repo, "vendor": owner, "homepage": f"https://github.com/{owner}/{repo}", "version": version,
+             "key": f"github:{owner.lower()}/{repo.lower()}", "kind": "update",
+             "aliases": tuple(k for k in (keys.release_key(repo, version),) if k)}]
 
 
-def _hub_model(entry: ParsedEntry) -> Detection | None:
-    match = HF_REPO.match(entry.link or "")
-    if not match or match.group(1).lower() in HUB_PATHS_NOT_MODELS:
+def _hub(entry: ParsedEntry, source: SourceFacts) -> list[dict[str, object]] | None:
+    repo = hub_repo(entry.link)
+    if not repo or source.kind != "hf-models":
         return None
-    owner, repo = match.groups()
-    created = entry.published_at.date().isoformat() if entry.published_at else "at an unknown date"
-    reasons = [f"Hub model created {created}"]
-    if entry.summary:
-        reasons.append(f"Hub says: {entry.summary[:80]}")
-    return Detection(score=0.85, reasons=tuple(reasons), name=repo, vendor=owner,
-                     homepage=f"https://huggingface.co/{owner}/{repo}", key=f"hf:{owner.lower()}/{repo.lower()}")
+    owner, model = repo
+    based_on = next((m.group(1) for m in map(BASE_MODEL_TAG.match, entry.tags) if m), None)
+    original = hub_original(model)
+    if based_on or original:  # a copy: evidence for the model it copies, under that model's keys
+        name = based_on.split("/")[1] if based_on else original
+        key = f"hf:{based_on.lower()}" if based_on else keys.name_key(name or "")
+        return [{"name": name, "vendor": based_on.split("/")[0] if based_on else None,
+                 "homepage": f"https://huggingface.co/{based_on}" if based_on else None, "key": key,
+                 "aliases": tuple(k for k in (keys.name_key(name or ""), f"hf:{owner.lower()}/{model.lower()}") if k)}]
+    return [{"name": model, "vendor": owner, "homepage": f"https://huggingface.co/{owner}/{model}",
+             "key": f"hf:{owner.lower()}/{model.lower()}", "aliases": tuple(k for k in (keys.name_key(model),) if k)}]
 
 
-def product_name(title: str) -> str:
-    """The product an announcement names: the words after "Introducing", or before "is now available"."""
-    title = GLUED_DATE.sub("", title).strip()
-    name = LEADING_PHRASE.sub("", title)
-    if name == title:
-        launch = LAUNCH_PHRASE.search(title)
-        if launch and launch.start() > 0:
-            before, after = title[: launch.start()].strip(" -–—:,"), title[launch.end():].strip(" -–—:,")
-            # "Acme launches Widget 2" names the product after the verb; "Widget 2 is now available" before it
-            name = after if after and launch.group(0).lower().startswith(("launch", "releas", "open", "debut", "roll", "ship")) else before
-    name = re.split(r"\s*[:|–—]\s*|\s+-\s+|[,.!?](?:\s|$)", name, maxsplit=1)[0].strip()
-    name = re.sub(r"^(?:the|our|a|an)\s+", "", name, flags=re.IGNORECASE)
-    name = WHERE_SUFFIX.sub("", name)
-    return (name or title)[:300]
+def _changelog(entry: ParsedEntry, source: SourceFacts) -> list[dict[str, object]] | None:
+    """An entry of a changelog (``signals.changelog_entry``) is an update of its product, or of the
+    tool the source is tied to; with a version, also keyed as that release of that name, so the
+    GitHub release of the same version lands on the same candidate in either order."""
+    if not changelog_entry(entry, source):
+        return None
+    version = versions.bare_version(names.GLUED_DATE.sub("", entry.title))
+    product = names.source_product(source.title) or _host_word(source.url or entry.link)
+    key = source.tool_key or (keys.name_key(product) if product else None)
+    if not product or not key:
+        return None
+    tied_name = key.split(":", 1)[1].rsplit("/", 1)[-1] if source.tool_key else product
+    aliases = tuple(dict.fromkeys(k for k in (keys.release_key(tied_name, version),
+                                              keys.release_key(product, version)) if k))
+    return [{"name": tied_name, "homepage": entry.link, "version": version, "key": key, "kind": "update",
+             "aliases": aliases}]
 
 
-def _announcement(entry: ParsedEntry) -> Detection:
-    title = GLUED_DATE.sub("", entry.title).strip()
-    reasons: list[str] = []
-    score = 0.1
-    lead = LEADING_PHRASE.match(title)
-    launch = LAUNCH_PHRASE.search(title)
-    if lead:
-        score += 0.6
-        reasons.append(f"title says {lead.group(0).strip()!r}")
-    elif launch:
-        score += 0.45
-        reasons.append(f"title says {launch.group(0).strip()!r}")
-    noise = NOISE.search(title)
-    if noise:
-        score -= 0.5
-        reasons.append(f"title reads like news, not a launch ({noise.group(0)!r})")
-    name = product_name(title)
-    if VERSION_IN_TITLE.search(name) and (lead or launch):
-        score += 0.15
-        reasons.append("the product name carries a version")
+def _announcement(entry: ParsedEntry) -> list[dict[str, object]]:
+    found = names.product_names(entry.title) or [entry.title.strip() or (entry.link or "untitled")]
     repositories = linked_repositories(entry.summary)
-    if repositories and (lead or launch):
-        score += 0.1
-        reasons.append(f"links to {repositories[0].split(':', 1)[1]}")
-    host = urlsplit(entry.link or "").hostname or ""
-    vendor = host.removeprefix("www.").split(".")[0] or None
-    aliases = [*repositories[:3]]
-    if entry.link:
-        aliases.append(f"url:{normalized_url(entry.link)}")
-    return Detection(score=round(max(0.0, min(score, 1.0)), 2), reasons=tuple(reasons) or ("no release signal",),
-                     name=name, vendor=vendor, homepage=entry.link, key=f"name:{normalized_name(name)}",
-                     aliases=tuple(aliases))
+    vendor = _host_word(entry.link)
+    shaped = []
+    for name in found:
+        aliases = list(repositories[:3]) if len(found) == 1 else []
+        if entry.link and len(found) == 1:
+            aliases.append(f"url:{keys.normalized_url(entry.link)}")
+        shaped.append({"name": name[:300], "vendor": vendor, "homepage": entry.link, "key": keys.name_key(name),
+                       "aliases": tuple(aliases), "kind": "new"})
+    return shaped
 
 
-def detect(entry: ParsedEntry) -> Detection:
-    return _github(entry) or _hub_model(entry) or _announcement(entry)
+def _host_word(url: str | None) -> str | None:
+    host = (urlsplit(url or "").hostname or "").removeprefix("www.")
+    return host.split(".")[0] or None

@@ -9,13 +9,13 @@ the ``Link: <…>; rel="next"`` header page by page until it reaches the waterma
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from services.core.domain import ParsedEntry
-from services.ingest.parser import ParseError, clean_text, sane_date
+from services.ingest.jsonfeed import json_value
+from services.ingest.parser import ParseError, escaped_text, plain_text, sane_date
 
 EXPAND = ("createdAt", "lastModified", "pipeline_tag", "library_name", "tags", "downloads", "likes")
 PAGE_SIZE = 50
@@ -43,10 +43,8 @@ def next_page(link_header: str | None) -> str | None:
 
 
 def models_page(body: bytes) -> list[dict[str, Any]]:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError("malformed", f"the Hub answered with invalid JSON: {exc}") from exc
+    """The model objects of one page of the models API; raises ParseError for invalid JSON or a non-list."""
+    document = json_value(body)
     if not isinstance(document, list):
         raise ParseError("not_a_feed", "the Hub models API should answer with a JSON list")
     return [m for m in document if isinstance(m, dict)]
@@ -69,8 +67,9 @@ def model_entry(model: dict[str, Any], now: dt.datetime) -> ParsedEntry | None:
             when = sane_date(dt.datetime.fromisoformat(created.replace("Z", "+00:00")), now)
         except ValueError:
             when = None
-    details = [clean_text(str(model[k])) for k in ("pipeline_tag", "library_name") if isinstance(model.get(k), str)]
-    tags = tuple(clean_text(t) for t in model.get("tags") or () if isinstance(t, str))[:20]
-    summary = " · ".join(details)
+    # the API's fields are plain text: kept as written, escaped into the summary (stored as HTML)
+    details = [plain_text(model[k]) for k in ("pipeline_tag", "library_name") if isinstance(model.get(k), str)]
+    tags = tuple(plain_text(t) for t in model.get("tags") or () if isinstance(t, str))[:20]
+    summary = escaped_text(" · ".join(details))
     return ParsedEntry(guid=f"hf:{repo}", title=repo, link=f"https://huggingface.co/{repo}", summary=summary,
                        published_at=when, author=repo.split("/")[0], tags=tags)

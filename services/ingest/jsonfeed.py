@@ -1,33 +1,53 @@
 """JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1) into ParsedEntry values.
 
-The same rules as the XML parser: text fields are plain text, HTML goes through nh3, links must be
-http(s), dates must be plausible, ids fall back to the link and then to a hash.
+A body is told to be a JSON Feed by decoding it (orjson) and reading its ``version``, so however the
+publisher wrote that string (PHP writes ``https:\\/\\/jsonfeed.org\\/version\\/1.1``) it is recognised.
+The same rules as the XML parser: ``title``, ``summary``, ``content_text``, author names and tags are
+plain text, kept as written; ``content_html`` is HTML and goes through nh3; links must be http(s),
+dates plausible; ids fall back to the link and then to a hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from typing import Any
 
+import orjson
+
+from services.core import limits
 from services.core.domain import ParsedEntry
 from services.ingest.parser import (
     SUMMARY_LIMIT,
     ParsedFeed,
     ParseError,
     clean_html,
-    clean_text,
     entry_identity,
+    escaped_text,
+    plain_text,
     safe_link,
     sane_date,
 )
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
+BOM = b"\xef\xbb\xbf"
+#: JSON text (RFC 8259 §2): optional white space, then a value; a document is an object or an array.
+JSON_START = re.compile(rb"[ \t\r\n]*[{\[]")
 
 
-def looks_like_json_feed(body: bytes) -> bool:
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{") and VERSION_PREFIX.encode() in body[:4096]
+def is_json(body: bytes) -> bool:
+    """Whether ``body`` can only be JSON: its first character after an optional UTF-8 byte order mark
+    and white space opens an object or an array, which no XML document does."""
+    return JSON_START.match(body, len(BOM) if body.startswith(BOM) else 0) is not None
+
+
+def json_value(body: bytes) -> Any:
+    """``body`` decoded as UTF-8 JSON (a leading byte order mark ignored, as RFC 8259 §8.1 allows);
+    raises ParseError("malformed") when it is not valid JSON."""
+    try:
+        return orjson.loads(memoryview(body)[len(BOM):] if body.startswith(BOM) else body)
+    except orjson.JSONDecodeError as exc:
+        raise ParseError("malformed", f"not valid JSON: {exc}") from exc
 
 
 def _date(value: object, now: dt.datetime) -> dt.datetime | None:
@@ -41,17 +61,19 @@ def _date(value: object, now: dt.datetime) -> dt.datetime | None:
 
 def _authors(item: dict[str, Any]) -> str | None:
     people = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
-    names = [clean_text(p.get("name")) for p in people if isinstance(p, dict) and isinstance(p.get("name"), str)]
-    return ", ".join(n for n in names if n)[:500] or None
+    names = [plain_text(p.get("name")) for p in people if isinstance(p, dict) and isinstance(p.get("name"), str)]
+    return limits.clip(", ".join(n for n in names if n), limits.ENTRY_AUTHOR) or None
 
 
 def parse_json_feed(body: bytes, base_url: str | None = None) -> ParsedFeed:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError("malformed", f"not valid JSON: {exc}") from exc
+    """A JSON Feed's entries and title; ``base_url`` resolves relative links.
+
+    Raises ParseError: "malformed" for invalid JSON or a feed without an ``items`` array,
+    "not_a_feed" for JSON whose ``version`` is not a jsonfeed.org version.
+    """
+    document = json_value(body)
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith(VERSION_PREFIX):
-        raise ParseError("not_a_feed", "JSON without a jsonfeed.org version")
+        raise ParseError("not_a_feed", "JSON without a jsonfeed.org version: not a JSON Feed")
     items = document.get("items")
     if not isinstance(items, list):
         raise ParseError("malformed", "a JSON Feed needs an items array")
@@ -66,19 +88,20 @@ def parse_json_feed(body: bytes, base_url: str | None = None) -> ParsedFeed:
             skipped += 1
             continue
         link = safe_link(_string(item.get("url")) or _string(item.get("external_url")), home)
-        title = clean_text(_string(item.get("title")))
-        html = _string(item.get("content_html")) or _string(item.get("summary"))
-        summary = clean_html(html)[:SUMMARY_LIMIT] if html else clean_text(_string(item.get("content_text")))[:SUMMARY_LIMIT]
+        title = plain_text(_string(item.get("title")))
+        markup = _string(item.get("content_html"))
+        text = _string(item.get("content_text")) or _string(item.get("summary"))
+        summary = (clean_html(markup) if markup else escaped_text(text))[:SUMMARY_LIMIT]
         if not (title or link or summary):
             skipped += 1
             continue
         published = _date(item.get("date_published"), now) or _date(item.get("date_modified"), now)
         raw_id = item.get("id") if isinstance(item.get("id"), (str, int)) else None
-        tags = tuple(clean_text(t) for t in item.get("tags") or () if isinstance(t, str) and t.strip())
+        tags = tuple(plain_text(t) for t in item.get("tags") or () if isinstance(t, str) and t.strip())
         entries.append(ParsedEntry(guid=entry_identity(raw_id, link, title, published, seen), title=title, link=link,
                                    summary=summary, published_at=published, author=_authors(item), tags=tags[:20]))
     warning = f"{skipped} item(s) without anything usable were skipped" if skipped else None
-    return ParsedFeed(title=clean_text(_string(document.get("title"))) or None, link=home, entries=entries,
+    return ParsedFeed(title=plain_text(_string(document.get("title"))) or None, link=home, entries=entries,
                       warning=warning)
 
 

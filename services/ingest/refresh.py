@@ -10,13 +10,18 @@ worker.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.core import limits
 from services.core.db.models import Source
 from services.core.settings import Settings
 from services.ingest.adapters import Getter, Harvest, SourceView, adapter_for
@@ -28,6 +33,9 @@ from services.ingest.source_health import PollFailure, PollSuccess, record_poll_
 from services.ingest.store import store_entries
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+#: The longest error an unforeseen exception leaves on its source (the detail goes to the log).
+SHORT_ERROR = 300
 
 #: ``ok``: fetched and stored; ``not_modified``: the server said 304; ``failed``: recorded on the
 #: source; ``skipped``: not polled (paused, disabled, deleted, or being polled by another worker).
@@ -75,8 +83,10 @@ def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], sett
     One statement claims the whole batch, one statement records every 304, and the feeds that
     brought something are stored together in one transaction: a statement costs more than the rows
     it writes, so a batch pays for each kind of statement once instead of once per source. A source
-    that fails goes through its own steps and never holds the others back. Database errors outside
-    a source's own steps (claiming, recording the 304s) propagate.
+    that fails goes through its own steps and never holds the others back: what cannot be written
+    for the batch at once is written source by source, and a source whose own write fails is
+    recorded as failed, so none is left claimed. Only a database error while claiming propagates
+    (nothing was taken then).
     """
     policy = policy_from(settings)
     get = getter(policy)
@@ -84,7 +94,7 @@ def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], sett
     with engine.begin() as connection:
         claimed = claim_many(connection, source_ids, lease_for(policy, len(source_ids)))
     reports: dict[int, RefreshReport] = {}
-    quiet: list[PollSuccess] = []
+    quiet: list[tuple[int, PollSuccess]] = []
     fetched: list[tuple[int, Harvest]] = []
     for source_id in source_ids:
         if source_id not in claimed:
@@ -97,15 +107,12 @@ def refresh_sources(sessions: sessionmaker[Session], source_ids: list[int], sett
             reports[source_id] = _fail(sessions, source_id, failure)
             continue
         if harvest.not_modified:
-            quiet.append(PollSuccess(source_id, harvest.result, interval))
-            reports[source_id] = RefreshReport(source_id, "not_modified")
+            quiet.append((source_id, PollSuccess(source_id, harvest.result, interval)))
         else:
             # the body is parsed: only the entries wait for the batch's store, not the bytes
             fetched.append((source_id, replace(harvest, result=replace(harvest.result, body=b""))))
-    if quiet:
-        with engine.begin() as connection:
-            record_polls_succeeded(connection, quiet)
-    reports.update(_keep(sessions, fetched))
+    reports.update(_write(sessions, quiet, functools.partial(_record_not_modified, engine)))
+    reports.update(_write(sessions, fetched, functools.partial(_store, sessions, threshold=settings.detect_threshold)))
     return [reports[source_id] for source_id in source_ids]
 
 
@@ -118,32 +125,51 @@ def _harvest(kind: str, view: SourceView, get: Getter) -> Harvest:
                           retry_after=getattr(exc, "retry_after", None)) from exc
     except Exception as exc:  # a parser or library bug on hostile input: the worker goes on
         log.exception("unexpected error polling %s", view.url)
-        raise PollFailure("internal", f"{type(exc).__name__}: {exc}") from exc
+        raise PollFailure("internal", _short(exc)) from exc
 
 
-def _keep(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) -> dict[int, RefreshReport]:
-    """Store the fetched feeds of a batch in one transaction; if that fails (one feed trips on
-    something unforeseen), each feed is stored on its own, so one feed's trouble never costs the
-    others their entries. (A tool another worker created meanwhile is handled inside the store.)"""
-    if len(fetched) > 1:
+def _short(exc: Exception) -> str:
+    """An unforeseen error as a short line to record on its source: the class and first line of
+    the database's own message, never the SQL statement and parameters SQLAlchemy adds to it."""
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    first_line = next(iter(str(cause).strip().splitlines()), "")
+    return limits.clip(f"{type(cause).__name__}: {first_line}", SHORT_ERROR)
+
+
+def _write(sessions: sessionmaker[Session], polled: list[tuple[int, T]],
+           write: Callable[[list[tuple[int, T]]], dict[int, RefreshReport]]) -> dict[int, RefreshReport]:
+    """Write the outcomes of a batch's polls (``polled``: source id and what its poll brought) with
+    ``write``, which does it in one transaction and returns a report per source id: all at once,
+    and if that fails (one source trips on something unforeseen), each source on its own, so one
+    source's trouble never costs the others theirs. A source whose own write fails is recorded as
+    failed, kind ``store``, with a short error (the detail is logged), which also releases its claim.
+    (A tool another worker created meanwhile is handled inside the store.)"""
+    if len(polled) > 1:
         try:
-            return _store(sessions, fetched)
+            return write(polled)
         except Exception as exc:
-            log.info("storing %s sources together failed (%s); storing them one by one", len(fetched),
+            log.info("writing %s sources' polls together failed (%s); writing them one by one", len(polled),
                      type(exc).__name__)
-    return {source_id: _keep_one(sessions, source_id, harvest) for source_id, harvest in fetched}
+    reports: dict[int, RefreshReport] = {}
+    for source_id, outcome in polled:
+        try:
+            reports.update(write([(source_id, outcome)]))
+        except Exception as exc:  # a storage bug we did not foresee: recorded on the source, the worker goes on
+            log.exception("writing the poll of source %s failed", source_id)
+            reports[source_id] = _fail(sessions, source_id, PollFailure("store", _short(exc)))
+    return reports
 
 
-def _keep_one(sessions: sessionmaker[Session], source_id: int, harvest: Harvest) -> RefreshReport:
-    """Store one fetched feed; a failure is recorded on its source as kind ``store``."""
-    try:
-        return _store(sessions, [(source_id, harvest)])[source_id]
-    except Exception as exc:  # a storage bug we did not foresee: recorded on the source, the worker goes on
-        log.exception("storing entries of source %s failed", source_id)
-        return _fail(sessions, source_id, PollFailure("store", f"{type(exc).__name__}: {exc}"))
+def _record_not_modified(engine: Engine, quiet: list[tuple[int, PollSuccess]]) -> dict[int, RefreshReport]:
+    """Record 304s as successful polls in one transaction, a plain statement without an ORM session;
+    raises whatever the database raises (nothing is then written)."""
+    with engine.begin() as connection:
+        record_polls_succeeded(connection, [poll for _, poll in quiet])
+    return {source_id: RefreshReport(source_id, "not_modified") for source_id, _ in quiet}
 
 
-def _store(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) -> dict[int, RefreshReport]:
+def _store(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]],
+           threshold: float | None) -> dict[int, RefreshReport]:
     """Store fetched feeds and record their polls as succeeded, all in one transaction; raises
     whatever the store raises (nothing is then written)."""
     with cpu_turn, sessions() as session, session.begin():
@@ -157,12 +183,13 @@ def _store(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) 
                 reports[source_id] = RefreshReport(source_id, "skipped")
                 continue
             if harvest.title and not source.title:
-                source.title = harvest.title[:500]
+                source.title = limits.clip(harvest.title, limits.SOURCE_TITLE)
             source.parse_warning = harvest.warning
             if harvest.watermark:
                 source.watermark = harvest.watermark
             batch.append((source, harvest))
-        counts = store_entries(session, [(source, harvest.entries) for source, harvest in batch])
+        counts = store_entries(session, [(source, harvest.entries) for source, harvest in batch],
+                               threshold=threshold)
         polls = [PollSuccess(source.id, harvest.result, source.poll_interval_seconds,
                              [entry.published_at for entry in harvest.entries if entry.published_at],
                              counts[source.id].new_entries)
@@ -174,8 +201,12 @@ def _store(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]]) 
 
 
 def _fail(sessions: sessionmaker[Session], source_id: int, failure: PollFailure) -> RefreshReport:
-    """Record a failed poll on its source in a transaction of its own; the report says why."""
-    with sessions() as session, session.begin():
-        record_poll_failed(session, source_id, failure)
+    """Record a failed poll on its source in a transaction of its own; the report says why. When
+    even that cannot be written (the database is gone), it is logged and the claim lapses by itself."""
+    try:
+        with sessions() as session, session.begin():
+            record_poll_failed(session, source_id, failure)
+    except Exception:
+        log.exception("recording the failed poll of source %s failed", source_id)
     log.warning("source %s failed (%s): %s", source_id, failure.kind, failure)
     return RefreshReport(source_id, "failed", error=f"{failure.kind}: {failure}")

@@ -95,7 +95,7 @@ class SlugBook:
 def _followed(session: Session, tool: Tool | None) -> Tool | None:
     """A merged tool stands for the tool it was merged into."""
     hops = 0
-    while tool is not None and tool.state == ToolState.MERGED.value and tool.merged_into_id and hops < 10:
+    while tool is not None and tool.state == ToolState.MERGED and tool.merged_into_id and hops < 10:
         tool = session.get(Tool, tool.merged_into_id)
         hops += 1
     return tool

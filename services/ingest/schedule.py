@@ -35,8 +35,11 @@ def next_interval(previous: int, published: Sequence[dt.datetime], new_entries: 
 
 
 def failure_delay(failures: int, retry_after: float | None, rng: random.Random | None = None) -> float:
-    """Seconds until the next try: 5 min doubling per failure up to 24 h, ±20 % jitter, never
-    sooner than the server's Retry-After."""
+    """Seconds until the next try after ``failures`` failures in a row: 5 min doubling per failure
+    up to 24 h, ±20 % jitter, never sooner than the server's Retry-After (in seconds, RFC 9110
+    §10.2.3) up to ``MAX_INTERVAL``: a server asking for more (``Retry-After: 1e20``, a date in the
+    year 9999) is asked again after a day, as a quiet source would be, and the delay stays a
+    number any date can be moved by."""
     rng = rng or random.Random()
     backoff = min(MAX_INTERVAL, FIRST_BACKOFF * 2 ** max(0, min(failures - 1, 12)))
-    return max(retry_after or 0.0, backoff * rng.uniform(0.8, 1.2))
+    return max(min(retry_after or 0.0, MAX_INTERVAL), backoff * rng.uniform(0.8, 1.2))

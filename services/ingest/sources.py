@@ -11,13 +11,16 @@ from sqlalchemy.orm import Session
 from services.core.db.base import utcnow
 from services.core.db.models import Entry, Source
 from services.core.domain import SourceKind, SourceState
-from services.ingest.adapters import SourceUrlError, adapter_for
+from services.ingest.adapters import SourceUrlError, SourceView, adapter_for
 from services.ingest.catalog import default_catalog
-from services.ingest.discovery import discover_feeds, looks_like_html
-from services.ingest.fetcher import FetchError, FetchPolicy, fetch
+from services.ingest.discovery import discover_feeds
+from services.ingest.fetcher import FetchError, FetchPolicy, FetchResult, fetch
+from services.ingest.parser import ParseError
 
 #: How long a source the tick enqueued stays out of the next ticks (the worker reschedules it sooner).
 ENQUEUE_LEASE = dt.timedelta(minutes=15)
+#: FetchError kinds of the SSRF guard: an address or scheme the fetcher will never reach.
+FORBIDDEN = frozenset({"forbidden_address", "forbidden_scheme"})
 
 
 class SourceError(ValueError):
@@ -31,31 +34,65 @@ def add_source(session: Session, url: str, kind: SourceKind = SourceKind.FEED, t
         raise SourceError(str(exc)) from exc
     if session.scalar(select(Source).where(Source.url == url)) is not None:
         raise SourceError(f"already watching {url}")
-    source = Source(url=url, kind=kind.value, title=title, next_poll_at=utcnow())
+    source = Source(url=url, kind=kind, title=title, next_poll_at=utcnow())
     session.add(source)
     session.flush()
     return source
 
 
-def feed_behind(url: str, kind: SourceKind, policy: FetchPolicy) -> tuple[str, SourceKind, str | None]:
-    """For a plain feed URL that turns out to be a web page, the feed the page announces.
+def readable_source(url: str, kind: SourceKind, policy: FetchPolicy) -> tuple[str, SourceKind]:
+    """The source to watch for what an editor gave: ``url`` itself when it reads as a source of
+    ``kind``, or, for a ``feed`` URL that is a web page, the first feed the page announces that reads
+    as one (RSS, Atom and JSON Feed before ``application/json``; see discovery).
 
-    Returns (url, kind, warning): a URL that cannot be read now is kept as given, with a warning
-    (the poller will record its errors), but a page that announces no feed is refused.
+    Each candidate is fetched under ``policy`` (the SSRF guard included) and parsed by its kind's
+    adapter before it is accepted, so no source is added that could only fail.
+    Returns (url, kind), the URL as reached after permanent redirects.
+    Raises SourceError: the URL does not fit the kind; the fetcher refuses its address (a private
+    or local network, unless settings allow those); it cannot be read now; or neither it nor any
+    feed it announces parses.
     """
-    if kind is not SourceKind.FEED:
-        return url, kind, None
     try:
-        result = fetch(url, policy)
+        url = adapter_for(kind).check_url(url)
+    except SourceUrlError as exc:
+        raise SourceError(str(exc)) from exc
+    responses: list[FetchResult] = []
+    try:
+        return _read_as(url, kind, policy, responses), kind
+    except ParseError as exc:
+        if kind is not SourceKind.FEED or not responses:
+            raise SourceError(f"{url} is no {kind} source: {exc}") from exc
+        not_a_feed = exc
+    page = responses[0]
+    candidates = discover_feeds(page.body, page.url)
+    if not candidates:
+        raise SourceError(f"{url} announces no feed (no <link rel=\"alternate\">) and is none itself: {not_a_feed}")
+    problems = []
+    for candidate, candidate_kind in candidates:
+        try:
+            return _read_as(candidate, candidate_kind, policy, []), candidate_kind
+        except SourceError as exc:
+            problems.append(str(exc))
+        except ParseError as exc:
+            problems.append(f"{candidate} is no {candidate_kind} source: {exc}")
+    raise SourceError(f"{url} announces {len(candidates)} feed(s), and none reads as one: " + "; ".join(problems))
+
+
+def _read_as(url: str, kind: SourceKind, policy: FetchPolicy, responses: list[FetchResult]) -> str:
+    """Harvest ``url`` once as a ``kind`` source, keeping every response in ``responses``; returns
+    the URL after permanent redirects. Raises SourceError when it cannot be fetched, ParseError
+    when what came back is no source of that kind."""
+    def get(target: str, etag: str | None, last_modified: str | None, accept: str) -> FetchResult:
+        responses.append(fetch(target, policy, etag=etag, last_modified=last_modified, accept=accept))
+        return responses[-1]
+
+    try:
+        harvest = adapter_for(kind).harvest(SourceView(url), get)
     except FetchError as exc:
-        return url, kind, f"could not read it now ({exc.kind}: {exc}); added as given"
-    if not looks_like_html(result.body):
-        return result.permanent_url or url, kind, None
-    feeds = discover_feeds(result.body, result.url)
-    if not feeds:
-        raise SourceError(f"{url} is a web page that announces no feed (no <link rel=\"alternate\">)")
-    found, found_kind = feeds[0]
-    return found, found_kind, None
+        if exc.kind in FORBIDDEN:
+            raise SourceError(f"refused {url}: {exc}; only public addresses can be watched") from exc
+        raise SourceError(f"could not read {url} ({exc.kind}): {exc}") from exc
+    return harvest.result.permanent_url or url
 
 
 def seed_catalog(session: Session) -> list[Source]:
@@ -77,7 +114,7 @@ def get_source(session: Session, source_id: int) -> Source:
 
 def set_state(session: Session, source_id: int, state: SourceState, reason: str | None = None) -> Source:
     source = get_source(session, source_id)
-    source.state = state.value
+    source.state = state
     source.state_reason = reason
     if state is SourceState.ACTIVE:
         source.consecutive_failures = 0
@@ -94,7 +131,7 @@ def poll_soon(session: Session, source_id: int) -> Source:
 
 
 def due_source_ids(session: Session, now: dt.datetime | None = None, *, every: bool = False) -> list[int]:
-    query = select(Source.id).where(Source.state == SourceState.ACTIVE.value)
+    query = select(Source.id).where(Source.state == SourceState.ACTIVE)
     if not every:
         query = query.where(Source.next_poll_at <= (now or utcnow()))
     return list(session.scalars(query.order_by(Source.next_poll_at, Source.id)))
@@ -108,7 +145,7 @@ def claim_due(session: Session, limit: int = 500, now: dt.datetime | None = None
     serialises writers anyway.
     """
     now = now or utcnow()
-    query = (select(Source.id).where(Source.state == SourceState.ACTIVE.value, Source.next_poll_at <= now)
+    query = (select(Source.id).where(Source.state == SourceState.ACTIVE, Source.next_poll_at <= now)
              .order_by(Source.next_poll_at, Source.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)

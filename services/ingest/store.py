@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 
 from services.core.db.base import utcnow
 from services.core.db.models import Entry, EntryTombstone, Event, Source
-from services.core.domain import ParsedEntry
+from services.core.domain import ParsedEntry, SourceFacts
 from services.ingest.candidates import Stored, queue_candidates
 from services.ingest.detect import detect
+from services.ingest.detector.signals import is_changelog
+from services.ingest.detector.versions import bare_version
 from services.ingest.parser import content_hash
+from services.ingest.ties import infer_tie
 
 #: Bulk inserts go to the tables (Core), not through the ORM's bulk path: same rows, less work per row.
 ENTRIES, EVENTS = (model.__table__ for model in (Entry, Event))
@@ -32,9 +35,11 @@ class StoreCounts(NamedTuple):
     updated_entries: int = 0
 
 
-def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEntry]]]) -> dict[int, StoreCounts]:
+def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEntry]]],
+                  threshold: float | None = None) -> dict[int, StoreCounts]:
     """Store the entries of one or more sources (each with its parsed entries) in the caller's
-    transaction: those not seen before are added, edited ones updated, tools detected among the new.
+    transaction: those not seen before are added, edited ones updated, tools detected among the new
+    (an entry counts as a release from ``threshold``; None: the model's own).
     Returns the counts per source id, one for every source of the batch.
 
     Written with set-based statements (one SELECT for what is known or buried, one multi-row INSERT
@@ -84,17 +89,23 @@ def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEnt
                                          for entry in stored])
         for entry in stored:
             counts[entry.source.id][0] += 1
-        sightings = [(entry, detect(entry.item)) for entry in stored]
+        facts = _source_facts(session, stored)
+        sightings = [(entry, found) for entry in stored
+                     for found in detect(entry.item, facts[entry.source.id], threshold=threshold)]
         for source_id, new_candidates in queue_candidates(session, sightings).items():
             counts[source_id][1] = new_candidates
     return {source_id: StoreCounts(*numbers) for source_id, numbers in counts.items()}
 
 
-def forget_entry(session: Session, entry_id: int) -> None:
-    """Delete an entry for good (nothing happens when there is no such entry): a tombstone keeps
-    the same item from being stored again."""
-    entry = session.get(Entry, entry_id)
-    if entry is None:
-        return
-    session.add(EntryTombstone(source_id=entry.source_id, guid=entry.guid))
-    session.delete(entry)
+def _source_facts(session: Session, stored: list[Stored]) -> dict[int, SourceFacts]:
+    """What the detector may know of each source of ``stored``; an untied changelog source whose new
+    items are bare versions is tied first when those versions match one repository's releases."""
+    sources = {entry.source.id: entry.source for entry in stored}
+    for source in sources.values():
+        facts = SourceFacts(kind=str(source.kind), url=source.url, title=source.title)
+        if source.tool_key is None and is_changelog(facts):
+            versions = [v for v in (bare_version(e.item.title) for e in stored if e.source is source) if v]
+            if versions:
+                infer_tie(session, source, versions)
+    return {source_id: SourceFacts(kind=str(source.kind), url=source.url, title=source.title, tool_key=source.tool_key)
+            for source_id, source in sources.items()}

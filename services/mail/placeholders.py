@@ -6,11 +6,8 @@ A digest is rendered once; the delivery step swaps these markers for one recipie
 
 from __future__ import annotations
 
-import re
-
 UNSUBSCRIBE = "[[unsubscribe_url]]"
 PREFERENCES = "[[preferences_url]]"
-MARKER = re.compile(r"\[\[[a-z0-9_]+\]\]")
 
 
 def vote(tool_id: int, call: str) -> str:
@@ -21,7 +18,3 @@ def fill(text: str, values: dict[str, str]) -> str:
     for marker, value in values.items():
         text = text.replace(marker, value)
     return text
-
-
-def unfilled(text: str) -> list[str]:
-    return MARKER.findall(text)

@@ -13,16 +13,16 @@ any other, so requests carry ``CONTENT_TYPE`` (JSON, with its charset named).
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import json
 import socket
-import time
 import urllib.error
 from typing import Literal
 
 import orjson
 
+from services.core import limits
+from services.core.retry_after import parse_retry_after
 from services.mail.messages import BatchMail, OutgoingMail
 
 FailureKind = Literal["throttled", "rejected", "uncertain"]
@@ -82,22 +82,6 @@ def split_sender(sender: str) -> tuple[str, str | None]:
     return sender.strip(), None
 
 
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After as seconds (a number or an HTTP date), capped; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
-
-
 def error_text(status: int, body: bytes | str | None, headers: object) -> str:
     """SendGrid's own words: the messages of its ``errors`` list (plus Prism's violations if present)."""
     raw = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
@@ -109,7 +93,7 @@ def error_text(status: int, body: bytes | str | None, headers: object) -> str:
     violations = headers.get("sl-violations") if hasattr(headers, "get") else None
     if violations:
         text += f" (violations: {violations})"
-    return f"HTTP {status}: {text.strip()}"[:2000]
+    return limits.clip(f"HTTP {status}: {text.strip()}", limits.ERROR_TEXT)
 
 
 def classify_failure(exc: BaseException) -> tuple[FailureKind, str, float | None]:
@@ -121,9 +105,10 @@ def classify_failure(exc: BaseException) -> tuple[FailureKind, str, float | None
         headers = exc.headers
         text = error_text(status, exc.body, headers)
         if status == 429 or status >= 500:
-            retry_after = retry_after_seconds(headers.get("Retry-After") if headers is not None else None)
+            retry_after = parse_retry_after(headers.get("Retry-After") if headers is not None else None,
+                                            at_most=MAX_RETRY_AFTER_SECONDS)
             return "throttled", text, retry_after
         return "rejected", text, None
     if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, (ConnectionRefusedError, socket.gaierror)):
         return "throttled", f"cannot connect: {exc.reason}", None
-    return "uncertain", f"{type(exc).__name__}: {exc}"[:2000], None
+    return "uncertain", limits.clip(f"{type(exc).__name__}: {exc}", limits.ERROR_TEXT), None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from services.core import broker, events, runtime
 from services.core.db.base import utcnow
 from services.core.db.models import AlertIncident, DeliveryBatch, Source
+from services.core.domain import BatchState, SourceState
 from services.core.settings import Settings
 from services.ops.queues import queue_depths
 
@@ -92,7 +93,7 @@ def resolve_recovered_sources(session: Session) -> int:
     resolved = 0
     for key in keys:
         source = session.get(Source, int(key.split(":", 1)[1]))
-        if source is None or source.state == "active":
+        if source is None or source.state == SourceState.ACTIVE:
             resolved += resolve(session, key)
     return resolved
 
@@ -110,7 +111,7 @@ def check() -> list[str]:
 def _source_paused(session: Session, payload: events.Payload) -> None:
     source_id = int(payload["source_id"])  # type: ignore[call-overload]
     source = session.get(Source, source_id)
-    if source is None or source.state == "active":
+    if source is None or source.state == SourceState.ACTIVE:
         return
     settings = runtime.current().settings
     open_incident(session, settings, f"source-paused:{source_id}",
@@ -118,12 +119,13 @@ def _source_paused(session: Session, payload: events.Payload) -> None:
                   f"{payload.get('reason') or source.last_error or 'no reason given'}", source_id=source_id)
 
 
-def _batch_alert(session: Session, payload: events.Payload, state: str) -> None:
+def _batch_alert(session: Session, payload: events.Payload, state: BatchState) -> None:
     batch = session.get(DeliveryBatch, int(payload["batch_id"]))  # type: ignore[call-overload]
     if batch is None:
         return
     settings = runtime.current().settings
-    what = "failed" if state == "failed" else "is ambiguous (it may have partly gone out; decide whether to resend)"
+    what = ("failed" if state == BatchState.FAILED
+            else "is ambiguous (it may have partly gone out; decide whether to resend)")
     open_incident(session, settings, f"batch-{state}:{batch.id}",
                   f"Delivery batch {batch.number} of digest {batch.digest_id} ({batch.recipient_count} recipients) "
                   f"{what}: {batch.error or 'no error recorded'}", batch_id=batch.id, digest_id=batch.digest_id)
@@ -131,9 +133,9 @@ def _batch_alert(session: Session, payload: events.Payload, state: str) -> None:
 
 @events.handles("delivery.batch_failed")
 def _batch_failed(session: Session, payload: events.Payload) -> None:
-    _batch_alert(session, payload, "failed")
+    _batch_alert(session, payload, BatchState.FAILED)
 
 
 @events.handles("delivery.batch_ambiguous")
 def _batch_ambiguous(session: Session, payload: events.Payload) -> None:
-    _batch_alert(session, payload, "ambiguous")
+    _batch_alert(session, payload, BatchState.AMBIGUOUS)

@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from services.core.db.models import DeliveryBatch, Digest, Entry, Event, Tool, WebhookEvent
 from services.core.domain import BatchState, DigestState, ToolState
@@ -29,14 +29,13 @@ QUEUE_STATES = ("ready", "delayed", "in_flight", "dead")
 
 
 class ProjectCollector(Collector):
-    def __init__(self, broker: Callable[[], dramatiq.Broker], sessions: sessionmaker[Session]) -> None:
+    def __init__(self, broker: Callable[[], dramatiq.Broker], session: Session) -> None:
         self._broker = broker
-        self._sessions = sessions
+        self._session = session
 
     def collect(self) -> Iterator[Metric]:
         yield from self._queues()
-        with self._sessions() as session:
-            yield from self._store(session)
+        yield from self._store(self._session)
 
     def _queues(self) -> Iterator[Metric]:
         broker = self._broker()
@@ -66,13 +65,13 @@ class ProjectCollector(Collector):
                                   value=session.scalar(select(func.count()).select_from(Entry)) or 0)
         yield GaugeMetricFamily("verdicts_candidates_queued", "Candidate tools waiting for review",
                                 value=session.scalar(select(func.count()).select_from(Tool)
-                                                     .where(Tool.state == ToolState.CANDIDATE.value)) or 0)
+                                                     .where(Tool.state == ToolState.CANDIDATE)) or 0)
         yield CounterMetricFamily("verdicts_digests_sent", "Weekly digests sent",
                                   value=session.scalar(select(func.count()).select_from(Digest)
-                                                       .where(Digest.state == DigestState.SENT.value)) or 0)
+                                                       .where(Digest.state == DigestState.SENT)) or 0)
         yield CounterMetricFamily("verdicts_recipients_sent", "Digest recipients handed to the mail service",
                                   value=session.scalar(select(func.coalesce(func.sum(DeliveryBatch.recipient_count), 0))
-                                                       .where(DeliveryBatch.state == BatchState.SENT.value)) or 0)
+                                                       .where(DeliveryBatch.state == BatchState.SENT)) or 0)
         batches = GaugeMetricFamily("verdicts_delivery_batches", "Delivery batches by state", labels=["state"])
         for state, count in store.batches_by_state(session).items():
             batches.add_metric([state], count)
@@ -99,11 +98,13 @@ def worker_metrics_dir(environ: dict[str, str] | None = None) -> Path | None:
     return None
 
 
-def exposition(broker: Callable[[], dramatiq.Broker], sessions: sessionmaker[Session],
-               worker_dir: Path | None = None) -> bytes:
-    """The Prometheus text exposition: the project's metrics, and the workers' when ``worker_dir`` is given."""
+def exposition(broker: Callable[[], dramatiq.Broker], session: Session, worker_dir: Path | None = None) -> bytes:
+    """The Prometheus text exposition: the project's metrics, and the workers' when ``worker_dir`` is given.
+
+    ``session`` reads the database figures; the caller owns its transaction (nothing is written).
+    """
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ProjectCollector(broker, sessions))
+    registry.register(ProjectCollector(broker, session))
     if worker_dir is not None:
         MultiProcessCollector(registry, path=str(worker_dir))
     return generate_latest(registry)

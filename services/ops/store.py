@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from services.core import events
 from services.core.db.base import utcnow
 from services.core.db.models import DeliveryBatch, Digest, Event, Source
-from services.core.domain import BatchState
+from services.core.domain import BatchState, DigestState, SourceState
 
 #: Batches of digests sent longer ago than this are history, not "in progress".
 RECENT_SENDS = dt.timedelta(days=7)
@@ -28,10 +28,10 @@ def feed_health(session: Session) -> list[dict[str, Any]]:
     return [
         {
             "id": source.id, "url": source.url, "title": source.title, "kind": source.kind, "state": source.state,
-            "paused": source.state != "active", "state_reason": source.state_reason,
+            "paused": source.state != SourceState.ACTIVE, "state_reason": source.state_reason,
             "last_success_at": _iso(source.last_success_at), "last_error": source.last_error,
             "last_error_at": _iso(source.last_error_at), "consecutive_failures": source.consecutive_failures,
-            "next_poll_at": _iso(source.next_poll_at) if source.state == "active" else None,
+            "next_poll_at": _iso(source.next_poll_at) if source.state == SourceState.ACTIVE else None,
         }
         for source in sources
     ]
@@ -54,7 +54,7 @@ class SendSummary:
     @property
     def handed_off(self) -> int:
         """Recipients in batches SendGrid (or the outbox) accepted."""
-        return self.recipients.get(BatchState.SENT.value, 0)
+        return self.recipients.get(BatchState.SENT, 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {"digest_id": self.digest_id, "week": self.week, "state": self.state, "batches": self.batches,
@@ -65,7 +65,8 @@ def sends(session: Session, now: dt.datetime | None = None) -> list[SendSummary]
     """Digests still sending, or sent in the last week, with their batches by state and ambiguous batches."""
     since = (now or utcnow()) - RECENT_SENDS
     digests = session.scalars(
-        select(Digest).where((Digest.state == "sending") | (Digest.sent_at >= since)).order_by(Digest.id.desc())
+        select(Digest).where((Digest.state == DigestState.SENDING) | (Digest.sent_at >= since))
+        .order_by(Digest.id.desc())
     ).all()
     summaries = []
     for digest in digests:
@@ -75,7 +76,7 @@ def sends(session: Session, now: dt.datetime | None = None) -> list[SendSummary]
         ).all()
         ambiguous = session.scalars(
             select(DeliveryBatch).where(DeliveryBatch.digest_id == digest.id,
-                                        DeliveryBatch.state == BatchState.AMBIGUOUS.value,
+                                        DeliveryBatch.state == BatchState.AMBIGUOUS,
                                         DeliveryBatch.resent_as_id.is_(None)).order_by(DeliveryBatch.number)
         ).all()
         summaries.append(SendSummary(

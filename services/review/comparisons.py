@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.core import events
+from services.core import events, limits
 from services.core.db.base import utcnow
 from services.core.db.models import AuditEntry, Comparison, PanelSeat, Scorecard, Tool, User, Verdict
 from services.core.domain import ComparisonState, VerdictState
 from services.core.slugs import unique_slug
+from services.core.text import checked_text
+from services.review.errors import ComparisonError, ComparisonNotFound
 from services.review.votes import community_percent
-
-
-class ComparisonError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,12 @@ class ComparisonView:
 
 def create(session: Session, tool_a_id: int, tool_b_id: int, headline: str | None = None,
            editor_note: str | None = None, user: User | None = None) -> Comparison:
+    """A draft comparison of two tools with completed verdicts, titled "A vs B" unless ``headline`` says.
+
+    Headline and note are cleaned as ``_headline_and_note`` says. Raises ``ComparisonError`` for the same
+    tool twice, a missing tool, one without a completed verdict, or a headline or note too long.
+    """
+    headline, editor_note = _headline_and_note(headline, editor_note, required=False)
     if tool_a_id == tool_b_id:
         raise ComparisonError("a comparison needs two different tools")
     tools = [session.get(Tool, tool_a_id), session.get(Tool, tool_b_id)]
@@ -67,36 +71,47 @@ def create(session: Session, tool_a_id: int, tool_b_id: int, headline: str | Non
     a, b = tools  # type: ignore[misc]
     for tool in (a, b):
         verdict = session.scalar(select(Verdict).where(Verdict.tool_id == tool.id))
-        if verdict is None or verdict.state != VerdictState.COMPLETED.value:
+        if verdict is None or verdict.state != VerdictState.COMPLETED:
             raise ComparisonError(f"{tool.name!r} has no completed verdict yet")
     title = f"{a.name} vs {b.name}"
     comparison = Comparison(slug=unique_slug(session, Comparison.slug, title), headline=headline or title,
                             tool_a_id=a.id, tool_b_id=b.id, category=a.category or b.category,
-                            editor_note=editor_note)
+                            editor_note=editor_note or None)
     session.add(comparison)
     session.flush()
     _audit(session, user, "comparison.create", comparison)
     return comparison
 
 
+def _headline_and_note(headline: str | None, editor_note: str | None, *, required: bool) -> tuple[str, str]:
+    """Both cleaned by ``services.core.text.checked_text`` (the headline on one line, the note on several);
+    raises ``ComparisonError`` naming the field for one over ``limits.HEADLINE`` or ``limits.EDITOR_NOTE``
+    characters, or an empty headline when ``required``."""
+    return (checked_text(headline, field="headline", max_length=limits.HEADLINE, required=required,
+                         refuse=ComparisonError),
+            checked_text(editor_note, field="editor's note", max_length=limits.EDITOR_NOTE, multiline=True,
+                         refuse=ComparisonError))
+
+
 def _get(session: Session, comparison_id: int) -> Comparison:
     comparison = session.get(Comparison, comparison_id)
     if comparison is None:
-        raise ComparisonError(f"no comparison with id {comparison_id}")
+        raise ComparisonNotFound(f"no comparison with id {comparison_id}")
     return comparison
 
 
 def update(session: Session, comparison_id: int, *, headline: str, editor_note: str | None, position: int,
            swap_sides: bool = False, user: User | None = None) -> Comparison:
-    """Edit a comparison's headline, note and place in the digest's order; optionally swap A and B."""
+    """Edit a comparison's headline, note and place in the digest's order; optionally swap A and B.
+
+    Headline and note are cleaned as ``_headline_and_note`` says. Raises ``ComparisonNotFound``, or
+    ``ComparisonError`` for a headline outside 1 to ``limits.HEADLINE`` characters or a note over
+    ``limits.EDITOR_NOTE``.
+    """
     comparison = _get(session, comparison_id)
-    headline = headline.strip()
-    if not headline or len(headline) > 300:
-        raise ComparisonError("a headline has 1 to 300 characters")
-    if editor_note is not None and len(editor_note) > 2000:
-        raise ComparisonError("keep the editor's note under 2000 characters")
+    headline, editor_note = _headline_and_note(headline, editor_note, required=True)
     comparison.headline = headline
-    comparison.editor_note = (editor_note or "").strip() or None
+    comparison.editor_note = editor_note or None
     comparison.position = position
     if swap_sides:
         comparison.tool_a_id, comparison.tool_b_id = comparison.tool_b_id, comparison.tool_a_id
@@ -107,9 +122,10 @@ def update(session: Session, comparison_id: int, *, headline: str, editor_note: 
 
 
 def publish(session: Session, comparison_id: int, user: User | None = None) -> Comparison:
+    """Publish a comparison (idempotent): the next digest carries it. Raises ``ComparisonNotFound``."""
     comparison = _get(session, comparison_id)
-    if comparison.state != ComparisonState.PUBLISHED.value:
-        comparison.state = ComparisonState.PUBLISHED.value
+    if comparison.state != ComparisonState.PUBLISHED:
+        comparison.state = ComparisonState.PUBLISHED
         comparison.published_at = utcnow()
         events.record(session, "comparison.published", comparison_id=comparison.id)
         _audit(session, user, "comparison.publish", comparison)
@@ -136,7 +152,7 @@ def suggestions(session: Session, limit: int = 20, scan: int = 300) -> list[Sugg
     """
     done = session.execute(
         select(Tool, Verdict.completed_at).join(Verdict, Verdict.tool_id == Tool.id)
-        .where(Verdict.state == VerdictState.COMPLETED.value, Tool.category.is_not(None))
+        .where(Verdict.state == VerdictState.COMPLETED, Tool.category.is_not(None))
         .order_by(Verdict.completed_at.desc(), Tool.id.desc()).limit(scan)
     ).all()
     ids = [tool.id for tool, _ in done]
@@ -156,13 +172,13 @@ def drafts_and_published(session: Session, limit: int = 200) -> list[Comparison]
     """Every comparison for the editors' list: drafts first, then by place and recency."""
     return list(session.scalars(
         select(Comparison).options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b))
-        .order_by((Comparison.state == ComparisonState.PUBLISHED.value), Comparison.position,
+        .order_by((Comparison.state == ComparisonState.PUBLISHED), Comparison.position,
                   Comparison.created_at.desc()).limit(limit)))
 
 
 def published(session: Session, limit: int = 50) -> list[Comparison]:
     return list(session.scalars(
-        select(Comparison).where(Comparison.state == ComparisonState.PUBLISHED.value)
+        select(Comparison).where(Comparison.state == ComparisonState.PUBLISHED)
         .order_by(Comparison.published_at.desc(), Comparison.id.desc()).limit(limit)
     ))
 

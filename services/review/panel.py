@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from services.core import events
+from services.core import events, limits
 from services.core.db.base import utcnow
 from services.core.db.models import AuditEntry, PanelSeat, Scorecard, Tool, User, Verdict
 from services.core.domain import DEFAULT_LENSES, Call, VerdictState, ship_percent
-
-
-class PanelError(ValueError):
-    pass
+from services.core.text import checked_text, clean_text
+from services.review.errors import PanelError, SeatNotFound, VerdictComplete, VerdictNotFound
 
 
 def ensure_seats(session: Session, lenses: tuple[str, ...] = DEFAULT_LENSES) -> list[PanelSeat]:
@@ -41,8 +39,12 @@ def active_seats(session: Session) -> list[PanelSeat]:
 
 
 def add_seat(session: Session, lens: str) -> PanelSeat:
-    lens = lens.strip().lower()
-    if not lens or len(lens) > 50:
+    """A new active seat for ``lens`` (lower-cased), placed last.
+
+    Raises ``PanelError`` for an empty or overlong lens, or one that already has a seat.
+    """
+    lens = clean_text(lens, multiline=False).lower()
+    if not lens or len(lens) > limits.LENS:
         raise PanelError("a lens is a short word such as 'builder'")
     if session.scalar(select(PanelSeat).where(PanelSeat.lens == lens)) is not None:
         raise PanelError(f"there is already a {lens} seat")
@@ -54,9 +56,10 @@ def add_seat(session: Session, lens: str) -> PanelSeat:
 
 
 def set_active(session: Session, seat_id: int, active: bool) -> PanelSeat:
+    """Open or close a seat; raises ``SeatNotFound``."""
     seat = session.get(PanelSeat, seat_id)
     if seat is None:
-        raise PanelError(f"no seat with id {seat_id}")
+        raise SeatNotFound(f"no seat with id {seat_id}")
     seat.active = active
     session.flush()
     return seat
@@ -80,7 +83,7 @@ def todo(session: Session, seats: list[PanelSeat]) -> list[TodoItem]:
     """Open verdicts for each of ``seats``: those still to call first, then those called (still editable)."""
     if not seats:
         return []
-    verdicts = list(session.scalars(select(Verdict).where(Verdict.state == VerdictState.OPEN.value)
+    verdicts = list(session.scalars(select(Verdict).where(Verdict.state == VerdictState.OPEN)
                                     .options(selectinload(Verdict.tool)).order_by(Verdict.opened_at, Verdict.id)))
     cards = {(card.verdict_id, card.seat_id): card for card in session.scalars(
         select(Scorecard).where(Scorecard.verdict_id.in_([v.id for v in verdicts]),
@@ -91,7 +94,7 @@ def todo(session: Session, seats: list[PanelSeat]) -> list[TodoItem]:
 
 def open_verdicts(session: Session) -> list[tuple[Verdict, int]]:
     """Open verdicts with how many scorecards each has, oldest first: the editors' view of the panel."""
-    verdicts = list(session.scalars(select(Verdict).where(Verdict.state == VerdictState.OPEN.value)
+    verdicts = list(session.scalars(select(Verdict).where(Verdict.state == VerdictState.OPEN)
                                     .options(selectinload(Verdict.tool), selectinload(Verdict.scorecards))
                                     .order_by(Verdict.opened_at, Verdict.id)))
     return [(verdict, len(verdict.scorecards)) for verdict in verdicts]
@@ -102,27 +105,28 @@ def submit(session: Session, verdict_id: int, seat_id: int, call: Call, quote: s
     """Record (or change) one seat's call; completes the verdict when enough active seats have called.
 
     ``quorum`` 0 means every active seat; a larger number lets the verdict complete with that many.
+    The quote is cleaned by ``services.core.text.clean_text`` (control characters removed, line breaks
+    kept). Raises ``VerdictNotFound``, ``VerdictComplete``, or ``PanelError`` (an inactive or unknown
+    seat, an empty quote or one over ``limits.QUOTE`` characters).
     """
     verdict = session.get(Verdict, verdict_id)
     if verdict is None:
-        raise PanelError(f"no verdict with id {verdict_id}")
-    if verdict.state == VerdictState.COMPLETED.value:
-        raise PanelError("this verdict is complete; calls can no longer change")
+        raise VerdictNotFound(f"no verdict with id {verdict_id}")
+    if verdict.state == VerdictState.COMPLETED:
+        raise VerdictComplete("this verdict is complete; calls can no longer change")
     seat = session.get(PanelSeat, seat_id)
     if seat is None or not seat.active:
         raise PanelError(f"no active seat with id {seat_id}")
-    if not quote.strip():
-        raise PanelError("a call needs a quote")
-    if len(quote) > 1000:
-        raise PanelError("keep the quote under 1000 characters")
+    quote = checked_text(quote, field="quote", max_length=limits.QUOTE, multiline=True, required=True,
+                         refuse=PanelError)
     card = session.scalar(select(Scorecard).where(Scorecard.verdict_id == verdict_id, Scorecard.seat_id == seat_id))
     if card is None:
-        card = Scorecard(verdict_id=verdict_id, seat_id=seat_id, call=call.value, quote=quote.strip())
+        card = Scorecard(verdict_id=verdict_id, seat_id=seat_id, call=call, quote=quote)
         session.add(card)
     else:
-        card.call, card.quote = call.value, quote.strip()
+        card.call, card.quote = call, quote
     session.add(AuditEntry(user_id=user.id if user else None, action="verdict.call", subject=f"verdict:{verdict_id}",
-                           detail={"seat": seat.lens, "call": call.value}))
+                           detail={"seat": seat.lens, "call": call}))
     session.flush()
     _complete_if_ready(session, verdict, quorum)
     return verdict
@@ -135,7 +139,7 @@ def _complete_if_ready(session: Session, verdict: Verdict, quorum: int) -> None:
     needed = min(quorum, len(seat_ids)) if quorum > 0 else len(seat_ids)
     if not seat_ids or len(cards) < needed:
         return
-    verdict.state = VerdictState.COMPLETED.value
-    verdict.ship_percent = ship_percent(sum(card.call == Call.SHIP.value for card in cards), len(cards))
+    verdict.state = VerdictState.COMPLETED
+    verdict.ship_percent = ship_percent(sum(card.call == Call.SHIP for card in cards), len(cards))
     verdict.completed_at = utcnow()
     events.record(session, "verdict.completed", verdict_id=verdict.id, tool_id=verdict.tool_id)

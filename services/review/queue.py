@@ -9,7 +9,7 @@ is applied twice.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -18,31 +18,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.core import events
 from services.core.db.base import utcnow
 from services.core.db.models import AuditEntry, Evidence, Source, Tool, User, Verdict
-from services.core.domain import ToolState
+from services.core.domain import EvidenceKind, ToolState
+from services.core.errors import DomainError
+from services.core.text import clean_text
+from services.review.errors import CandidateNotFound, ReviewConflict, ReviewError
+from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits, cleaned
 
-EDITABLE_FIELDS = ("name", "vendor", "homepage", "category", "tagline", "entry_price", "description")
 #: The states the queue can be filtered by; "snoozed" are candidates put aside until a later date.
 QUEUE_STATES = ("candidate", "snoozed", "approved", "rejected", "merged")
 PAGE_SIZE = 50
-
-
-class ReviewConflict(Exception):
-    """The candidate was decided or changed by someone else first; nothing was changed."""
-
-
-class ReviewError(ValueError):
-    """A request that cannot apply (unknown id, missing reason, bad value)."""
-
-
-@dataclass(frozen=True)
-class ToolEdits:
-    name: str | None = None
-    vendor: str | None = None
-    homepage: str | None = None
-    category: str | None = None
-    tagline: str | None = None
-    entry_price: str | None = None
-    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +50,7 @@ def _filtered(query: Select, flt: QueueFilter, now: dt.datetime) -> Select:  # t
     if flt.state not in QUEUE_STATES:
         raise ReviewError(f"unknown state {flt.state!r}; one of {', '.join(QUEUE_STATES)}")
     if flt.state in ("candidate", "snoozed"):
-        query = query.where(Tool.state == ToolState.CANDIDATE.value)
+        query = query.where(Tool.state == ToolState.CANDIDATE)
         awake = or_(Tool.snoozed_until.is_(None), Tool.snoozed_until <= now)
         query = query.where(awake if flt.state == "candidate" else ~awake)
     else:
@@ -84,7 +68,10 @@ def _filtered(query: Select, flt: QueueFilter, now: dt.datetime) -> Select:  # t
 
 
 def search(session: Session, flt: QueueFilter | None = None, offset: int = 0, limit: int = PAGE_SIZE) -> QueuePage:
-    """One page of the queue, newest first, with evidence loaded, and how many match in all."""
+    """One page of the queue, newest first, with evidence loaded, and how many match in all.
+
+    Raises ``ReviewError`` for a state not in ``QUEUE_STATES``.
+    """
     flt = flt or QueueFilter()
     now = utcnow()
     total = session.scalar(_filtered(select(func.count(Tool.id)), flt, now)) or 0
@@ -104,14 +91,16 @@ def tool_row(tool: Tool) -> dict[str, object]:
         "id": tool.id,
         "revision": tool.revision,
         "state": tool.state,
-        **{name: getattr(tool, name) for name in EDITABLE_FIELDS},
+        **{fact.name: getattr(tool, fact.name) for fact in EDITABLE_FIELDS},
         "score": round(tool.score, 2),
         "reasons": list(tool.reasons),
+        "model_version": tool.model_version,
         "snoozed_until": tool.snoozed_until.isoformat() if tool.snoozed_until else None,
         "merged_into_id": tool.merged_into_id,
         "created_at": tool.created_at.isoformat(),
-        "evidence": [{"url": ev.url, "source": ev.source_url, "title": ev.title, "snippet": ev.snippet}
-                     for ev in tool.evidence],
+        "names": sorted({name for ev in tool.evidence for name in ev.names or ()}),
+        "evidence": [{"url": ev.url, "source": ev.source_url, "title": ev.title, "snippet": ev.snippet,
+                      "names": list(ev.names or ())} for ev in tool.evidence],
     }
 
 
@@ -131,8 +120,8 @@ def filter_choices(session: Session) -> dict[str, list[str]]:
 def _pending(session: Session, tool_id: int, revision: int | None) -> Tool:
     tool = session.get(Tool, tool_id)
     if tool is None:
-        raise ReviewError(f"no candidate with id {tool_id}")
-    if tool.state != ToolState.CANDIDATE.value:
+        raise CandidateNotFound(f"no candidate with id {tool_id}")
+    if tool.state != ToolState.CANDIDATE:
         decider = session.get(User, tool.decided_by_id) if tool.decided_by_id else None
         who = f"by {decider.email}" if decider else "from the command line or by someone else"
         when = f" at {tool.decided_at:%Y-%m-%d %H:%M} UTC" if tool.decided_at else ""
@@ -152,24 +141,19 @@ def _flush(session: Session, tool: Tool) -> None:
 
 
 def _decided(tool: Tool, editor: User | None, state: ToolState) -> None:
-    tool.state = state.value
+    tool.state = state
     tool.decided_at = utcnow()
     tool.decided_by_id = editor.id if editor else None
 
 
-def _clean_edits(edits: ToolEdits | None) -> dict[str, str]:
-    values = {f.name: getattr(edits, f.name).strip() for f in fields(ToolEdits)
-              if edits is not None and getattr(edits, f.name) is not None and getattr(edits, f.name).strip()}
-    homepage = values.get("homepage")
-    if homepage and not homepage.lower().startswith(("https://", "http://")):
-        raise ReviewError("the homepage must be an http:// or https:// address")
-    return values
-
-
 def approve(session: Session, tool_id: int, editor: User | None, edits: ToolEdits | None = None,
             revision: int | None = None) -> Tool:
-    """Approve a candidate with the editor's corrections and open it for the panel."""
-    values = _clean_edits(edits)
+    """Approve a candidate with the editor's corrections and open it for the panel.
+
+    Raises ``CandidateNotFound``, ``ReviewConflict`` (decided or changed since ``revision``) or
+    ``ReviewError`` (a correction too long for its fact, or a homepage that is not an http(s) address).
+    """
+    values = cleaned(edits)
     tool = _pending(session, tool_id, revision)
     before = {name: getattr(tool, name) for name in values}
     for name, value in values.items():
@@ -185,23 +169,32 @@ def approve(session: Session, tool_id: int, editor: User | None, edits: ToolEdit
 
 
 def reject(session: Session, tool_id: int, editor: User | None, reason: str, revision: int | None = None) -> Tool:
-    if not reason.strip():
+    """Reject a candidate with the editor's reason (cleaned by ``services.core.text.clean_text``).
+
+    Raises ``CandidateNotFound``, ``ReviewConflict`` or ``ReviewError`` (an empty reason).
+    """
+    reason = clean_text(reason, multiline=True)
+    if not reason:
         raise ReviewError("a rejection needs a reason")
     tool = _pending(session, tool_id, revision)
-    tool.reject_reason = reason.strip()
+    tool.reject_reason = reason
     _decided(tool, editor, ToolState.REJECTED)
     _flush(session, tool)
-    audit(session, editor, "tool.reject", f"tool:{tool.id}", {"name": tool.name}, note=reason.strip())
+    audit(session, editor, "tool.reject", f"tool:{tool.id}", {"name": tool.name}, note=reason)
     events.record(session, "tool.rejected", tool_id=tool.id)
     return tool
 
 
 def merge(session: Session, tool_id: int, into_id: int, editor: User | None, revision: int | None = None) -> Tool:
-    """Fold a duplicate candidate into an existing tool: its evidence moves over, the candidate is closed."""
+    """Fold a duplicate candidate into an existing tool: its evidence moves over, the candidate is closed.
+
+    Raises ``CandidateNotFound``, ``ReviewConflict`` or ``ReviewError`` (merging into itself, or into a
+    tool that is missing, merged or rejected).
+    """
     if tool_id == into_id:
         raise ReviewError("a candidate cannot be merged into itself")
     target = session.get(Tool, into_id)
-    if target is None or target.state in (ToolState.MERGED.value, ToolState.REJECTED.value):
+    if target is None or target.state in (ToolState.MERGED, ToolState.REJECTED):
         raise ReviewError(f"no tool with id {into_id} to merge into")
     tool = _pending(session, tool_id, revision)
     known_entries = {ev.entry_id for ev in target.evidence if ev.entry_id is not None}
@@ -209,7 +202,8 @@ def merge(session: Session, tool_id: int, into_id: int, editor: User | None, rev
         if ev.entry_id is None or ev.entry_id not in known_entries:
             tool.evidence.remove(ev)
             target.evidence.append(Evidence(entry_id=ev.entry_id, source_url=ev.source_url, url=ev.url,
-                                            title=ev.title, snippet=ev.snippet, kind="merged", version=ev.version))
+                                            title=ev.title, snippet=ev.snippet, kind=EvidenceKind.MERGED,
+                                            version=ev.version))
     tool.merged_into_id = target.id
     _decided(tool, editor, ToolState.MERGED)
     _flush(session, tool)
@@ -220,7 +214,10 @@ def merge(session: Session, tool_id: int, into_id: int, editor: User | None, rev
 
 
 def snooze(session: Session, tool_id: int, editor: User | None, days: int, revision: int | None = None) -> Tool:
-    """Put a candidate aside; it returns to the queue after ``days``."""
+    """Put a candidate aside; it returns to the queue after ``days`` (1 to 365).
+
+    Raises ``CandidateNotFound``, ``ReviewConflict`` or ``ReviewError`` (days out of range).
+    """
     if not 1 <= days <= 365:
         raise ReviewError("snooze for 1 to 365 days")
     tool = _pending(session, tool_id, revision)
@@ -239,7 +236,11 @@ class BulkOutcome:
 
 def bulk(session: Session, action: str, tool_ids: list[int], editor: User | None, reason: str = "",
          days: int = 7) -> list[BulkOutcome]:
-    """Apply one action to many candidates; each succeeds or fails on its own (a savepoint each)."""
+    """Apply one action to many candidates; each succeeds or fails on its own (a savepoint each).
+
+    A candidate's refusal is its outcome's message; raises ``ReviewError`` only for an unknown action or a
+    rejection without a reason.
+    """
     if action not in ("approve", "reject", "snooze"):
         raise ReviewError(f"unknown bulk action {action!r}")
     if action == "reject" and not reason.strip():
@@ -255,7 +256,7 @@ def bulk(session: Session, action: str, tool_ids: list[int], editor: User | None
                 else:
                     tool = snooze(session, tool_id, editor, days)
             outcomes.append(BulkOutcome(tool_id, True, f"{tool.name}: {action} done"))
-        except (ReviewConflict, ReviewError) as exc:
+        except DomainError as exc:
             outcomes.append(BulkOutcome(tool_id, False, str(exc)))
     return outcomes
 

@@ -17,13 +17,10 @@ from services.core.db.models import Subscriber, Tool, Vote
 from services.core.domain import Call, SubscriberState, ToolState, ship_percent
 from services.core.links import VOTE
 from services.core.tokens import TokenError, unsign
+from services.review.errors import VoteLinkError
 
 #: How long a vote link in a digest keeps working.
 VOTE_LINK_MAX_AGE_SECONDS = 180 * 24 * 3600
-
-
-class VoteLinkError(ValueError):
-    """The link is tampered with, expired, made for something else, or names what no longer exists."""
 
 
 @dataclass(frozen=True)
@@ -41,14 +38,14 @@ def read_link(session: Session, secret: str, token: str) -> VoteRequest:
     except TokenError as exc:
         raise VoteLinkError(f"This vote link does not work: {exc}.") from exc
     if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value[:2])
-            and value[2] in (Call.SHIP.value, Call.SKIP.value)):
+            and value[2] in (Call.SHIP, Call.SKIP)):
         raise VoteLinkError("This vote link does not work: it is not a vote link.")
     subscriber_id, tool_id, call = value
     subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None or subscriber.state == SubscriberState.UNSUBSCRIBED.value:
+    if subscriber is None or subscriber.state == SubscriberState.UNSUBSCRIBED:
         raise VoteLinkError("This vote link belongs to a subscription that no longer exists.")
     tool = session.get(Tool, tool_id)
-    if tool is None or tool.state != ToolState.APPROVED.value:
+    if tool is None or tool.state != ToolState.APPROVED:
         raise VoteLinkError("The tool this link votes on is no longer listed.")
     current = session.scalar(select(Vote.call).where(Vote.subscriber_id == subscriber_id, Vote.tool_id == tool_id))
     return VoteRequest(subscriber_id, tool, Call(call), current)
@@ -61,13 +58,13 @@ def cast(session: Session, subscriber_id: int, tool_id: int, call: Call) -> Vote
     if vote is None:
         try:
             with session.begin_nested():
-                vote = Vote(subscriber_id=subscriber_id, tool_id=tool_id, call=call.value)
+                vote = Vote(subscriber_id=subscriber_id, tool_id=tool_id, call=call)
                 session.add(vote)
             return vote
         except IntegrityError:
             vote = session.scalar(query)  # the other request inserted it first: change that one
             assert vote is not None
-    vote.call = call.value
+    vote.call = call
     session.flush()
     return vote
 
@@ -75,7 +72,7 @@ def cast(session: Session, subscriber_id: int, tool_id: int, call: Call) -> Vote
 def community_percent(session: Session, tool_ids: list[int]) -> dict[int, int | None]:
     """Share of subscriber votes that said ship, per tool; None before any vote."""
     rows = session.execute(
-        select(Vote.tool_id, func.count(), func.sum(case((Vote.call == Call.SHIP.value, 1), else_=0)))
+        select(Vote.tool_id, func.count(), func.sum(case((Vote.call == Call.SHIP, 1), else_=0)))
         .where(Vote.tool_id.in_(tool_ids))
         .group_by(Vote.tool_id)
     ).all()

@@ -17,18 +17,20 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    from services.web import login
-    from services.web.editor import routes as editor_routes
-    from services.web.editor import digests as editor_digests
-    from services.web.ops import api as ops_api, health, metrics as ops_metrics, pages as ops_pages
-    from services.web import rendering
+    from services.web import errors, login, rendering
     from services.web.api import review as review_api
-    from services.web.public import pages, subscribers, votes
     from services.web.api import subscribers as subscribers_api
+    from services.web.editor import digests as editor_digests
+    from services.web.editor import routes as editor_routes
     from services.web.editor import sends as editor_sends
-    from services.web.webhooks import sendgrid as sendgrid_webhook
-    from services.web.public import archive as public_archive
     from services.web.editor import sources as editor_sources
+    from services.web.ops import api as ops_api
+    from services.web.ops import health
+    from services.web.ops import metrics as ops_metrics
+    from services.web.ops import pages as ops_pages
+    from services.web.public import archive as public_archive
+    from services.web.public import pages, subscribers, votes
+    from services.web.webhooks import sendgrid as sendgrid_webhook
 
     settings = runtime.settings
     app = FastAPI(title="verdicts", openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
@@ -48,6 +50,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
     rendering.install(app)
+    errors.install(app)
     for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router,
                    votes.router, review_api.router, editor_digests.router, public_archive.router,
                    subscribers_api.router, editor_sends.router, sendgrid_webhook.router,

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.core.addresses import InvalidAddress, identity
 from services.core.db.base import utcnow
 from services.core.db.models import ApiToken, User
 from services.core.domain import Role
@@ -32,8 +33,17 @@ class LoginRequired(Exception):
     """Raised by a page guard; the app answers with a redirect to /login."""
 
 
+def active_user(session: Session, email: str) -> User | None:
+    """The active user an address names (any case or IDN spelling of it); None for none or a non-address."""
+    try:
+        address = identity(email)
+    except InvalidAddress:
+        return None
+    return session.scalar(select(User).where(User.email == address, User.active))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.email == email.strip().lower(), User.active))
+    user = active_user(session, email)
     # verify_password does the same work for unknown addresses, so timing does not reveal which exist
     if not verify_password(user.password_hash if user else None, password):
         return None
@@ -41,7 +51,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def current_user(request: Request) -> User | None:
-    """The signed-in user of this request (looked up once per request)."""
+    """The signed-in user of this request (looked up once per request).
+
+    Looked up in a session of its own, not the handler's ``DbSession``: page rendering and error pages
+    ask for it too, outside any handler.
+    """
     cached = getattr(request.state, "user", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[no-any-return]
@@ -55,8 +69,8 @@ def current_user(request: Request) -> User | None:
     return user
 
 
-def _allowed(roles: tuple[Role, ...]) -> frozenset[str]:
-    return frozenset({role.value for role in roles} | {Role.ADMIN.value})
+def _allowed(roles: tuple[Role, ...]) -> frozenset[Role]:
+    return frozenset({*roles, Role.ADMIN})
 
 
 def require(*roles: Role) -> Callable[[Request], User]:
@@ -105,6 +119,8 @@ def require_api(*roles: Role) -> Callable[[Request], User]:
     def guard(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_BEARER)) -> User:
         if credentials is None or not credentials.credentials.strip():
             raise HTTPException(401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
+        # A transaction of its own, not the handler's: the token's last use is recorded even when the
+        # request is then refused or fails.
         with request.app.state.runtime.sessions() as session, session.begin():
             user = token_user(session, credentials.credentials.strip())
         if user is None:

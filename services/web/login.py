@@ -8,12 +8,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from services.core.domain import Role
 from services.web.auth import authenticate
 from services.web.csrf import csrf_protected
+from services.web.db import DbSession
 from services.web.rendering import page
 
 router = APIRouter()
 
 #: Where each role lands after signing in when no page was asked for.
-HOME = {Role.REVIEWER.value: "/editor/panel", Role.OPS.value: "/ops"}
+HOME = {Role.REVIEWER: "/editor/panel", Role.OPS: "/ops"}
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -22,10 +23,9 @@ def login_form(request: Request, next: str = "") -> HTMLResponse:
 
 
 @router.post("/login", response_model=None, dependencies=[Depends(csrf_protected)])
-def login(request: Request, email: str = Form(""), password: str = Form(""),
+def login(request: Request, session: DbSession, email: str = Form(""), password: str = Form(""),
           next: str = Form("")) -> HTMLResponse | RedirectResponse:
-    with request.app.state.runtime.sessions() as session:
-        user = authenticate(session, email, password)
+    user = authenticate(session, email, password)
     if user is None:
         return page(request, "login.html", 401, next=next, error="Wrong email or password.")
     request.session.clear()  # a fresh session (and CSRF token) on every sign-in: no session fixation

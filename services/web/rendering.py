@@ -12,6 +12,7 @@ from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.core import limits
 from services.web.auth import current_user
 from services.web.csrf import csrf_input, csrf_token
 
@@ -50,10 +51,12 @@ def _wants_html(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    """Template helpers (``csrf_input``, ``csrf_token``, ``safe_url`` and ``plain_text`` filters), HTML error pages."""
+    """Template helpers (``csrf_input``, ``csrf_token``, ``limits`` for form fields' ``maxlength``, ``safe_url`` and
+    ``plain_text`` filters), HTML error pages."""
     env = app.state.templates.env
     env.globals["csrf_input"] = csrf_input
     env.globals["csrf_token"] = csrf_token
+    env.globals["limits"] = limits
     env.filters["safe_url"] = safe_url
     env.filters["plain_text"] = plain_text
 

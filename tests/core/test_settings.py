@@ -91,3 +91,18 @@ def test_an_empty_api_key_means_the_file_outbox(tmp_path: Path) -> None:
 def test_a_plain_postgresql_url_uses_psycopg_3(tmp_path: Path) -> None:
     settings = load_settings({"VERDICTS_VAR_DIR": str(tmp_path), "VERDICTS_DATABASE_URL": "postgresql://u@h/db"})
     assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_embedded_links_follow_the_port_served_unless_a_base_url_is_given(tmp_path: Path) -> None:
+    # Given embedded settings with no base URL, one with a base URL, and production settings
+    embedded = load_settings({"VERDICTS_VAR_DIR": str(tmp_path)})
+    configured = load_settings({"VERDICTS_VAR_DIR": str(tmp_path), "VERDICTS_BASE_URL": "https://news.example.org"})
+    production = load_settings({"VERDICTS_VAR_DIR": str(tmp_path), "VERDICTS_REDIS_URL": "redis://127.0.0.1:6379/0",
+                                "VERDICTS_SECRET_KEY": "a-secret-for-the-test"})
+    # When each serves on port 8765
+    # Then only the embedded one without a base URL points its links at that port (a wildcard host as 127.0.0.1)
+    assert embedded.served_at("127.0.0.1", 8765).public_url == "http://127.0.0.1:8765"
+    assert embedded.served_at("0.0.0.0", 8765).public_url == "http://127.0.0.1:8765"
+    assert embedded.served_at("::1", 8765).public_url == "http://[::1]:8765"
+    assert configured.served_at("127.0.0.1", 8765).public_url == "https://news.example.org"
+    assert production.served_at("127.0.0.1", 8765).public_url == production.public_url

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from services.core.db.models import Subscriber, Vote
 from services.core.domain import Call
 from services.core.runtime import Runtime
-from services.core.tokens import TokenError
 from services.delivery import subscribers
+from services.delivery.errors import SubscriberLinkError
 from tests import factories
 
 
@@ -27,30 +27,46 @@ def _mails(rt: Runtime) -> list[email.message.EmailMessage]:
             for p in sorted(rt.settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)]
 
 
+def _subscribe(rt: Runtime, address: str) -> None:
+    """What the subscribe form does: the change in a transaction, then the confirmation once it is committed."""
+    with rt.sessions() as session, session.begin():
+        invited = subscribers.subscribe(session, address)
+    if invited is not None:
+        subscribers.mail_confirmation(rt.settings, invited)
+
+
+def _confirm(rt: Runtime, token: str) -> None:
+    """What the confirmation link does: confirm in a transaction, then the welcome once it is committed."""
+    with rt.sessions() as session, session.begin():
+        welcomed = subscribers.confirm(session, rt.settings.secret(), token)
+    if welcomed is not None:
+        subscribers.mail_welcome(rt.settings, welcomed)
+
+
 def test_subscribing_mails_a_link_that_confirms_and_welcomes(rt: Runtime) -> None:
-    subscribers.subscribe(rt, "new@example.org")
+    _subscribe(rt, "new@example.org")
     [confirmation] = _mails(rt)
     assert confirmation["Subject"] == "Confirm your Verdicts subscription"
     token = re.search(r"/confirm/(\S+)", confirmation.get_body(("plain",)).get_content()).group(1)
     with rt.sessions() as session:
         assert session.scalar(select(Subscriber.state)) == "pending"
-    subscribers.confirm(rt, token)
+    _confirm(rt, token)
     with rt.sessions() as session:
         assert session.scalar(select(Subscriber.state)) == "confirmed"
     assert [m["Subject"] for m in _mails(rt)][-1] == "Welcome to Verdicts"
 
 
 def test_a_tampered_confirmation_token_is_refused(rt: Runtime) -> None:
-    with pytest.raises(TokenError):
-        subscribers.confirm(rt, "MQ.tampered.token")
+    with pytest.raises(SubscriberLinkError), rt.sessions() as session:
+        subscribers.confirm(session, rt.settings.secret(), "MQ.tampered.token")
 
 
 def test_subscribing_a_confirmed_address_again_sends_nothing(rt: Runtime) -> None:
-    subscribers.subscribe(rt, "again@example.org")
+    _subscribe(rt, "again@example.org")
     token = re.search(r"/confirm/(\S+)", _mails(rt)[0].get_body(("plain",)).get_content()).group(1)
-    subscribers.confirm(rt, token)
+    _confirm(rt, token)
     before = len(_mails(rt))
-    subscribers.subscribe(rt, "again@example.org")
+    _subscribe(rt, "again@example.org")
     assert len(_mails(rt)) == before
 
 
@@ -87,7 +103,8 @@ def test_importing_a_csv_adds_each_address_once_and_reports_rejected_rows(rt: Ru
 
 
 def test_importing_without_confirmed_mails_each_new_address_a_confirmation(rt: Runtime) -> None:
-    report = subscribers.import_rows(rt, [["x@example.org"], ["y@example.org"], ["x@example.org"]], confirmed=False)
+    report = subscribers.import_rows(rt.sessions, rt.settings, [["x@example.org"], ["y@example.org"], ["x@example.org"]],
+                                     confirmed=False)
     assert (report.added, report.already, report.rejected) == (2, 1, [])
     assert sorted(m["To"] for m in _mails(rt)) == ["x@example.org", "y@example.org"]
     assert {m["Subject"] for m in _mails(rt)} == {"Confirm your Verdicts subscription"}
@@ -107,6 +124,21 @@ def test_export_add_and_remove_from_the_command_line(rt: Runtime) -> None:
     with rt.sessions() as session:
         assert session.scalar(select(Subscriber.id)) is None
     assert _cli(rt, "subscribers", "remove", "someone@example.org").returncode == 1
+
+
+def test_the_punycode_and_unicode_spellings_of_a_domain_are_one_subscriber(rt: Runtime) -> None:
+    # Given an address subscribed with its domain in IDNA (punycode) form
+    _subscribe(rt, "Anna@XN--BCHER-KVA.example")
+    # When the same mailbox is added, and imported, with the domain in Unicode
+    with rt.sessions() as session, session.begin():
+        added = subscribers.add(session, "anna@Bücher.example", confirmed=True)
+    report = subscribers.import_rows(rt.sessions, rt.settings, [["anna@bücher.example"]], confirmed=True)
+    # Then there is one subscriber, stored in the Unicode lower-cased form, and either spelling erases it
+    assert added is None and (report.added, report.already) == (0, 1)
+    with rt.sessions() as session:
+        assert session.scalars(select(Subscriber.email)).all() == ["anna@bücher.example"]
+    with rt.sessions() as session, session.begin():
+        assert subscribers.forget(session, "anna@xn--bcher-kva.example")
 
 
 def test_forgetting_a_subscriber_erases_their_votes_too(rt: Runtime) -> None:

@@ -17,6 +17,7 @@ from services.core.domain import Call, DigestState
 from services.core.runtime import Runtime
 from services.digest import compose, editing
 from services.digest.actors import compile_digest
+from services.digest.errors import DigestEditError, DigestNotDraft
 from services.mail import placeholders
 from services.review import votes
 from tests import factories
@@ -163,7 +164,7 @@ def test_an_approved_digest_can_no_longer_change(rt: Runtime) -> None:
         digest_id = digest.id
     # Then edits are refused with the reason
     with rt.sessions() as session, session.begin():
-        with pytest.raises(editing.DigestEditError, match="only a draft"):
+        with pytest.raises(DigestNotDraft, match="only a draft"):
             editing.edit_text(session, rt.settings, digest_id, editing.TextEdits("New", "", ""))
 
 
@@ -171,9 +172,9 @@ def test_a_new_order_must_name_every_section_once(rt: Runtime) -> None:
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
         digest = compose.compile_week(session, rt.settings, WEEK)
-        with pytest.raises(editing.DigestEditError, match="each section once"):
+        with pytest.raises(DigestEditError, match="each section once"):
             editing.reorder(session, rt.settings, digest.id, ["comparison-999"])
-        with pytest.raises(editing.DigestEditError, match="cannot be empty"):
+        with pytest.raises(DigestEditError, match="cannot be empty"):
             editing.edit_text(session, rt.settings, digest.id, editing.TextEdits("  ", "", ""))
 
 

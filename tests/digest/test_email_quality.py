@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -18,6 +19,8 @@ from tests.browser import screenshot_path
 
 WEEK = "2026-W48"
 GMAIL_CLIP_BYTES = 102 * 1024
+#: A per-recipient marker left in the rendered digest (``[[unsubscribe_url]]``, ``[[vote_3_ship]]``).
+MARKER = re.compile(r"\[\[[a-z0-9_]+\]\]")
 LOGO = "https://verdicts.example.org/static/logo.png"
 LOGO_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="240" height="80">'
             '<rect width="240" height="80" fill="#111827"/></svg>')
@@ -73,7 +76,7 @@ def test_six_comparisons_stay_under_gmails_clipping_size(rt: Runtime, six_compar
     # Then the shared HTML and a subscriber's copy both stay under 102 KB
     assert len(digest.html.encode("utf-8")) < GMAIL_CLIP_BYTES
     personal = _personal(rt, digest)
-    assert placeholders.unfilled(personal) == []
+    assert MARKER.findall(personal) == []
     assert len(personal.encode("utf-8")) < GMAIL_CLIP_BYTES
 
 
@@ -93,7 +96,7 @@ def test_every_link_is_absolute_https_or_a_personal_placeholder(six_comparisons:
     tags.feed(digest.html)
     assert len(tags.hrefs) > 30
     for href in tags.hrefs:
-        assert href.startswith("https://") or placeholders.MARKER.fullmatch(href), href
+        assert href.startswith("https://") or MARKER.fullmatch(href), href
     assert placeholders.UNSUBSCRIBE in tags.hrefs and placeholders.PREFERENCES in tags.hrefs
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from services.core.db.models import Entry, Source, Tool
-from services.core.domain import SourceKind
+from services.core.domain import SourceFacts, SourceKind
 from services.core.runtime import Runtime
 from services.ingest import hub
 from services.ingest.adapters import SourceUrlError, SourceView, adapter_for, release_tag
@@ -77,7 +77,7 @@ def test_the_first_hub_poll_reads_one_page_only(http: LocalServer) -> None:
 def test_a_hub_model_is_detected_with_its_creation_date() -> None:
     entry = hub.model_entry({"id": "acme-ai/Alpha-7B", "createdAt": "2026-11-27T10:00:00.000Z"},
                             dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
-    found = detect(entry)
+    found = detect(entry, SourceFacts(kind="hf-models"))[0]
     assert found.key == "hf:acme-ai/alpha-7b" and "Hub model created 2026-11-27" in found.reasons
 
 
@@ -86,7 +86,7 @@ def test_the_captured_hub_response_becomes_model_entries() -> None:
     now = dt.datetime.now(dt.UTC)
     entries = [hub.model_entry(m, now) for m in hub.models_page(body)]
     assert entries and all(e is not None and e.guid.startswith("hf:") and e.published_at for e in entries)
-    assert all(detect(e).key.startswith("hf:") for e in entries if e)
+    assert all(detect(e, SourceFacts(kind="hf-models"))[0].key.startswith("hf:") for e in entries if e)
 
 
 def test_a_hub_answer_that_is_not_a_list_is_refused() -> None:
@@ -103,7 +103,7 @@ def test_hub_sources_must_name_an_author() -> None:
                                           ("v3.15.0a1", True), ("2.0.0-beta.1", True), ("v1.2.0-dev", True),
                                           ("2026.8.18", False), ("python-v2.9.3", False), ("v1.0.0-alpha", True)])
 def test_pre_releases_are_recognised_by_their_tag(tag: str, pre: bool) -> None:
-    from services.ingest.detect import is_prerelease
+    from services.ingest.detector.versions import is_prerelease
 
     assert is_prerelease(tag) is pre
 
@@ -124,7 +124,7 @@ def test_captured_github_release_feeds_yield_tags_and_flag_pre_releases(name: st
     body = shared_path("feeds", name).read_bytes()
     parsed = adapter_for(SourceKind.GITHUB_RELEASES).parse(FetchResult(url="https://github.com/o/r/releases.atom",
                                                                         status=200, body=body))
-    detections = [detect(e) for e in parsed.entries]
+    detections = [detect(e, SourceFacts(kind="github-releases"))[0] for e in parsed.entries]
     assert all(e.version for e in parsed.entries)
     assert all(d.key and d.key.startswith("github:") and d.reasons[0].startswith("GitHub release") for d in detections)
     if name.startswith(("gh_releases_atom_vllm", "gh_releases_atom_cpython")):
@@ -161,7 +161,7 @@ def test_a_json_feed_is_parsed_sanitized_and_identified() -> None:
     assert second.summary == "A text-only note" and second.published_at is None and second.guid == "2"
     assert len({first.guid, second.guid, third.guid}) == 3
     assert feed.warning and "skipped" in feed.warning
-    assert "github:acme/widget" in detect(first).keys
+    assert "github:acme/widget" in detect(first)[0].keys
 
 
 def test_json_that_is_not_a_json_feed_is_refused() -> None:
@@ -203,3 +203,63 @@ def test_a_hub_source_polls_through_the_pipeline_and_keeps_its_watermark(rt: Run
         assert source.watermark == json.loads(http.routes[path].body)[0]["createdAt"]
         assert sorted(session.scalars(select(Tool.canonical_key))) == [
             "hf:acme-ai/alpha-7b", "hf:acme-ai/beta-3b", "hf:acme-ai/gamma-9b"]
+
+
+def test_json_feed_text_fields_are_kept_as_written_and_only_content_html_is_sanitized() -> None:
+    # Given a JSON Feed whose plain-text fields (title, summary, content_text, names, tags) hold < and &
+    document = {"version": "https://jsonfeed.org/version/1.1", "title": "R&D <news>", "items": [
+        {"id": "1", "title": "Fix <Select> crash in the picker", "summary": "hide <think> blocks",
+         "authors": [{"name": "Ada & <team>"}], "tags": ["a<b"]},
+        {"id": "2", "title": "a<b", "content_text": "x < y && y > z", "summary": "short"},
+        {"id": "3", "title": "R&amp;D", "content_html": "<p>a &lt; b<script>bad()</script></p>"},
+    ]}
+    # When parsed
+    feed = parse_json_feed(json.dumps(document).encode())
+    first, second, third = feed.entries
+    # Then the text reads as written (an entity in a plain title is text too), summaries escaped as HTML
+    assert feed.title == "R&D <news>"
+    assert (first.title, first.author, first.tags) == ("Fix <Select> crash in the picker", "Ada & <team>", ("a<b",))
+    assert first.summary == "hide &lt;think&gt; blocks"
+    assert (second.title, second.summary) == ("a<b", "x &lt; y &amp;&amp; y &gt; z")
+    assert third.title == "R&amp;D" and third.summary == "<p>a &lt; b</p>"
+
+
+PHP_JSON_FEED = (b'\xef\xbb\xbf{"version":"https:\\/\\/jsonfeed.org\\/version\\/1.1","title":"Acme",'
+                 b'"home_page_url":"https:\\/\\/acme.example.org\\/","items":[{"id":"1",'
+                 b'"url":"https:\\/\\/acme.example.org\\/widget-3","title":"Introducing Widget 3"}]}')
+
+
+@pytest.mark.parametrize("kind", [SourceKind.FEED, SourceKind.JSON_FEED])
+def test_a_json_feed_whose_version_has_escaped_slashes_is_recognised(kind: SourceKind) -> None:
+    from services.ingest.fetcher import FetchResult
+
+    # Given a JSON Feed written as PHP writes JSON (every / escaped), after a byte order mark
+    result = FetchResult(url="https://acme.example.org/feed.json", status=200, body=PHP_JSON_FEED)
+    # When a feed source or a JSON Feed source parses it
+    feed = adapter_for(kind).parse(result)
+    # Then it is a JSON Feed with its item
+    assert feed.title == "Acme"
+    assert [(e.title, e.link) for e in feed.entries] == [("Introducing Widget 3", "https://acme.example.org/widget-3")]
+
+
+def test_json_at_a_feed_source_that_is_no_json_feed_is_refused_as_not_a_feed() -> None:
+    from services.ingest.fetcher import FetchResult
+
+    # Given a REST API answer (JSON, but no JSON Feed) where a feed was expected
+    result = FetchResult(url="https://blog.example.org/wp-json/wp/v2/posts/7", status=200,
+                         body=b'  {"id": 7, "title": {"rendered": "Hello"}, "link": "https://blog.example.org/hello"}')
+    # When the feed adapter parses it, Then it is refused as not a feed, saying why
+    with pytest.raises(ParseError) as caught:
+        adapter_for(SourceKind.FEED).parse(result)
+    assert caught.value.kind == "not_a_feed" and "jsonfeed.org" in str(caught.value)
+
+
+def test_hub_fields_are_kept_as_written() -> None:
+    # Given a Hub model whose pipeline tag, library and tags hold < and &
+    model = {"id": "acme-ai/alpha-7b", "createdAt": _iso(1), "pipeline_tag": "text<generation",
+             "library_name": "R&D", "tags": ["a<b", "x&y"]}
+    # When it becomes an entry
+    entry = hub.model_entry(model, dt.datetime.now(dt.UTC))
+    # Then the tags read as written, and the summary (stored as HTML) escapes them
+    assert entry is not None and entry.tags == ("a<b", "x&y")
+    assert entry.summary == "text&lt;generation · R&amp;D"

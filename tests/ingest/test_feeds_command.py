@@ -16,11 +16,11 @@ FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Acme news</ti
 </channel></rss>"""
 
 
-def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(rt: Runtime, *args: str, private_networks: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
     env.update({"VERDICTS_DATABASE_URL": rt.settings.database_url, "VERDICTS_SECRET_KEY": rt.settings.secret(),
-                "VERDICTS_VAR_DIR": str(rt.settings.var_dir), "VERDICTS_ALLOW_PRIVATE_NETWORKS": "1",
-                "COLUMNS": "240"})
+                "VERDICTS_VAR_DIR": str(rt.settings.var_dir),
+                "VERDICTS_ALLOW_PRIVATE_NETWORKS": "1" if private_networks else "0", "COLUMNS": "240"})
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -68,10 +68,54 @@ def test_a_page_without_a_feed_is_refused_with_a_clear_error(rt: Runtime, http: 
 
 
 def test_a_failing_source_shows_its_error_in_the_list(rt: Runtime, http: LocalServer) -> None:
-    http.routes["/gone"] = Reply(410, b"")
+    http.routes["/gone"] = Reply(body=json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": []}).encode())
     _cli(rt, "feeds", "add", http.url("/gone"), "--kind", "json-feed")
+    http.routes["/gone"] = Reply(410, b"")
     _cli(rt, "poll", "--once")
     [row] = json.loads(_cli(rt, "feeds", "list", "--json").stdout)
     assert (row["state"], row["last_error_kind"], row["consecutive_failures"]) == ("disabled", "gone", 1)
     table = _cli(rt, "feeds", "list").stdout
     assert "gone" in table and "disabled" in table
+
+
+def test_adding_an_address_the_ssrf_guard_forbids_is_refused_and_stores_nothing(rt: Runtime, http: LocalServer) -> None:
+    # Given a working feed on this machine, and settings that keep private and local networks out
+    http.routes["/feed.xml"] = Reply(body=FEED)
+    # When it is added
+    done = _cli(rt, "feeds", "add", http.url("/feed.xml"), private_networks=False)
+    # Then the command fails, saying the address is refused, and no source was stored
+    assert done.returncode == 1
+    assert "refused" in done.stderr and "only public addresses" in done.stderr and "non-public address" in done.stderr
+    assert json.loads(_cli(rt, "feeds", "list", "--json").stdout) == []
+
+
+def test_adding_a_page_that_announces_only_a_rest_api_is_refused_and_stores_nothing(rt: Runtime,
+                                                                                    http: LocalServer) -> None:
+    # Given a WordPress-style page whose only JSON alternate is its REST API view
+    http.routes["/about/"] = Reply(body=b'<!doctype html><html><head><link rel="https://api.w.org/" href="/wp-json/">'
+                                        b'<link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/7">'
+                                        b"</head><body>About</body></html>")
+    # When it is added
+    done = _cli(rt, "feeds", "add", http.url("/about/"))
+    # Then the command fails, saying the page announces no feed, and no source was stored
+    assert done.returncode == 1 and "announces no feed" in done.stderr
+    assert json.loads(_cli(rt, "feeds", "list", "--json").stdout) == []
+
+
+def test_poll_once_disables_a_source_moved_onto_a_watched_feed_and_the_list_says_why(
+        rt: Runtime, http: LocalServer) -> None:
+    # Given two aliases of one feed, added and polled, and then the alias redirecting for good to
+    # the feed (with the same ETag, so that it answers 304)
+    for path in ("/feed.xml", "/alias.xml"):
+        http.routes[path] = Reply(body=FEED, etag='"1"')
+        _cli(rt, "feeds", "add", http.url(path))
+    _cli(rt, "poll", "--once")
+    http.routes["/alias.xml"] = Reply(301, headers={"Location": "/feed.xml"})
+    # When every source is polled once more
+    polled = _cli(rt, "poll", "--once", "--all")
+    # Then nothing failed, and the list shows the alias disabled, saying which source watches its feed
+    assert polled.returncode == 0 and "0 failed" in polled.stdout
+    feed, alias = json.loads(_cli(rt, "feeds", "list", "--json").stdout)
+    assert (alias["url"], alias["state"], alias["state_reason"], alias["last_error"]) == (
+        http.url("/alias.xml"), "disabled", f"now redirects to source {feed['id']}", None)
+    assert f"now redirects to source {feed['id']}" in " ".join(_cli(rt, "feeds", "list").stdout.split())

@@ -7,8 +7,14 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from services.ingest.fetcher import (TRANSPORTS_PER_THREAD, FetchError, FetchPolicy, fetch, guarded_transport,
-                                     transport_for)
+from services.ingest.fetcher import (
+    TRANSPORTS_PER_THREAD,
+    FetchError,
+    FetchPolicy,
+    fetch,
+    guarded_transport,
+    transport_for,
+)
 from tests.local_http import LocalServer, Reply
 
 OPEN = FetchPolicy(allow_private_networks=True, timeout_seconds=5)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from services.core.db.models import Entry, Event, Evidence, Tool
+from services.core.db.models import Entry, EntryTombstone, Event, Evidence, Tool
 from services.core.domain import SourceKind, ToolState
 from services.core.runtime import Runtime
-from services.ingest.detect import normalized_url
+from services.ingest.detector.keys import normalized_url
 from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source
-from services.ingest.store import forget_entry
 from tests.local_http import LocalServer, Reply
+
+
+def _forget_entry(session: Session, entry: Entry) -> None:
+    """Delete an entry for good, leaving the tombstone that keeps its item from being stored again."""
+    session.add(EntryTombstone(source_id=entry.source_id, guid=entry.guid))
+    session.delete(entry)
 
 
 def _rss(*items: str) -> bytes:
@@ -113,7 +119,7 @@ def test_a_deleted_entry_is_not_stored_again(rt: Runtime, http: LocalServer) -> 
     ids = _sources(rt, http, {"/f.rss": (_rss("Some post|https://x.example.org/1|a"), SourceKind.FEED)})
     _poll_all(rt, ids)
     with rt.sessions() as session, session.begin():
-        forget_entry(session, session.scalars(select(Entry.id)).one())
+        _forget_entry(session, session.scalars(select(Entry)).one())
     _poll_all(rt, ids)
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Entry)) == 0

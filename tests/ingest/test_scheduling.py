@@ -54,6 +54,15 @@ def test_failures_back_off_exponentially_with_jitter_and_honour_retry_after() ->
     assert schedule.failure_delay(50, None, rng) <= 1.2 * schedule.MAX_INTERVAL
 
 
+def test_a_retry_after_beyond_the_longest_interval_waits_the_longest_interval() -> None:
+    # Given a first failure, whose own backoff is about five minutes
+    rng = random.Random(7)
+    # When the server asks for two days, or for 1e20 seconds
+    delays = [schedule.failure_delay(1, retry_after, rng) for retry_after in (2 * schedule.MAX_INTERVAL, 1e20)]
+    # Then the source is asked again after the longest polling interval
+    assert delays == [schedule.MAX_INTERVAL, schedule.MAX_INTERVAL]
+
+
 def test_two_schedulers_claiming_at_once_never_take_the_same_source(rt: Runtime) -> None:
     # Given 40 due sources
     with rt.sessions() as session, session.begin():

@@ -69,6 +69,39 @@ def test_a_successful_poll_resets_the_failures_keeps_validators_and_schedules_by
     assert sources[quiet].poll_interval_seconds == schedule.next_interval(3600, [], 0) == 5400
 
 
+def test_of_sources_moving_onto_one_url_only_the_first_takes_it_unless_another_source_watches_it(
+        any_runtime: Runtime) -> None:
+    rt = any_runtime
+    # Given a source watching a feed, and four sources whose polls say they moved for good: two onto
+    # that feed's URL, two onto one URL nobody watches
+    watching, onto_watched, onto_watched_too, first, second = (
+        _failing_source(rt, f"https://{name}.example.org/feed")
+        for name in ("watching", "alias", "alias-too", "first", "second"))
+
+    def moved(source_id: int, url: str) -> PollSuccess:
+        return PollSuccess(source_id, FetchResult(url=url, status=304, permanent_url=url), 3600)
+
+    # When the polls are recorded together
+    with rt.engine.begin() as connection:
+        record_polls_succeeded(connection, [moved(onto_watched, "https://watching.example.org/feed"),
+                                            moved(first, "https://new.example.org/feed"),
+                                            moved(onto_watched_too, "https://watching.example.org/feed"),
+                                            moved(second, "https://new.example.org/feed")])
+    # Then the first onto the new URL takes it; each other keeps its URL and is disabled, saying
+    # which source watches its feed; all are recorded as succeeded and released
+    with rt.sessions() as session:
+        sources = {s.id: s for s in session.scalars(select(Source))}
+    assert {source_id: (s.url, s.state, s.state_reason) for source_id, s in sources.items()} == {
+        watching: ("https://watching.example.org/feed", "active", None),
+        onto_watched: ("https://alias.example.org/feed", "disabled", f"now redirects to source {watching}"),
+        onto_watched_too: ("https://alias-too.example.org/feed", "disabled", f"now redirects to source {watching}"),
+        first: ("https://new.example.org/feed", "active", None),
+        second: ("https://second.example.org/feed", "disabled", f"now redirects to source {first}"),
+    }
+    for source_id in (onto_watched, onto_watched_too, first, second):
+        assert sources[source_id].consecutive_failures == 0 and sources[source_id].claimed_until is None
+
+
 def test_a_poll_that_works_clears_the_failure_whether_it_stores_entries_or_answers_304(
         rt: Runtime, http: LocalServer) -> None:
     # Given a releases source that fails, then works, then fails again, then answers 304

@@ -16,6 +16,7 @@ from services.delivery.send import RetryPolicy, send_batch, start_send
 from services.digest import compose
 from services.mail.mailers import SendGridMailer
 from services.mail.messages import OutgoingMail
+from services.mail.sendgrid_payload import MAX_RETRY_AFTER_SECONDS
 from tests import factories
 from tests.sendgrid_endpoint import Answer, RecordingEndpoint, bad_request, recording_endpoint, server_error, throttled
 
@@ -82,6 +83,17 @@ def test_429_is_retried_after_the_time_the_server_asks(rt: Runtime, endpoint: Re
     waits: list[float] = []
     assert _send(rt, _mailer(endpoint), batch_id, waits) == "sent"
     assert waits == [3.0] and endpoint.deliveries == {"reader0@example.org": 1, "reader1@example.org": 1}
+
+
+def test_a_retry_after_longer_than_the_cap_waits_only_the_cap(rt: Runtime, endpoint: RecordingEndpoint) -> None:
+    # Given a server that asks for two hours, once as seconds and once as an HTTP date
+    _digest_id, batch_id = _batch(rt, 1)
+    endpoint.answer_next(throttled("7200"), throttled("Fri, 01 Jan 2100 00:00:00 GMT"))
+    waits: list[float] = []
+    # When the batch is sent
+    assert _send(rt, _mailer(endpoint), batch_id, waits) == "sent"
+    # Then each wait is the mail side's cap, not the server's ask
+    assert waits == [MAX_RETRY_AFTER_SECONDS, MAX_RETRY_AFTER_SECONDS]
 
 
 def test_5xx_is_retried_with_backoff_and_fails_when_it_persists(rt: Runtime, endpoint: RecordingEndpoint) -> None:

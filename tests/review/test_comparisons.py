@@ -8,7 +8,7 @@ from services.core.db.models import Comparison
 from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.review import comparisons, votes
-from services.review.comparisons import ComparisonError
+from services.review.errors import ComparisonError
 from tests import factories
 
 

@@ -9,7 +9,7 @@ from services.core.db.models import Event, Verdict
 from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.review import panel, queue
-from services.review.panel import PanelError
+from services.review.errors import PanelError, VerdictComplete
 from tests import factories
 
 
@@ -54,7 +54,7 @@ def test_a_seat_may_change_its_call_until_the_verdict_completes(rt: Runtime) -> 
             panel.submit(session, verdict_id, seat_id, Call.SKIP, "no")
     with rt.sessions() as session:
         assert session.get(Verdict, verdict_id).ship_percent == 25
-    with pytest.raises(PanelError), rt.sessions() as session, session.begin():
+    with pytest.raises(VerdictComplete), rt.sessions() as session, session.begin():
         panel.submit(session, verdict_id, seats[0], Call.SKIP, "too late")
 
 

@@ -11,7 +11,9 @@ from services.core.db.models import AuditEntry, Event, Evidence, Tool, Verdict
 from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.review import queue
-from services.review.queue import QueueFilter, ReviewConflict, ReviewError, ToolEdits
+from services.review.errors import ReviewConflict, ReviewError
+from services.review.queue import QueueFilter
+from services.review.tool_edits import ToolEdits
 from tests import factories
 
 

@@ -14,7 +14,7 @@ from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.core.tokens import sign
 from services.review import votes
-from services.review.votes import VoteLinkError
+from services.review.errors import VoteLinkError
 from tests import factories
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from services.core.domain import SourceKind, SourceState
 from services.core.runtime import Runtime
 from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source
+from services.web.app import create_app
 from tests.local_http import LocalServer, Reply, serving
 from tests.web.conftest import add_user, sign_in
 
@@ -49,6 +51,27 @@ def test_the_page_shows_each_source_with_its_state_and_last_error(rt: Runtime, c
     assert 'id="count-failing">1<' in page.text
 
 
+def test_a_source_that_moved_onto_a_watched_feed_shows_as_disabled_with_the_source_it_redirects_to(
+        rt: Runtime, client: TestClient, http: LocalServer) -> None:
+    # Given two aliases of one feed, watched as two sources and polled, and then the alias
+    # redirecting for good to the feed
+    for path in ("/feed", "/alias"):
+        http.routes[path] = Reply(body=FEED)
+    with rt.sessions() as session, session.begin():
+        feed, alias = (add_source(session, http.url(p), SourceKind.FEED).id for p in ("/feed", "/alias"))
+    for source_id in (feed, alias):
+        refresh_source(rt.sessions, source_id, rt.settings)
+    http.routes["/alias"] = Reply(301, headers={"Location": "/feed"})
+    refresh_source(rt.sessions, alias, rt.settings)
+    _editor(rt, client)
+    # When the editor opens the page
+    page = client.get("/editor/sources")
+    # Then the alias is disabled and says which source watches its feed now
+    assert f'id="source-{alias}" data-state="disabled"' in page.text
+    assert f"now redirects to source {feed}" in page.text
+    assert 'id="count-disabled">1<' in page.text and 'id="count-failing">0<' in page.text
+
+
 def test_an_editor_adds_a_web_page_and_gets_the_feed_it_announces(rt: Runtime, client: TestClient,
                                                                    http: LocalServer) -> None:
     # Given a blog page that announces its feed with a relative <link rel="alternate">
@@ -63,6 +86,41 @@ def test_an_editor_adds_a_web_page_and_gets_the_feed_it_announces(rt: Runtime, c
     assert "Added source" in response.text
     with rt.sessions() as session:
         assert session.scalars(select(Source.url)).all() == [http.url("/blog/feed.xml")]
+
+
+def test_a_page_whose_feeds_do_not_parse_is_refused_with_a_form_error_keeping_what_was_typed(
+        rt: Runtime, client: TestClient, http: LocalServer) -> None:
+    # Given a WordPress-style page whose only alternates are its REST API and a feed that is no feed
+    http.routes["/about/"] = Reply(body=b'<!doctype html><html><head><link rel="https://api.w.org/" href="/wp-json/">'
+                                        b'<link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/7">'
+                                        b'<link rel="alternate" type="application/rss+xml" href="/feed/"></head></html>')
+    http.routes["/feed/"] = Reply(body=b"<!doctype html><html><body>Not found</body></html>")
+    token = _editor(rt, client)
+    # When the editor adds the page
+    response = client.post("/editor/sources", data={"url": http.url("/about/"), "kind": "feed", "title": "Acme & co",
+                                                     "csrf_token": token})
+    # Then the form comes back refused, saying why, with what was typed still in it, and nothing is stored
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text and "Not added" in response.text and "none reads as one" in response.text
+    assert f'value="{http.url("/about/")}"' in response.text and 'value="Acme &amp; co"' in response.text
+    with rt.sessions() as session:
+        assert session.scalars(select(Source.url)).all() == []
+
+
+def test_an_address_the_ssrf_guard_forbids_is_refused_with_a_form_error(rt: Runtime, http: LocalServer) -> None:
+    # Given settings that keep private and local networks out, and a working feed on this machine
+    guarded = replace(rt, settings=rt.settings.model_copy(update={"allow_private_networks": False}))
+    client = TestClient(create_app(guarded), base_url="https://verdicts.example.org")
+    http.routes["/feed.xml"] = Reply(body=FEED)
+    token = _editor(rt, client)
+    # When the editor adds it
+    response = client.post("/editor/sources", data={"url": http.url("/feed.xml"), "kind": "feed",
+                                                     "csrf_token": token})
+    # Then it is refused as a forbidden address, nothing was fetched and nothing is stored
+    assert response.status_code == 422 and "only public addresses" in response.text
+    assert http.requests == []
+    with rt.sessions() as session:
+        assert session.scalars(select(Source.url)).all() == []
 
 
 def test_pause_resume_and_poll_now(rt: Runtime, client: TestClient, http: LocalServer) -> None:

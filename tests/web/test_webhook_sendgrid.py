@@ -99,6 +99,21 @@ def test_suppressing_events_take_the_address_off_the_list(rt: Runtime, hook: Tes
         assert session.scalars(recipients_query()).all() == []
 
 
+@pytest.mark.parametrize("spelled", ["Anna@Bücher.Example", "ANNA@XN--BCHER-KVA.EXAMPLE", "anna@xn--bcher-kva.example"])
+def test_an_event_naming_only_an_address_suppresses_its_subscriber_in_any_case_or_idn_spelling(
+        rt: Runtime, hook: TestClient, signer: Signer, spelled: str) -> None:
+    # Given a confirmed subscriber stored under the address's identity
+    with rt.sessions() as session, session.begin():
+        subscriber_id = factories.confirmed_subscriber(session, "anna@bücher.example").id
+    # When SendGrid reports a bounce that names the address only, spelled another way
+    raw = json.dumps([{"email": spelled, "timestamp": 1764400000, "event": "bounce", "sg_event_id": "ev-1"}]).encode()
+    assert hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw)).json()["processed"] == 1
+    # Then that subscriber is off the list
+    with rt.sessions() as session:
+        assert session.get(Subscriber, subscriber_id).suppressed_reason == "bounce"
+        assert session.scalars(recipients_query()).all() == []
+
+
 def test_a_bad_event_in_the_array_does_not_lose_the_good_ones(rt: Runtime, hook: TestClient, signer: Signer) -> None:
     digest_id, subscriber_id = _sending_digest(rt)
     events = [_event(1, "delivered", digest_id, subscriber_id), {"event": "open"}, "not an event",

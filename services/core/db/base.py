@@ -1,10 +1,11 @@
-"""The declarative base, a naming convention Alembic can rely on, and a UTC timestamp type."""
+"""The declarative base, a naming convention Alembic can rely on, a UTC timestamp type and a string enum type."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -35,6 +36,17 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+def string_enum(enum_class: type[enum.StrEnum], length: int) -> Enum:
+    """A column type holding ``enum_class`` members as their values in a plain ``VARCHAR(length)``.
+
+    No native enum type and no CHECK constraint, so the schema stays what the migrations made and a
+    new member needs no migration. Reads give members; writing a string that is no member's value
+    raises ``sqlalchemy.exc.StatementError`` (from ``LookupError``).
+    """
+    return Enum(enum_class, native_enum=False, create_constraint=False, length=length, validate_strings=True,
+                values_callable=lambda members: [member.value for member in members])
 
 
 def utcnow() -> dt.datetime:

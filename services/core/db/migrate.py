@@ -6,9 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: Where Alembic keeps the revisions a database is at (its default name; env.py keeps it).
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(database_url: str) -> Config:
@@ -26,8 +29,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+def at_head(engine: Engine) -> bool:
+    """True when the database behind ``engine`` carries every migration of this version (the revisions in
+    its ``alembic_version`` table are the scripts' heads); False for a database never migrated, or one left
+    behind or ahead. Reads the table itself: Alembic's MigrationContext would log at info on every command."""
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return False
+        current = set(connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
+    return current == set(script.get_heads())

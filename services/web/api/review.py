@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from sqlalchemy.orm import Session
 
-from services.core.db.models import Comparison, PanelSeat, Tool, User
+from services.core import limits
+from services.core.db.models import Comparison, PanelSeat, User
 from services.core.domain import Call, Role
 from services.review import comparisons, panel, queue
-from services.review.comparisons import ComparisonError
-from services.review.panel import PanelError
-from services.review.queue import QueueFilter, ReviewConflict, ReviewError, ToolEdits
+from services.review.queue import QueueFilter
+from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits
 from services.web.auth import require_api
+from services.web.db import DbSession
 
 router = APIRouter(prefix="/api", tags=["review"])
 editor = require_api(Role.EDITOR)
 reviewer = require_api(Role.REVIEWER)
 
 
-class Approval(BaseModel):
-    revision: int | None = Field(None, description="the revision you saw; a different one is a conflict")
-    name: str | None = None
-    vendor: str | None = None
-    homepage: str | None = None
-    category: str | None = None
-    tagline: str | None = None
-    entry_price: str | None = None
-    description: str | None = None
+#: The revision the editor saw, and an optional correction of each editable fact, as long as its column allows.
+Approval = create_model(
+    "Approval",
+    revision=(int | None, Field(None, description="the revision you saw; a different one is a conflict")),
+    **{fact.name: (str | None, Field(None, max_length=fact.max_length)) for fact in EDITABLE_FIELDS},
+)
 
 
 class Rejection(BaseModel):
@@ -57,7 +54,7 @@ class Bulk(BaseModel):
 class PanelCall(BaseModel):
     seat_id: int
     call: Call
-    quote: str = Field(min_length=1, max_length=1000)
+    quote: str = Field(min_length=1, max_length=limits.QUOTE)
 
 
 class NewComparison(BaseModel):
@@ -74,84 +71,60 @@ class ComparisonEdit(BaseModel):
     swap_sides: bool = False
 
 
-def _decide(request: Request, act: Callable[[Session], Tool]) -> dict[str, object]:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            tool = act(session)
-            return queue.tool_row(tool)
-    except ReviewConflict as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except ReviewError as exc:
-        raise HTTPException(400, str(exc)) from exc
-
-
 @router.get("/queue")
-def list_queue(request: Request, state: str = "candidate", source: str | None = None, category: str | None = None,
+def list_queue(session: DbSession, state: str = "candidate", source: str | None = None, category: str | None = None,
                min_score: float | None = None, q: str | None = None, offset: int = 0, limit: int = 50,
                user: User = Depends(editor)) -> dict[str, object]:
     """Candidates newest first, filtered like the queue page."""
-    try:
-        with request.app.state.runtime.sessions() as session:
-            found = queue.search(session, QueueFilter(state, source, category, min_score, q), offset,
-                                 max(1, min(limit, 500)))
-            return {"total": found.total, "offset": offset, "items": [queue.tool_row(t) for t in found.tools]}
-    except ReviewError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    found = queue.search(session, QueueFilter(state, source, category, min_score, q), offset, max(1, min(limit, 500)))
+    return {"total": found.total, "offset": offset, "items": [queue.tool_row(t) for t in found.tools]}
 
 
 @router.post("/queue/{tool_id}/approve")
-def approve(request: Request, tool_id: int, body: Approval, user: User = Depends(editor)) -> dict[str, object]:
+def approve(tool_id: int, body: Approval, session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
     edits = ToolEdits(**body.model_dump(exclude={"revision"}))
-    return _decide(request, lambda s: queue.approve(s, tool_id, user, edits, body.revision))
+    return queue.tool_row(queue.approve(session, tool_id, user, edits, body.revision))
 
 
 @router.post("/queue/{tool_id}/reject")
-def reject(request: Request, tool_id: int, body: Rejection, user: User = Depends(editor)) -> dict[str, object]:
-    return _decide(request, lambda s: queue.reject(s, tool_id, user, body.reason, body.revision))
+def reject(tool_id: int, body: Rejection, session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
+    return queue.tool_row(queue.reject(session, tool_id, user, body.reason, body.revision))
 
 
 @router.post("/queue/{tool_id}/merge")
-def merge(request: Request, tool_id: int, body: Merge, user: User = Depends(editor)) -> dict[str, object]:
-    return _decide(request, lambda s: queue.merge(s, tool_id, body.into_id, user, body.revision))
+def merge(tool_id: int, body: Merge, session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
+    return queue.tool_row(queue.merge(session, tool_id, body.into_id, user, body.revision))
 
 
 @router.post("/queue/{tool_id}/snooze")
-def snooze(request: Request, tool_id: int, body: Snooze, user: User = Depends(editor)) -> dict[str, object]:
-    return _decide(request, lambda s: queue.snooze(s, tool_id, user, body.days, body.revision))
+def snooze(tool_id: int, body: Snooze, session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
+    return queue.tool_row(queue.snooze(session, tool_id, user, body.days, body.revision))
 
 
 @router.post("/queue/bulk")
-def bulk(request: Request, body: Bulk, user: User = Depends(editor)) -> dict[str, object]:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            outcomes = queue.bulk(session, body.action, body.ids, user, body.reason)
-    except ReviewError as exc:
-        raise HTTPException(400, str(exc)) from exc
+def bulk(body: Bulk, session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
+    outcomes = queue.bulk(session, body.action, body.ids, user, body.reason)
     return {"results": [{"id": o.tool_id, "ok": o.ok, "message": o.message} for o in outcomes]}
 
 
 @router.get("/panel/todo")
-def panel_todo(request: Request, user: User = Depends(reviewer)) -> dict[str, object]:
+def panel_todo(session: DbSession, user: User = Depends(reviewer)) -> dict[str, object]:
     """Open verdicts for the caller's seats; `call` is null until the seat has called."""
-    with request.app.state.runtime.sessions() as session:
-        items = panel.todo(session, panel.seats_of(session, user))
-        return {"items": [{"verdict_id": i.verdict_id, "tool_id": i.tool.id, "tool": i.tool.name,
-                           "seat_id": i.seat.id, "lens": i.seat.lens, "call": i.card.call if i.card else None,
-                           "quote": i.card.quote if i.card else None} for i in items]}
+    items = panel.todo(session, panel.seats_of(session, user))
+    return {"items": [{"verdict_id": i.verdict_id, "tool_id": i.tool.id, "tool": i.tool.name,
+                       "seat_id": i.seat.id, "lens": i.seat.lens, "call": i.card.call if i.card else None,
+                       "quote": i.card.quote if i.card else None} for i in items]}
 
 
 @router.post("/verdicts/{verdict_id}/calls")
-def submit_call(request: Request, verdict_id: int, body: PanelCall, user: User = Depends(reviewer)) -> dict[str, object]:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            seat = session.get(PanelSeat, body.seat_id)
-            if seat is None or (seat.user_id != user.id and user.role != Role.ADMIN.value):
-                raise HTTPException(403, "you can only call for the seat you hold")
-            verdict = panel.submit(session, verdict_id, body.seat_id, body.call, body.quote,
-                                   quorum=request.app.state.runtime.settings.panel_quorum, user=user)
-            return {"verdict_id": verdict.id, "state": verdict.state, "ship_percent": verdict.ship_percent}
-    except PanelError as exc:
-        raise HTTPException(409 if "complete" in str(exc) else 400, str(exc)) from exc
+def submit_call(request: Request, verdict_id: int, body: PanelCall, session: DbSession,
+                user: User = Depends(reviewer)) -> dict[str, object]:
+    seat = session.get(PanelSeat, body.seat_id)
+    if seat is None or (seat.user_id != user.id and user.role != Role.ADMIN):
+        raise HTTPException(403, "you can only call for the seat you hold")
+    verdict = panel.submit(session, verdict_id, body.seat_id, body.call, body.quote,
+                           quorum=request.app.state.runtime.settings.panel_quorum, user=user)
+    return {"verdict_id": verdict.id, "state": verdict.state, "ship_percent": verdict.ship_percent}
 
 
 def _comparison_json(session: Session, comparison: Comparison) -> dict[str, object]:
@@ -163,34 +136,25 @@ def _comparison_json(session: Session, comparison: Comparison) -> dict[str, obje
 
 
 @router.get("/comparisons/suggestions")
-def suggestions(request: Request, user: User = Depends(editor)) -> dict[str, object]:
-    with request.app.state.runtime.sessions() as session:
-        return {"items": [{"category": s.category, "tool_a_id": s.a.id, "tool_a": s.a.name, "tool_b_id": s.b.id,
-                           "tool_b": s.b.name} for s in comparisons.suggestions(session)]}
-
-
-def _comparison_op(request: Request, act: Callable[[Session], Comparison]) -> dict[str, object]:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            return _comparison_json(session, act(session))
-    except ComparisonError as exc:
-        raise HTTPException(404 if str(exc).startswith("no comparison") else 400, str(exc)) from exc
+def suggestions(session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
+    return {"items": [{"category": s.category, "tool_a_id": s.a.id, "tool_a": s.a.name, "tool_b_id": s.b.id,
+                       "tool_b": s.b.name} for s in comparisons.suggestions(session)]}
 
 
 @router.post("/comparisons", status_code=201)
-def create_comparison(request: Request, body: NewComparison, user: User = Depends(editor)) -> dict[str, object]:
-    return _comparison_op(request, lambda s: comparisons.create(s, body.tool_a_id, body.tool_b_id, body.headline,
-                                                                body.editor_note, user=user))
+def create_comparison(body: NewComparison, session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
+    return _comparison_json(session, comparisons.create(session, body.tool_a_id, body.tool_b_id, body.headline,
+                                                        body.editor_note, user=user))
 
 
 @router.patch("/comparisons/{comparison_id}")
-def edit_comparison(request: Request, comparison_id: int, body: ComparisonEdit,
+def edit_comparison(comparison_id: int, body: ComparisonEdit, session: DbSession,
                     user: User = Depends(editor)) -> dict[str, object]:
-    return _comparison_op(request, lambda s: comparisons.update(
-        s, comparison_id, headline=body.headline, editor_note=body.editor_note, position=body.position,
+    return _comparison_json(session, comparisons.update(
+        session, comparison_id, headline=body.headline, editor_note=body.editor_note, position=body.position,
         swap_sides=body.swap_sides, user=user))
 
 
 @router.post("/comparisons/{comparison_id}/publish")
-def publish_comparison(request: Request, comparison_id: int, user: User = Depends(editor)) -> dict[str, object]:
-    return _comparison_op(request, lambda s: comparisons.publish(s, comparison_id, user=user))
+def publish_comparison(comparison_id: int, session: DbSession, user: User = Depends(editor)) -> dict[str, object]:
+    return _comparison_json(session, comparisons.publish(session, comparison_id, user=user))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from services.web.db import DbSession
 from services.web.public.subscribers import request_subscription
 
 router = APIRouter(prefix="/api")
@@ -16,7 +17,7 @@ class SubscribeRequest(BaseModel):
 
 
 @router.post("/subscribers", status_code=202)
-def subscribe(request: Request, body: SubscribeRequest) -> JSONResponse:
-    status, text = request_subscription(request, body.email)
+def subscribe(request: Request, body: SubscribeRequest, session: DbSession) -> JSONResponse:
+    status, text = request_subscription(request, session, body.email)
     return JSONResponse({"status": "accepted" if status == 200 else "refused", "message": text},
                         status_code=202 if status == 200 else status)

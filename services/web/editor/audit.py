@@ -9,13 +9,12 @@ from services.core.db.models import User
 from services.core.domain import Role
 from services.review import queue
 from services.web.auth import require
+from services.web.db import DbSession
 from services.web.rendering import page
 
 router = APIRouter()
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, user: User = Depends(require(Role.EDITOR))) -> HTMLResponse:
-    with request.app.state.runtime.sessions() as session:
-        entries = queue.audit_log(session)
-    return page(request, "audit.html", entries=entries)
+def audit_page(request: Request, session: DbSession, user: User = Depends(require(Role.EDITOR))) -> HTMLResponse:
+    return page(request, "audit.html", entries=queue.audit_log(session))

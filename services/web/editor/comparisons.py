@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.core import links
 from services.core.db.models import Comparison, User
 from services.core.domain import Role
 from services.review import comparisons
-from services.review.comparisons import ComparisonError
 from services.web.auth import require
 from services.web.csrf import csrf_protected
+from services.web.db import DbSession
 from services.web.rendering import message, page
 
 router = APIRouter()
@@ -18,66 +19,48 @@ editor = require(Role.EDITOR)
 
 
 @router.get("/comparisons", response_class=HTMLResponse)
-def comparisons_page(request: Request, user: User = Depends(editor)) -> HTMLResponse:
-    with request.app.state.runtime.sessions() as session:
-        suggestions = comparisons.suggestions(session)
-        existing = comparisons.drafts_and_published(session)
-    return page(request, "comparisons.html", suggestions=suggestions, comparisons=existing,
-                flash=request.session.pop("flash", None))
+def comparisons_page(request: Request, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
+    return page(request, "comparisons.html", suggestions=comparisons.suggestions(session),
+                comparisons=comparisons.drafts_and_published(session), flash=request.session.pop("flash", None))
 
 
 @router.post("/comparisons", dependencies=[Depends(csrf_protected)], response_model=None)
-def create(request: Request, tool_a_id: int = Form(...), tool_b_id: int = Form(...),
+def create(session: DbSession, tool_a_id: int = Form(...), tool_b_id: int = Form(...),
            user: User = Depends(editor)) -> Response:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            comparison_id = comparisons.create(session, tool_a_id, tool_b_id, user=user).id
-    except ComparisonError as exc:
-        return message(request, "That did not work", str(exc), 400)
+    comparison_id = comparisons.create(session, tool_a_id, tool_b_id, user=user).id
     return RedirectResponse(f"/editor/comparisons/{comparison_id}", status_code=303)
 
 
 @router.get("/comparisons/{comparison_id}", response_class=HTMLResponse)
-def edit_page(request: Request, comparison_id: int, user: User = Depends(editor)) -> HTMLResponse:
-    with request.app.state.runtime.sessions() as session:
-        found = session.get(Comparison, comparison_id)
-        if found is None:
-            return message(request, "Not found", "No such comparison.", 404)
-        view = comparisons.view(session, found)
-        position = found.position
-    return page(request, "comparison_edit.html", c=view, position=position, flash=request.session.pop("flash", None))
+def edit_page(request: Request, comparison_id: int, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
+    found = session.get(Comparison, comparison_id)
+    if found is None:
+        return message(request, "Not found", "No such comparison.", 404)
+    return page(request, "comparison_edit.html", c=comparisons.view(session, found), position=found.position,
+                flash=request.session.pop("flash", None))
 
 
 @router.get("/comparisons/{comparison_id}/preview", response_class=HTMLResponse)
-def preview(request: Request, comparison_id: int, user: User = Depends(editor)) -> HTMLResponse:
-    with request.app.state.runtime.sessions() as session:
-        found = session.get(Comparison, comparison_id)
-        if found is None:
-            return message(request, "Not found", "No such comparison.", 404)
-        view = comparisons.view(session, found)
-    return page(request, "comparison.html", c=view, base_url=request.app.state.runtime.settings.public_url,
-                preview=True)
+def preview(request: Request, comparison_id: int, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
+    found = session.get(Comparison, comparison_id)
+    if found is None:
+        return message(request, "Not found", "No such comparison.", 404)
+    return page(request, "comparison.html", c=comparisons.view(session, found),
+                base_url=request.app.state.runtime.settings.public_url, preview=True)
 
 
 @router.post("/comparisons/{comparison_id}", dependencies=[Depends(csrf_protected)], response_model=None)
-def edit(request: Request, comparison_id: int, headline: str = Form(""), editor_note: str = Form(""),
-         position: int = Form(0), swap: bool = Form(False), user: User = Depends(editor)) -> Response:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            comparisons.update(session, comparison_id, headline=headline, editor_note=editor_note,
-                               position=position, swap_sides=swap, user=user)
-    except ComparisonError as exc:
-        return message(request, "That did not work", str(exc), 400)
+def edit(request: Request, comparison_id: int, session: DbSession, headline: str = Form(""),
+         editor_note: str = Form(""), position: int = Form(0), swap: bool = Form(False),
+         user: User = Depends(editor)) -> Response:
+    comparisons.update(session, comparison_id, headline=headline, editor_note=editor_note, position=position,
+                       swap_sides=swap, user=user)
     request.session["flash"] = "Saved."
     return RedirectResponse(f"/editor/comparisons/{comparison_id}", status_code=303)
 
 
 @router.post("/comparisons/{comparison_id}/publish", dependencies=[Depends(csrf_protected)], response_model=None)
-def publish(request: Request, comparison_id: int, user: User = Depends(editor)) -> Response:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            slug = comparisons.publish(session, comparison_id, user=user).slug
-    except ComparisonError as exc:
-        return message(request, "That did not work", str(exc), 404)
-    request.session["flash"] = f"Published at /c/{slug}; the next digest picks it up."
+def publish(request: Request, comparison_id: int, session: DbSession, user: User = Depends(editor)) -> Response:
+    slug = comparisons.publish(session, comparison_id, user=user).slug
+    request.session["flash"] = f"Published at {links.COMPARISON_PATH}{slug}; the next digest picks it up."
     return RedirectResponse(f"/editor/comparisons/{comparison_id}", status_code=303)

@@ -7,11 +7,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from services.core.db.models import PanelSeat, User
-from services.core.domain import Call, Role
+from services.core.domain import Call, Role, VerdictState
 from services.review import panel
-from services.review.panel import PanelError
 from services.web.auth import require
 from services.web.csrf import csrf_protected
+from services.web.db import DbSession
 from services.web.rendering import message, page
 
 router = APIRouter()
@@ -21,59 +21,45 @@ editor = require(Role.EDITOR)
 
 
 @router.get("/panel", response_class=HTMLResponse)
-def panel_page(request: Request, user: User = Depends(panelist)) -> HTMLResponse:
-    with request.app.state.runtime.sessions() as session:
-        seats = panel.all_seats(session) if user.role == Role.ADMIN.value else panel.seats_of(session, user)
-        todo = panel.todo(session, seats)
-        overview = panel.open_verdicts(session) if user.role != Role.REVIEWER.value else []
-        all_seats = panel.all_seats(session) if user.role != Role.REVIEWER.value else []
-        holder_ids = [seat.user_id for seat in all_seats if seat.user_id]
-        holders = {user_id: email for user_id, email in
-                   session.execute(select(User.id, User.email).where(User.id.in_(holder_ids)))}
-        active = sum(seat.active for seat in all_seats)
+def panel_page(request: Request, session: DbSession, user: User = Depends(panelist)) -> HTMLResponse:
+    seats = panel.all_seats(session) if user.role == Role.ADMIN else panel.seats_of(session, user)
+    todo = panel.todo(session, seats)
+    overview = panel.open_verdicts(session) if user.role != Role.REVIEWER else []
+    all_seats = panel.all_seats(session) if user.role != Role.REVIEWER else []
+    holder_ids = [seat.user_id for seat in all_seats if seat.user_id]
+    holders = {user_id: email for user_id, email in
+               session.execute(select(User.id, User.email).where(User.id.in_(holder_ids)))}
+    active = sum(seat.active for seat in all_seats)
     quorum = request.app.state.runtime.settings.panel_quorum
     return page(request, "panel.html", todo=todo, seats=seats, overview=overview, all_seats=all_seats,
                 holders=holders, needed=min(quorum, active) if quorum else active, flash=request.session.pop("flash", None))
 
 
 @router.post("/panel/{verdict_id}/call", dependencies=[Depends(csrf_protected)], response_model=None)
-def submit_call(request: Request, verdict_id: int, seat_id: int = Form(...), call: str = Form(""),
-                quote: str = Form(""), user: User = Depends(reviewer)) -> Response:
-    if call not in (Call.SHIP.value, Call.SKIP.value):
+def submit_call(request: Request, verdict_id: int, session: DbSession, seat_id: int = Form(...),
+                call: str = Form(""), quote: str = Form(""), user: User = Depends(reviewer)) -> Response:
+    if call not in (Call.SHIP, Call.SKIP):
         return message(request, "Pick ship or skip", "A call is either ship or skip.", 400)
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            seat = session.get(PanelSeat, seat_id)
-            if seat is None or (seat.user_id != user.id and user.role != Role.ADMIN.value):
-                return message(request, "Not your seat", "You can only call for the seat you hold.", 403)
-            verdict = panel.submit(session, verdict_id, seat_id, Call(call), quote,
-                                   quorum=request.app.state.runtime.settings.panel_quorum, user=user)
-            done = verdict.state == "completed"
-            name = verdict.tool.name
-    except PanelError as exc:
-        return message(request, "That did not work", str(exc), 409 if "complete" in str(exc) else 400)
-    request.session["flash"] = f"{name}: your {call} is in." + (" The verdict is complete." if done else "")
+    seat = session.get(PanelSeat, seat_id)
+    if seat is None or (seat.user_id != user.id and user.role != Role.ADMIN):
+        return message(request, "Not your seat", "You can only call for the seat you hold.", 403)
+    verdict = panel.submit(session, verdict_id, seat_id, Call(call), quote,
+                           quorum=request.app.state.runtime.settings.panel_quorum, user=user)
+    done = verdict.state == VerdictState.COMPLETED
+    request.session["flash"] = f"{verdict.tool.name}: your {call} is in." + (" The verdict is complete." if done else "")
     return RedirectResponse("/editor/panel", status_code=303)
 
 
 @router.post("/panel/seats", dependencies=[Depends(csrf_protected)], response_model=None)
-def add_seat(request: Request, lens: str = Form(""), user: User = Depends(editor)) -> Response:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            panel.add_seat(session, lens)
-    except PanelError as exc:
-        return message(request, "That did not work", str(exc), 400)
-    request.session["flash"] = f"Added the {lens.strip().lower()} seat."
+def add_seat(request: Request, session: DbSession, lens: str = Form(""), user: User = Depends(editor)) -> Response:
+    seat = panel.add_seat(session, lens)
+    request.session["flash"] = f"Added the {seat.lens} seat."
     return RedirectResponse("/editor/panel", status_code=303)
 
 
 @router.post("/panel/seats/{seat_id}/active", dependencies=[Depends(csrf_protected)], response_model=None)
-def seat_active(request: Request, seat_id: int, active: bool = Form(...), user: User = Depends(editor)) -> Response:
-    try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            seat = panel.set_active(session, seat_id, active)
-            note = f"The {seat.lens} seat is {'active' if active else 'inactive'}."
-    except PanelError as exc:
-        return message(request, "That did not work", str(exc), 400)
-    request.session["flash"] = note
+def seat_active(request: Request, seat_id: int, session: DbSession, active: bool = Form(...),
+                user: User = Depends(editor)) -> Response:
+    seat = panel.set_active(session, seat_id, active)
+    request.session["flash"] = f"The {seat.lens} seat is {'active' if active else 'inactive'}."
     return RedirectResponse("/editor/panel", status_code=303)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from services.core.db.models import User
 from services.core.domain import Role, SourceKind, SourceState
 from services.ingest import sources
-from services.ingest.pipeline import policy_from
+from services.ingest.refresh import policy_from
 from services.web.auth import require
 from services.web.csrf import csrf_protected
+from services.web.db import DbSession
 from services.web.rendering import page
 
 router = APIRouter(prefix="/editor/sources")
@@ -23,66 +25,71 @@ def _back(request: Request, note: str) -> RedirectResponse:
     return RedirectResponse("/editor/sources", status_code=303)
 
 
-@router.get("", response_class=HTMLResponse)
-def source_list(request: Request, user: User = Depends(editor)) -> HTMLResponse:
-    with request.app.state.runtime.sessions() as session:
-        rows = sources.source_rows(session)
-    counts = {state.value: sum(row["state"] == state.value for row in rows) for state in SourceState}
+def _sources_page(request: Request, session: Session, status_code: int = 200, error: str | None = None,
+                  form: dict[str, str] | None = None) -> HTMLResponse:
+    """The sources page; ``error`` and ``form`` (what was typed) when an add was refused."""
+    rows = sources.source_rows(session)
+    counts = {state: sum(row["state"] == state for row in rows) for state in SourceState}
     failing = sum(bool(row["last_error"]) for row in rows)
-    return page(request, "editor_sources.html", rows=rows, counts=counts, failing=failing,
-                kinds=[kind.value for kind in SourceKind], flash=request.session.pop("flash", None))
+    return page(request, "editor_sources.html", status_code, rows=rows, counts=counts, failing=failing,
+                kinds=list(SourceKind), flash=request.session.pop("flash", None), error=error,
+                form=form or {"url": "", "kind": SourceKind.FEED, "title": ""})
+
+
+@router.get("", response_class=HTMLResponse)
+def source_list(request: Request, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
+    return _sources_page(request, session)
 
 
 @router.post("", dependencies=protected, response_model=None)
-def source_add(request: Request, url: str = Form(...), kind: str = Form(SourceKind.FEED.value),
+def source_add(request: Request, session: DbSession, url: str = Form(...), kind: str = Form(SourceKind.FEED),
                title: str = Form(""), user: User = Depends(editor)) -> Response:
+    """Add a source once it was fetched and parsed; a refusal answers 422 with the form as typed and why."""
+    typed = {"url": url, "kind": kind, "title": title}
     try:
         chosen = SourceKind(kind)
     except ValueError:
-        return _back(request, f"Unknown kind {kind!r}.")
+        return _sources_page(request, session, 422, f"Not added: unknown kind {kind!r}.", typed)
     settings = request.app.state.runtime.settings
     try:
-        feed_url, feed_kind, warning = sources.feed_behind(url.strip(), chosen, policy_from(settings))
-        with request.app.state.runtime.sessions() as session, session.begin():
-            source = sources.add_source(session, feed_url, feed_kind, title.strip() or None)
-            note = f"Added source {source.id}: {source.url}"
+        feed_url, feed_kind = sources.readable_source(url.strip(), chosen, policy_from(settings))
+        source = sources.add_source(session, feed_url, feed_kind, title.strip() or None)
     except sources.SourceError as exc:
-        return _back(request, f"Not added: {exc}")
+        return _sources_page(request, session, 422, f"Not added: {exc}", typed)
+    note = f"Added source {source.id}: {source.url}"
     if feed_url != url.strip():
         note += f" (the feed announced by {url.strip()})"
-    return _back(request, note + (f". Warning: {warning}" if warning else "."))
+    return _back(request, note + ".")
 
 
-def _set(request: Request, source_id: int, state: SourceState, done: str) -> Response:
+def _set(request: Request, session: Session, source_id: int, state: SourceState, done: str) -> Response:
     try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            sources.set_state(session, source_id, state, reason="by an editor" if state is SourceState.PAUSED else None)
+        sources.set_state(session, source_id, state, reason="by an editor" if state is SourceState.PAUSED else None)
     except sources.SourceError as exc:
         return _back(request, str(exc))
     return _back(request, done)
 
 
 @router.post("/{source_id}/pause", dependencies=protected, response_model=None)
-def source_pause(request: Request, source_id: int, user: User = Depends(editor)) -> Response:
-    return _set(request, source_id, SourceState.PAUSED, f"Source {source_id} is paused.")
+def source_pause(request: Request, source_id: int, session: DbSession, user: User = Depends(editor)) -> Response:
+    return _set(request, session, source_id, SourceState.PAUSED, f"Source {source_id} is paused.")
 
 
 @router.post("/{source_id}/resume", dependencies=protected, response_model=None)
-def source_resume(request: Request, source_id: int, user: User = Depends(editor)) -> Response:
-    return _set(request, source_id, SourceState.ACTIVE, f"Source {source_id} is active and due now.")
+def source_resume(request: Request, source_id: int, session: DbSession, user: User = Depends(editor)) -> Response:
+    return _set(request, session, source_id, SourceState.ACTIVE, f"Source {source_id} is active and due now.")
 
 
 @router.post("/{source_id}/poll", dependencies=protected, response_model=None)
-def source_poll(request: Request, source_id: int, user: User = Depends(editor)) -> Response:
+def source_poll(request: Request, source_id: int, session: DbSession, user: User = Depends(editor)) -> Response:
     from services.ingest.actors import poll_source
 
     try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            source = sources.poll_soon(session, source_id)
-            state = source.state
+        state = sources.poll_soon(session, source_id).state
     except sources.SourceError as exc:
         return _back(request, str(exc))
-    if state != SourceState.ACTIVE.value:
+    if state != SourceState.ACTIVE:
         return _back(request, f"Source {source_id} is {state}; resume it first.")
+    session.commit()  # the worker must find the source due: store that before handing it the message
     poll_source.send(source_id)
     return _back(request, f"Source {source_id} will be polled in a moment; reload to see the result.")

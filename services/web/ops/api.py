@@ -14,6 +14,7 @@ from services.ops.overview import queue_rows
 from services.ops.queues import queue_depths
 from services.ops.workers import workers as seen_workers
 from services.web.auth import require_api
+from services.web.db import DbSession
 from services.web.ops.overview import as_json, gather
 
 router = APIRouter(prefix="/api/ops", tags=["ops"])
@@ -34,9 +35,9 @@ def queue_dead_letters(queue: str, user: User = Depends(ops)) -> list[dict[str, 
 
 
 @router.get("/overview")
-def overview(request: Request, user: User = Depends(ops)) -> dict[str, Any]:
+def overview(request: Request, session: DbSession, user: User = Depends(ops)) -> dict[str, Any]:
     """Everything the ops page shows: queues, workers, sources, sends, outbox, open alerts."""
-    return as_json(gather(request))
+    return as_json(gather(request, session))
 
 
 @router.get("/workers")
@@ -46,20 +47,16 @@ def workers(user: User = Depends(ops)) -> list[dict[str, Any]]:
 
 
 @router.get("/sources")
-def sources(request: Request, user: User = Depends(ops)) -> list[dict[str, Any]]:
-    with request.app.state.runtime.sessions() as session:
-        return store.feed_health(session)
+def sources(session: DbSession, user: User = Depends(ops)) -> list[dict[str, Any]]:
+    return store.feed_health(session)
 
 
 @router.get("/sends")
-def sends(request: Request, user: User = Depends(ops)) -> list[dict[str, Any]]:
-    with request.app.state.runtime.sessions() as session:
-        return [send.as_dict() for send in store.sends(session)]
+def sends(session: DbSession, user: User = Depends(ops)) -> list[dict[str, Any]]:
+    return [send.as_dict() for send in store.sends(session)]
 
 
 @router.get("/outbox")
-def outbox(request: Request, user: User = Depends(ops)) -> list[dict[str, Any]]:
+def outbox(request: Request, session: DbSession, user: User = Depends(ops)) -> list[dict[str, Any]]:
     """Events unhandled for longer than the sweeper's grace period."""
-    rt = request.app.state.runtime
-    with rt.sessions() as session:
-        return store.outbox_waiting(session, rt.settings.event_grace_seconds)
+    return store.outbox_waiting(session, request.app.state.runtime.settings.event_grace_seconds)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from services.core import broker
 from services.core.db.models import User
@@ -18,6 +19,7 @@ from services.ops import audit, dead_letters
 from services.ops.queues import queue_depths
 from services.web.auth import require
 from services.web.csrf import csrf_protected
+from services.web.db import DbSession
 from services.web.ops.overview import gather
 from services.web.rendering import page
 
@@ -38,13 +40,13 @@ def _known_queue(name: str) -> str:
 
 
 @router.get("", response_class=HTMLResponse)
-def ops_page(request: Request, done: str | None = None, user: User = Depends(ops)) -> HTMLResponse:
-    return page(request, "ops.html", done=done, refresh_seconds=REFRESH_SECONDS, **gather(request))
+def ops_page(request: Request, session: DbSession, done: str | None = None, user: User = Depends(ops)) -> HTMLResponse:
+    return page(request, "ops.html", done=done, refresh_seconds=REFRESH_SECONDS, **gather(request, session))
 
 
 @router.get("/live", response_class=HTMLResponse)
-def ops_live(request: Request, user: User = Depends(ops)) -> HTMLResponse:
-    return page(request, "ops_live.html", **gather(request))
+def ops_live(request: Request, session: DbSession, user: User = Depends(ops)) -> HTMLResponse:
+    return page(request, "ops_live.html", **gather(request, session))
 
 
 @router.get("/queues/{queue}", response_class=HTMLResponse)
@@ -56,21 +58,19 @@ def queue_page(request: Request, queue: str, done: str | None = None, user: User
 
 
 @router.post("/queues/{queue}/dead/{letter_id}/retry", dependencies=protected)
-def retry_one(request: Request, queue: str, letter_id: str, user: User = Depends(ops)) -> RedirectResponse:
+def retry_one(queue: str, letter_id: str, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     name = _known_queue(queue)
     retried = dead_letters.retry(broker.current(), name, letter_id)
-    with request.app.state.runtime.sessions() as session, session.begin():
-        audit.record(session, user.id, "dead_letter.retry", f"queue:{name}", letter_id=letter_id, retried=retried)
+    audit.record(session, user.id, "dead_letter.retry", f"queue:{name}", letter_id=letter_id, retried=retried)
     note = "Sent back to the queue." if retried else "Not sent: it was retried or purged already, or cannot be read."
     return _back(f"/ops/queues/{quote(name)}", note)
 
 
 @router.post("/queues/{queue}/dead/retry-all", dependencies=protected)
-def retry_all(request: Request, queue: str, user: User = Depends(ops)) -> RedirectResponse:
+def retry_all(queue: str, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     name = _known_queue(queue)
     count = dead_letters.retry_all(broker.current(), name)
-    with request.app.state.runtime.sessions() as session, session.begin():
-        audit.record(session, user.id, "dead_letter.retry_all", f"queue:{name}", retried=count)
+    audit.record(session, user.id, "dead_letter.retry_all", f"queue:{name}", retried=count)
     return _back(f"/ops/queues/{quote(name)}", f"{count} message(s) sent back to the queue.")
 
 
@@ -82,48 +82,46 @@ def purge_confirm(request: Request, queue: str, user: User = Depends(ops)) -> HT
 
 
 @router.post("/queues/{queue}/dead/purge", dependencies=protected)
-def purge(request: Request, queue: str, user: User = Depends(ops)) -> RedirectResponse:
+def purge(queue: str, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     name = _known_queue(queue)
     count = dead_letters.purge(broker.current(), name)
-    with request.app.state.runtime.sessions() as session, session.begin():
-        audit.record(session, user.id, "dead_letter.purge", f"queue:{name}", purged=count)
+    audit.record(session, user.id, "dead_letter.purge", f"queue:{name}", purged=count)
     return _back(f"/ops/queues/{quote(name)}", f"{count} dead letter(s) purged.")
 
 
-def _set_source(request: Request, user: User, source_id: int, state: SourceState) -> None:
+def _set_source(session: Session, user: User, source_id: int, state: SourceState) -> None:
     from services.ingest.sources import SourceError, set_state
 
     try:
-        with request.app.state.runtime.sessions() as session, session.begin():
-            set_state(session, source_id, state, reason=f"by {user.email} on the ops page")
-            audit.record(session, user.id, f"source.{'resume' if state is SourceState.ACTIVE else 'pause'}",
-                         f"source:{source_id}")
+        set_state(session, source_id, state, reason=f"by {user.email} on the ops page")
     except SourceError as exc:
         raise HTTPException(404, str(exc)) from exc
+    audit.record(session, user.id, f"source.{'resume' if state is SourceState.ACTIVE else 'pause'}",
+                 f"source:{source_id}")
 
 
 @router.post("/sources/{source_id}/pause", dependencies=protected)
-def pause_source(request: Request, source_id: int, user: User = Depends(ops)) -> RedirectResponse:
-    _set_source(request, user, source_id, SourceState.PAUSED)
+def pause_source(source_id: int, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
+    _set_source(session, user, source_id, SourceState.PAUSED)
     return _back("/ops", f"Source {source_id} paused.")
 
 
 @router.post("/sources/{source_id}/resume", dependencies=protected)
-def resume_source(request: Request, source_id: int, user: User = Depends(ops)) -> RedirectResponse:
-    _set_source(request, user, source_id, SourceState.ACTIVE)
+def resume_source(source_id: int, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
+    _set_source(session, user, source_id, SourceState.ACTIVE)
     return _back("/ops", f"Source {source_id} resumed.")
 
 
 @router.post("/sources/{source_id}/poll", dependencies=protected)
-def poll_now(request: Request, source_id: int, user: User = Depends(ops)) -> RedirectResponse:
+def poll_now(source_id: int, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     from services.ingest.actors import poll_source
     from services.ingest.sources import SourceError, get_source
 
-    with request.app.state.runtime.sessions() as session, session.begin():
-        try:
-            get_source(session, source_id)
-        except SourceError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        audit.record(session, user.id, "source.poll_now", f"source:{source_id}")
+    try:
+        get_source(session, source_id)
+    except SourceError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    audit.record(session, user.id, "source.poll_now", f"source:{source_id}")
+    session.commit()  # the request is on the record before the worker is asked
     poll_source.send(source_id)
     return _back("/ops", f"Source {source_id} will be polled now.")

@@ -6,93 +6,95 @@ a mail client's one-click POST carries no session, so those forms have no CSRF t
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from services.core import links
-from services.core.tokens import TokenError
+from services.core.addresses import InvalidAddress, identity
+from services.core.db.models import Subscriber
+from services.core.domain import SubscriberState
 from services.delivery import subscribe_limits, subscribers
+from services.web.db import DbSession
 from services.web.rendering import message, page
 
 router = APIRouter()
 SAME_ANSWER = "If the address can receive mail, a confirmation link is on its way."
 
 
-def request_subscription(request: Request, email: str) -> tuple[int, str]:
-    """The shared path of the form and the JSON API: (status, text). The same text whatever the list holds."""
-    rt = request.app.state.runtime
+def request_subscription(request: Request, session: Session, email: str) -> tuple[int, str]:
+    """The shared path of the form and the JSON API: (status, text). The same text whatever the list holds.
+
+    Commits ``session`` before the confirmation mail goes out, so the link names a stored subscriber.
+    """
+    settings = request.app.state.runtime.settings
     client = request.client.host if request.client else "unknown"
-    if not subscribe_limits.allowed(rt.settings, "ip", client):
+    if not subscribe_limits.allowed(settings, "ip", client):
         return 429, "Too many subscription requests from your network; try again later."
     try:
-        address = subscribers.normalize(email)
-    except EmailNotValidError as exc:
+        address = identity(email)
+    except InvalidAddress as exc:
         return 400, str(exc)
-    if subscribe_limits.allowed(rt.settings, "address", address):
-        subscribers.subscribe(rt, address)
+    if subscribe_limits.allowed(settings, "address", address):
+        invited = subscribers.subscribe(session, address)
+        session.commit()
+        if invited is not None:
+            subscribers.mail_confirmation(settings, invited)
     return 200, SAME_ANSWER
 
 
-@router.post("/subscribe", response_class=HTMLResponse)
-def subscribe(request: Request, email: str = Form("")) -> HTMLResponse:
-    status, text = request_subscription(request, email)
+@router.post(links.SUBSCRIBE_PATH, response_class=HTMLResponse)
+def subscribe(request: Request, session: DbSession, email: str = Form("")) -> HTMLResponse:
+    status, text = request_subscription(request, session, email)
     title = {200: "Check your inbox", 400: "Check the address"}.get(status, "Slow down")
     return message(request, title, text, status)
 
 
-@router.get("/confirm/{token}", response_class=HTMLResponse)
-def confirm(request: Request, token: str) -> HTMLResponse:
-    try:
-        subscribers.confirm(request.app.state.runtime, token)
-    except TokenError as exc:
-        return message(request, "This link does not work", str(exc), 400)
+@router.get(links.CONFIRM_PATH + "{token}", response_class=HTMLResponse)
+def confirm(request: Request, token: str, session: DbSession) -> HTMLResponse:
+    settings = request.app.state.runtime.settings
+    welcomed = subscribers.confirm(session, settings.secret(), token)
+    session.commit()  # the welcome's links must name a confirmed subscriber
+    if welcomed is not None:
+        subscribers.mail_welcome(settings, welcomed)
     return message(request, "You're in", "Your subscription is confirmed.")
 
 
-@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
+@router.get(links.UNSUBSCRIBE_PATH + "{token}", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, token: str, session: DbSession) -> HTMLResponse:
     """A page with a button: link scanners follow GETs, and must not unsubscribe anyone."""
-    try:
-        subscriber = subscribers.subscriber_for(request.app.state.runtime, links.UNSUBSCRIBE, token)
-    except TokenError as exc:
-        return message(request, "This link does not work", str(exc), 400)
+    subscriber = subscribers.subscriber_for(session, request.app.state.runtime.settings.secret(), links.UNSUBSCRIBE,
+                                            token)
     return page(request, "unsubscribe.html", email=subscriber.email, token=token,
-                done=subscriber.state == "unsubscribed")
+                done=subscriber.state == SubscriberState.UNSUBSCRIBED)
 
 
-@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
-def unsubscribe(request: Request, token: str) -> HTMLResponse:
+@router.post(links.UNSUBSCRIBE_PATH + "{token}", response_class=HTMLResponse)
+def unsubscribe(request: Request, token: str, session: DbSession) -> HTMLResponse:
     """RFC 8058 one-click (body ``List-Unsubscribe=One-Click``) and the page's button: unsubscribe at once."""
-    try:
-        subscriber = subscribers.subscriber_for(request.app.state.runtime, links.UNSUBSCRIBE, token)
-    except TokenError as exc:
-        return message(request, "This link does not work", str(exc), 400)
-    subscribers.unsubscribe(request.app.state.runtime, subscriber.id)
+    subscriber = subscribers.subscriber_for(session, request.app.state.runtime.settings.secret(), links.UNSUBSCRIBE,
+                                            token)
+    subscribers.unsubscribe(subscriber)
     return message(request, "You're unsubscribed", f"{subscriber.email} will get no further digest.")
 
 
-@router.get("/prefs/{token}", response_class=HTMLResponse)
-def preferences_page(request: Request, token: str) -> HTMLResponse:
-    try:
-        subscriber = subscribers.subscriber_for(request.app.state.runtime, links.PREFERENCES, token)
-    except TokenError as exc:
-        return message(request, "This link does not work", str(exc), 400)
+def _preferences(request: Request, subscriber: Subscriber, token: str, saved: bool) -> HTMLResponse:
+    unsubscribe_token = links.unsubscribe(request.app.state.runtime.settings, subscriber.id).rsplit("/", 1)[1]
     return page(request, "prefs.html", subscriber=subscriber, token=token, categories=subscribers.CATEGORIES,
-                unsubscribe_token=links.unsubscribe(request.app.state.runtime.settings, subscriber.id).rsplit("/", 1)[1],
-                saved=False)
+                unsubscribe_token=unsubscribe_token, saved=saved)
 
 
-@router.post("/prefs/{token}", response_class=HTMLResponse)
-async def save_preferences(request: Request, token: str) -> HTMLResponse:
-    rt = request.app.state.runtime
-    try:
-        subscriber = subscribers.subscriber_for(rt, links.PREFERENCES, token)
-    except TokenError as exc:
-        return message(request, "This link does not work", str(exc), 400)
+@router.get(links.PREFERENCES_PATH + "{token}", response_class=HTMLResponse)
+def preferences_page(request: Request, token: str, session: DbSession) -> HTMLResponse:
+    secret = request.app.state.runtime.settings.secret()
+    return _preferences(request, subscribers.subscriber_for(session, secret, links.PREFERENCES, token), token, False)
+
+
+@router.post(links.PREFERENCES_PATH + "{token}", response_class=HTMLResponse)
+async def save_preferences(request: Request, token: str, session: DbSession) -> HTMLResponse:
+    subscriber = subscribers.subscriber_for(session, request.app.state.runtime.settings.secret(), links.PREFERENCES,
+                                            token)
     form = await request.form()
-    subscribers.update_preferences(rt, subscriber.id, paused=form.get("paused") == "on",
+    subscribers.update_preferences(subscriber, paused=form.get("paused") == "on",
                                    categories=[str(c) for c in form.getlist("categories")])
-    subscriber = subscribers.subscriber_for(rt, links.PREFERENCES, token)
-    return page(request, "prefs.html", subscriber=subscriber, token=token, categories=subscribers.CATEGORIES,
-                unsubscribe_token=links.unsubscribe(rt.settings, subscriber.id).rsplit("/", 1)[1], saved=True)
+    return _preferences(request, subscriber, token, True)

@@ -5,36 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from services.core import links
 from services.review import votes
-from services.review.votes import VoteLinkError
 from services.web.csrf import csrf_protected
-from services.web.rendering import message, page
+from services.web.db import DbSession
+from services.web.rendering import page
 
 router = APIRouter()
 
 
-@router.get("/vote/{token}", response_class=HTMLResponse)
-def confirm_vote(request: Request, token: str) -> HTMLResponse:
-    runtime = request.app.state.runtime
-    try:
-        with runtime.sessions() as session:
-            wanted = votes.read_link(session, runtime.settings.secret(), token)
-    except VoteLinkError as exc:
-        return message(request, "This link does not work", str(exc), 400)
-    return page(request, "vote_confirm.html", token=token, tool=wanted.tool, call=wanted.call.value,
+@router.get(links.VOTE_PATH + "{token}", response_class=HTMLResponse)
+def confirm_vote(request: Request, token: str, session: DbSession) -> HTMLResponse:
+    wanted = votes.read_link(session, request.app.state.runtime.settings.secret(), token)
+    return page(request, "vote_confirm.html", token=token, tool=wanted.tool, call=wanted.call,
                 current=wanted.current)
 
 
-@router.post("/vote/{token}", response_class=HTMLResponse, dependencies=[Depends(csrf_protected)])
-def cast_vote(request: Request, token: str) -> HTMLResponse:
-    runtime = request.app.state.runtime
-    try:
-        with runtime.sessions() as session, session.begin():
-            wanted = votes.read_link(session, runtime.settings.secret(), token)
-            votes.cast(session, wanted.subscriber_id, wanted.tool.id, wanted.call)
-            percent = votes.community_percent(session, [wanted.tool.id])[wanted.tool.id]
-            tool_name, tool_slug = wanted.tool.name, wanted.tool.slug
-    except VoteLinkError as exc:
-        return message(request, "This link does not work", str(exc), 400)
-    return page(request, "vote_done.html", tool_name=tool_name, tool_slug=tool_slug, call=wanted.call.value,
+@router.post(links.VOTE_PATH + "{token}", response_class=HTMLResponse, dependencies=[Depends(csrf_protected)])
+def cast_vote(request: Request, token: str, session: DbSession) -> HTMLResponse:
+    wanted = votes.read_link(session, request.app.state.runtime.settings.secret(), token)
+    votes.cast(session, wanted.subscriber_id, wanted.tool.id, wanted.call)
+    percent = votes.community_percent(session, [wanted.tool.id])[wanted.tool.id]
+    return page(request, "vote_done.html", tool_name=wanted.tool.name, tool_slug=wanted.tool.slug, call=wanted.call,
                 percent=percent)

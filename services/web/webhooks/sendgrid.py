@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.delivery import webhook_events
+from services.web.db import DbSession
 
 router = APIRouter()
 
 
 @router.post("/webhooks/sendgrid")
-async def sendgrid_events(request: Request) -> JSONResponse:
+async def sendgrid_events(request: Request, session: DbSession) -> JSONResponse:
     settings = request.app.state.runtime.settings
     if settings.sendgrid_webhook_key is None:
         return JSONResponse({"error": "VERDICTS_SENDGRID_WEBHOOK_KEY is not set"}, status_code=503)
@@ -28,7 +29,6 @@ async def sendgrid_events(request: Request) -> JSONResponse:
         return JSONResponse({"error": "body is not JSON"}, status_code=400)
     if not isinstance(events, list):
         return JSONResponse({"error": "body must be a JSON array of events"}, status_code=400)
-    with request.app.state.runtime.sessions() as session, session.begin():
-        outcome = webhook_events.process(session, events)
+    outcome = webhook_events.process(session, events)
     return JSONResponse({"processed": outcome.processed, "duplicates": outcome.duplicates,
                          "rejected": outcome.rejected})

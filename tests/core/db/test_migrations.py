@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from services.core.db.base import Base
-from services.core.db.migrate import downgrade, upgrade
+from services.core.db.migrate import alembic_config, upgrade
 from services.core.runtime import Runtime
 
 CORE_TABLES = {
     "sources", "entries", "tools", "evidence", "users", "api_tokens", "audit_log", "panel_seats", "scorecards",
     "verdicts", "comparisons", "votes", "subscribers", "digests", "delivery_batches", "events",
 }
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database behind ``engine`` down to ``revision`` (the product only ever upgrades)."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
 
 
 def test_upgrade_creates_every_core_table(any_runtime: Runtime) -> None:

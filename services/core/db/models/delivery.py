@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.core.db.base import Base, UtcDateTime, utcnow
-from services.core.domain import BatchState
+from services.core import limits
+from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
+from services.core.domain import BatchState, SendControl
 
 
 class DeliveryBatch(Base):
@@ -20,7 +21,7 @@ class DeliveryBatch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default=BatchState.PENDING.value, index=True)
+    state: Mapped[BatchState] = mapped_column(string_enum(BatchState, 16), default=BatchState.PENDING, index=True)
     subscriber_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -41,7 +42,7 @@ class DigestSend(Base):
     __tablename__ = "digest_sends"
 
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), primary_key=True)
-    control: Mapped[str] = mapped_column(String(16), default="running")
+    control: Mapped[SendControl] = mapped_column(string_enum(SendControl, 16), default=SendControl.RUNNING)
     delivered: Mapped[int] = mapped_column(Integer, default=0)
     opened: Mapped[int] = mapped_column(Integer, default=0)
     clicked: Mapped[int] = mapped_column(Integer, default=0)
@@ -53,8 +54,8 @@ class WebhookEvent(Base):
 
     __tablename__ = "webhook_events"
 
-    sg_event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    event: Mapped[str] = mapped_column(String(32))
+    sg_event_id: Mapped[str] = mapped_column(String(limits.WEBHOOK_EVENT_ID), primary_key=True)
+    event: Mapped[str] = mapped_column(String(limits.WEBHOOK_EVENT))
     digest_id: Mapped[int | None] = mapped_column(Integer)
     subscriber_id: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

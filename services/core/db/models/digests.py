@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.core.db.base import Base, UtcDateTime, utcnow
+from services.core import limits
+from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
 from services.core.domain import DigestState
 
 
@@ -18,9 +19,9 @@ class Digest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     week: Mapped[str] = mapped_column(String(10), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default=DigestState.DRAFT.value, index=True)
-    subject: Mapped[str] = mapped_column(String(300))
-    preheader: Mapped[str] = mapped_column(String(300), default="")
+    state: Mapped[DigestState] = mapped_column(string_enum(DigestState, 16), default=DigestState.DRAFT, index=True)
+    subject: Mapped[str] = mapped_column(String(limits.SUBJECT))
+    preheader: Mapped[str] = mapped_column(String(limits.PREHEADER), default="")
     intro: Mapped[str] = mapped_column(Text, default="")
     sections: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     html: Mapped[str | None] = mapped_column(Text)

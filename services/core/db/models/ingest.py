@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.core import limits
 from services.core.db.base import Base, UtcDateTime, utcnow
 
 
@@ -21,7 +22,7 @@ class ToolKey(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tool_id: Mapped[int] = mapped_column(ForeignKey("tools.id", ondelete="CASCADE"), index=True)
-    key: Mapped[str] = mapped_column(String(500), unique=True)
+    key: Mapped[str] = mapped_column(String(limits.TOOL_KEY), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -33,5 +34,5 @@ class EntryTombstone(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(1024))
+    guid: Mapped[str] = mapped_column(String(limits.ENTRY_GUID))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,16 +7,17 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.core.db.base import Base, UtcDateTime, utcnow
+from services.core import limits
+from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
 from services.core.db.models.tools import Tool
-from services.core.domain import ComparisonState, VerdictState
+from services.core.domain import Call, ComparisonState, VerdictState
 
 
 class PanelSeat(Base):
     __tablename__ = "panel_seats"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lens: Mapped[str] = mapped_column(String(50), unique=True)
+    lens: Mapped[str] = mapped_column(String(limits.LENS), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -29,7 +30,7 @@ class Verdict(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tool_id: Mapped[int] = mapped_column(ForeignKey("tools.id", ondelete="CASCADE"), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default=VerdictState.OPEN.value, index=True)
+    state: Mapped[VerdictState] = mapped_column(string_enum(VerdictState, 16), default=VerdictState.OPEN, index=True)
     ship_percent: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -45,7 +46,7 @@ class Scorecard(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id", ondelete="CASCADE"), index=True)
     seat_id: Mapped[int] = mapped_column(ForeignKey("panel_seats.id", ondelete="CASCADE"))
-    call: Mapped[str] = mapped_column(String(8))
+    call: Mapped[Call] = mapped_column(string_enum(Call, 8))
     quote: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -59,13 +60,14 @@ class Comparison(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(300), unique=True)
-    headline: Mapped[str] = mapped_column(String(300))
+    headline: Mapped[str] = mapped_column(String(limits.HEADLINE))
     tool_a_id: Mapped[int] = mapped_column(ForeignKey("tools.id"))
     tool_b_id: Mapped[int] = mapped_column(ForeignKey("tools.id"))
-    category: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(limits.CATEGORY))
     editor_note: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default=ComparisonState.DRAFT.value, index=True)
+    state: Mapped[ComparisonState] = mapped_column(string_enum(ComparisonState, 16), default=ComparisonState.DRAFT,
+                                                   index=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
     mailed_in_digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -83,6 +85,6 @@ class Vote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     tool_id: Mapped[int] = mapped_column(ForeignKey("tools.id", ondelete="CASCADE"), index=True)
-    call: Mapped[str] = mapped_column(String(8))
+    call: Mapped[Call] = mapped_column(string_enum(Call, 8))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

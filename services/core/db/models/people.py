@@ -7,15 +7,17 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.core.db.base import Base, UtcDateTime, utcnow
+from services.core import limits
+from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
+from services.core.domain import Role
 
 
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), unique=True)
+    role: Mapped[Role] = mapped_column(string_enum(Role, 16))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.core.db.base import Base, UtcDateTime, utcnow
+from services.core import limits
+from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
 from services.core.domain import SourceKind, SourceState
 
 
@@ -15,10 +16,10 @@ class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048), unique=True)
-    kind: Mapped[str] = mapped_column(String(32), default=SourceKind.FEED.value)
-    title: Mapped[str | None] = mapped_column(String(500))
-    state: Mapped[str] = mapped_column(String(16), default=SourceState.ACTIVE.value, index=True)
+    url: Mapped[str] = mapped_column(String(limits.URL), unique=True)
+    kind: Mapped[SourceKind] = mapped_column(string_enum(SourceKind, 32), default=SourceKind.FEED)
+    title: Mapped[str | None] = mapped_column(String(limits.SOURCE_TITLE))
+    state: Mapped[SourceState] = mapped_column(string_enum(SourceState, 16), default=SourceState.ACTIVE, index=True)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     watermark: Mapped[str | None] = mapped_column(String(100))
@@ -35,6 +36,8 @@ class Source(Base):
     #: Set by the worker that polls the source; another worker skips it until this time passes.
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_error_status: Mapped[int | None] = mapped_column(Integer)
+    #: The tool a changelog source is tied to (set by an editor, or inferred from matching versions).
+    tool_key: Mapped[str | None] = mapped_column(String(limits.TOOL_KEY))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     entries: Mapped[list[Entry]] = relationship(back_populates="source", cascade="all, delete-orphan")
@@ -46,11 +49,11 @@ class Entry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(1024))
-    link: Mapped[str | None] = mapped_column(String(2048))
+    guid: Mapped[str] = mapped_column(String(limits.ENTRY_GUID))
+    link: Mapped[str | None] = mapped_column(String(limits.URL))
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
-    author: Mapped[str | None] = mapped_column(String(500))
+    author: Mapped[str | None] = mapped_column(String(limits.ENTRY_AUTHOR))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.core.db.base import Base, UtcDateTime, utcnow
+from services.core import limits
+from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
 from services.core.domain import SubscriberState
 
 
@@ -15,8 +16,9 @@ class Subscriber(Base):
     __tablename__ = "subscribers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default=SubscriberState.PENDING.value, index=True)
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), unique=True)
+    state: Mapped[SubscriberState] = mapped_column(string_enum(SubscriberState, 16), default=SubscriberState.PENDING,
+                                                   index=True)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     suppressed_reason: Mapped[str | None] = mapped_column(String(64))

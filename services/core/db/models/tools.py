@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.core.db.base import Base, UtcDateTime, utcnow
-from services.core.domain import ToolState
+from services.core import limits
+from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
+from services.core.domain import EvidenceKind, ToolState
 
 
 class Tool(Base):
@@ -18,18 +19,20 @@ class Tool(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(300))
-    vendor: Mapped[str | None] = mapped_column(String(200))
-    homepage: Mapped[str | None] = mapped_column(String(2048))
-    category: Mapped[str | None] = mapped_column(String(100), index=True)
-    tagline: Mapped[str | None] = mapped_column(String(300))
-    entry_price: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(limits.TOOL_NAME))
+    vendor: Mapped[str | None] = mapped_column(String(limits.VENDOR))
+    homepage: Mapped[str | None] = mapped_column(String(limits.URL))
+    category: Mapped[str | None] = mapped_column(String(limits.CATEGORY), index=True)
+    tagline: Mapped[str | None] = mapped_column(String(limits.TAGLINE))
+    entry_price: Mapped[str | None] = mapped_column(String(limits.ENTRY_PRICE))
     description: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[str | None] = mapped_column(String(100))
-    canonical_key: Mapped[str | None] = mapped_column(String(500), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default=ToolState.CANDIDATE.value, index=True)
+    version: Mapped[str | None] = mapped_column(String(limits.VERSION))
+    canonical_key: Mapped[str | None] = mapped_column(String(limits.TOOL_KEY), unique=True)
+    state: Mapped[ToolState] = mapped_column(string_enum(ToolState, 16), default=ToolState.CANDIDATE, index=True)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The version of the detector model that scored the candidate (None: scored before models had versions).
+    model_version: Mapped[str | None] = mapped_column(String(64))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tools.id"))
     snoozed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -56,12 +59,14 @@ class Evidence(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tool_id: Mapped[int] = mapped_column(ForeignKey("tools.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id", ondelete="SET NULL"))
-    source_url: Mapped[str] = mapped_column(String(2048))
-    url: Mapped[str | None] = mapped_column(String(2048))
+    source_url: Mapped[str] = mapped_column(String(limits.URL))
+    url: Mapped[str | None] = mapped_column(String(limits.URL))
     title: Mapped[str] = mapped_column(Text, default="")
     snippet: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[str] = mapped_column(String(16), default="detected")
-    version: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[EvidenceKind] = mapped_column(string_enum(EvidenceKind, 16), default=EvidenceKind.DETECTED)
+    version: Mapped[str | None] = mapped_column(String(limits.VERSION))
+    #: Every tool name the detector found in the entry (an entry may announce several).
+    names: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     tool: Mapped[Tool] = relationship(back_populates="evidence")

@@ -1,0 +1,48 @@
+"""`verdicts detect …`: rebuild the detector's model from the labelled corpus (and editors' decisions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.commands import common
+
+app = typer.Typer(help="The detector's model.", no_args_is_help=True)
+
+
+@app.command("train")
+def detect_train(
+    with_decisions: Annotated[bool, typer.Option("--with-decisions",
+                                                 help="add editors' decisions; replace the model only if it "
+                                                      "scores at least as well on held-back data")] = False,
+    feeds: Annotated[Path | None, typer.Option(help="folder of the captured feeds (default ../shared/feeds)")] = None,
+) -> None:
+    """Fit the model on the labelled corpus and write it into the package (same corpus, same file)."""
+    from services.ingest.detector import corpus, model, training
+
+    try:
+        labelled = corpus.load_corpus(feeds or corpus.SHARED_FEEDS)
+    except (LookupError, OSError) as exc:
+        common.err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    examples = [training.Example(e.entry, e.source, e.is_release) for e in labelled]
+    if not with_decisions:
+        fitted = training.fit(examples)
+        model.save(fitted, model.ARTEFACT)
+        common.console.print(f"trained {fitted.version} on {len(examples)} labelled entries "
+                             f"({len(fitted.weights)} weights); wrote {model.ARTEFACT}")
+        return
+    from services.ingest.detector.decisions import decision_examples, refit
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session:
+        decided = decision_examples(session)
+    outcome = refit(model.current_model(), examples + decided)
+    verdict = "replaced the model" if outcome.replaced else "kept the current model"
+    common.console.print(f"{len(decided)} decided entries; held back {outcome.held_back}: F1 current "
+                         f"{outcome.current_f1:.3f}, refit {outcome.candidate_f1:.3f}: {verdict}")
+    if outcome.replaced:
+        model.save(outcome.model, model.ARTEFACT)
+        common.console.print(f"wrote {outcome.model.version} to {model.ARTEFACT}")

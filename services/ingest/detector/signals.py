@@ -1,0 +1,147 @@
+"""Rule signals: what a reader sees in an entry that says "launch" or "not a launch", each with the
+words an editor can check. They are features of the model, which weighs them; none decides alone.
+
+The phrase lists are read off vendors' feeds (launch verbs, newsroom genres, status pages); the
+structural ones follow the source: a GitHub release tag, a Hub model, a bare-version changelog item.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from services.core.domain import ParsedEntry, SourceFacts
+from services.ingest.detector import names, versions
+
+GITHUB_RELEASE = re.compile(r"^https?://github\.com/([\w.-]+)/([\w.-]+)/releases/tag/([^/?#]+)", re.IGNORECASE)
+HUB_PATHS_NOT_MODELS = ("blog", "docs", "spaces", "datasets", "papers", "learn", "api", "collections", "organizations",
+                        "settings", "join", "login", "pricing", "models", "tasks")
+HF_REPO = re.compile(r"^https?://huggingface\.co/([\w.-]+)/([\w.-]+)/?$", re.IGNORECASE)
+LINKED_GITHUB = re.compile(r"https?://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(?=[/\"'#?\s<]|$)", re.IGNORECASE)
+LINKED_HUB = re.compile(r"https?://huggingface\.co/([\w.-]+)/([\w.-]+)(?=[/\"'#?\s<]|$)", re.IGNORECASE)
+GITHUB_NOT_REPOS = {"orgs", "sponsors", "features", "topics", "marketplace", "settings", "about", "site", "login"}
+NOISE = re.compile(
+    r"\b(?:incident|outage|elevated errors?|errors?|degraded|disruption|resolved|investigating|maintenance|hiring"
+    r"|joins?|podcast|webinar|case study|how we|how (?:\w+ )?(?:is|are)|lessons|interview|recap|roundup|this week"
+    r"|weekly|newsletter|issue \d+|customers?|partner(?:s|ship)?|event|conference|summit|tips|guide to|tutorial"
+    r"|vs\.?|versus|postmortem|post-mortem|deprecat\w+|sunset\w*|policy|safeguards?|oversight|research|state of"
+    r"|evidence|what changed|observations)\b",
+    re.IGNORECASE,
+)
+#: A title that opens with a proper name carrying a version ("Helix 3 brings …", "Stratus 2: a model for …").
+LEADING_NAME = re.compile(r"^(?:[A-Z\w][\w.+-]*\s+){0,3}v?\d{1,3}(?:\.\d+)*[a-z]?\b(?!\s*%)")
+QUESTION = re.compile(r"\?\s*$")
+VERSION_IN_NAME = re.compile(r"(?<![#\d])\b\d{1,3}(?:\.\d+)*[a-z]?\b|[A-Za-z]\d+(?:\.\d+)+")
+CHANGELOG = re.compile(r"change ?log|release[- ]notes|/releases\b", re.IGNORECASE)
+STATUS_HOST = re.compile(r"^status\.|statuspage|incident", re.IGNORECASE)
+HUB_COPY = re.compile(r"[-_.](?:gguf|awq|gptq|mlx|exl2|fp8|int[48]|bnb|[q]\d(?:_k(?:_[msl])?)?|\d+bit|quantized)\b.*$",
+                      re.IGNORECASE)
+
+
+class Signal(NamedTuple):
+    """One rule signal: its feature name and the words an editor reads."""
+
+    name: str
+    words: str
+
+
+def github_release(link: str | None) -> tuple[str, str, str] | None:
+    """(owner, repo, tag) of a GitHub release page link, else None."""
+    match = GITHUB_RELEASE.match(link or "")
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def hub_repo(link: str | None) -> tuple[str, str] | None:
+    """(owner, model) of a Hub model page link, else None."""
+    match = HF_REPO.match(link or "")
+    if not match or match.group(1).lower() in HUB_PATHS_NOT_MODELS:
+        return None
+    return match.group(1), match.group(2)
+
+
+def hub_original(model: str) -> str | None:
+    """The model a quantized or re-uploaded copy stands for ("Qwen3-8B-GGUF" → "Qwen3-8B"), else None."""
+    stripped = HUB_COPY.sub("", model)
+    return stripped if stripped and stripped != model else None
+
+
+def linked_repositories(html: str) -> list[str]:
+    """Keys of the GitHub and Hub repositories an entry links to, in order of appearance."""
+    keys = [f"github:{o.lower()}/{r.lower()}" for o, r in LINKED_GITHUB.findall(html) if o.lower() not in GITHUB_NOT_REPOS]
+    keys += [f"hf:{o.lower()}/{r.lower()}" for o, r in LINKED_HUB.findall(html) if o.lower() not in HUB_PATHS_NOT_MODELS]
+    return list(dict.fromkeys(keys))
+
+
+def is_changelog(source: SourceFacts) -> bool:
+    """A source whose items are releases of one product (its URL or title says changelog, or it is tied)."""
+    said = bool(source.tool_key) or bool(CHANGELOG.search(f"{source.url or ''} {source.title or ''}"))
+    return said and source.kind != "github-releases"
+
+
+def changelog_entry(entry: ParsedEntry, source: SourceFacts) -> bool:
+    """Whether ``entry`` is an entry of a changelog: the source is one (``is_changelog``) and the item
+    is shaped like a changelog entry — titled with a bare version, linking into the changelog's own
+    pages ("/changelog#2-1-238", "/changelog/origin-code-hosting"), or from a tied source.
+
+    A source that only calls itself a changelog in its title while its items are blog posts or notes
+    does not make each of them a release.
+    """
+    if not is_changelog(source):
+        return False
+    bare = versions.bare_version(names.GLUED_DATE.sub("", entry.title))
+    return bool(source.tool_key or bare or CHANGELOG.search(urlsplit(entry.link or "").path))
+
+
+def rule_signals(entry: ParsedEntry, source: SourceFacts) -> list[Signal]:
+    """The rule signals ``entry`` shows, in a fixed order."""
+    found: list[Signal] = []
+    title = names.GLUED_DATE.sub("", entry.title).strip()
+    release = github_release(entry.link)
+    if release:
+        tag = entry.version or release[2]
+        found.append(Signal("github_release", f"GitHub release {tag}"))
+        if versions.is_prerelease(tag):
+            found.append(Signal("prerelease", f"pre-release tag {tag}"))
+    model = hub_repo(entry.link)
+    if model and source.kind == "hf-models":
+        created = entry.published_at.date().isoformat() if entry.published_at else "at an unknown date"
+        found.append(Signal("hub_model", f"Hub model created {created}"))
+        if hub_original(model[1]):
+            found.append(Signal("hub_copy", f"a quantized or re-uploaded copy of {hub_original(model[1])}"))
+    bare = versions.bare_version(title)
+    if bare and not release:
+        found.append(Signal("bare_version", f"titled with a bare version {bare}"))
+        if versions.is_prerelease(bare):
+            found.append(Signal("prerelease", f"pre-release version {bare}"))
+    if changelog_entry(entry, source):
+        found.append(Signal("changelog_entry", "an entry of the changelog of one product"))
+    lead = names.LEAD.match(title)
+    if lead:
+        found.append(Signal("lead_phrase", f"title says {lead.group(0).strip(' :,')!r}"))
+    for name, pattern in (("passive_launch", names.PASSIVE), ("active_launch", names.ACTIVE)):
+        phrase = pattern.search(title)
+        if phrase and phrase.start() > 0:
+            found.append(Signal(name, f"title says {phrase.group(0).strip()!r}"))
+    ending = names.WITH_AT_END.search(title)
+    if ending and not names.LEAD.match(title):
+        found.append(Signal("with_name", f"title ends on a name: 'with {ending.group(1)}'"))
+    if names.POWERED_BY.search(title):
+        found.append(Signal("powered_by", "title names what it is powered by"))
+    noise = NOISE.search(title)
+    if noise:
+        found.append(Signal("newsy", f"title reads like news or an essay ({noise.group(0)!r})"))
+    if QUESTION.search(title):
+        found.append(Signal("question", "title is a question"))
+    if STATUS_HOST.search(urlsplit(entry.link or source.url or "").hostname or ""):
+        found.append(Signal("status_page", "from a status page"))
+    named = names.product_names(title)
+    if any(VERSION_IN_NAME.search(n) for n in named) and not (release or bare):
+        found.append(Signal("versioned_name", "the name carries a version"))
+    if named and not (release or bare) and LEADING_NAME.match(title) and names.LEAD.match(title) is None:
+        found.append(Signal("opens_with_name", f"title opens with the name {named[0]!r}"))
+    if len(named) > 1:
+        found.append(Signal("several_names", f"names {len(named)} tools"))
+    if linked_repositories(entry.summary):
+        found.append(Signal("links_repository", f"links to {linked_repositories(entry.summary)[0].split(':', 1)[1]}"))
+    return found

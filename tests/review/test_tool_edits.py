@@ -1,0 +1,32 @@
+"""The editable facts of a tool: one list, limits that match the columns, corrections checked before they apply."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.core.db.models import Tool
+from services.review.errors import ReviewError
+from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits, cleaned
+
+
+def test_each_editable_fact_is_a_tool_column_and_its_limit_is_the_columns_size() -> None:
+    # Given the list of editable facts, When each is looked up on the tools table
+    # Then it is a column there, limited exactly as long as the column (None for unlimited text)
+    for fact in EDITABLE_FIELDS:
+        assert getattr(Tool.__table__.c[fact.name].type, "length", None) == fact.max_length, fact.name
+
+
+def test_corrections_are_trimmed_and_blank_ones_left_out() -> None:
+    assert cleaned(ToolEdits(name="  Proper Name ", vendor="", tagline="   ", entry_price="Free")) == \
+        {"name": "Proper Name", "entry_price": "Free"}
+    assert cleaned(None) == {}
+
+
+def test_a_correction_longer_than_its_fact_allows_is_refused_naming_the_limit() -> None:
+    # Given a tagline one character over the limit
+    tagline = next(fact for fact in EDITABLE_FIELDS if fact.name == "tagline")
+    too_long = "x" * (tagline.max_length + 1)
+    # When it is checked, Then it is refused with the limit named; one at the limit passes
+    with pytest.raises(ReviewError, match=f"at most {tagline.max_length}"):
+        cleaned(ToolEdits(tagline=too_long))
+    assert cleaned(ToolEdits(tagline=too_long[1:])) == {"tagline": too_long[1:]}
