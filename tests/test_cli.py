@@ -25,6 +25,7 @@ from services.core.passwords import verify_password
 from services.core.runtime import Runtime
 from tests import factories
 from tests.conftest import RUN_ID
+from tests.local_http import Reply, serving
 from tests.services_check import PG_ADMIN_URL
 
 
@@ -39,8 +40,8 @@ def _env(rt: Runtime, **extra: str) -> dict[str, str]:
     return env
 
 
-def _cli(rt: Runtime, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=_env(rt), capture_output=True,
+def _cli(rt: Runtime, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=_env(rt, **env), capture_output=True,
                           text=True, timeout=120, input=stdin)
 
 
@@ -88,11 +89,18 @@ def test_a_bad_setting_stops_the_command_with_the_variables_name(rt: Runtime) ->
 
 
 def test_feeds_add_list_pause_and_resume(rt: Runtime) -> None:
-    assert _cli(rt, "feeds", "add", "https://example.org/feed.xml", "--kind", "feed").returncode == 0
+    # Given a feed served on this machine (private addresses allowed, as on a newsroom's own network)
+    with serving() as http:
+        http.routes["/feed.xml"] = Reply(body=b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Acme</title>
+<item><title>Introducing Widget 3</title><guid>w3</guid></item></channel></rss>""")
+        url = http.url("/feed.xml")
+        # When it is added, then listed, paused and resumed
+        added = _cli(rt, "feeds", "add", url, "--kind", "feed", VERDICTS_ALLOW_PRIVATE_NETWORKS="1")
+    assert added.returncode == 0, added.stderr
     [row] = json.loads(_cli(rt, "feeds", "list", "--json").stdout)
     assert {"id", "url", "kind", "state", "entries", "last_success_at", "last_error", "consecutive_failures",
             "next_poll_at"} <= set(row)
-    assert (row["url"], row["kind"], row["state"]) == ("https://example.org/feed.xml", "feed", "active")
+    assert (row["url"], row["kind"], row["state"]) == (url, "feed", "active")
     assert _cli(rt, "feeds", "pause", str(row["id"])).returncode == 0
     assert json.loads(_cli(rt, "feeds", "list", "--json").stdout)[0]["state"] == "paused"
     assert _cli(rt, "feeds", "resume", str(row["id"])).returncode == 0

@@ -18,8 +18,10 @@ def detect_train(
                                                  help="add editors' decisions; replace the model only if it "
                                                       "scores at least as well on held-back data")] = False,
     feeds: Annotated[Path | None, typer.Option(help="folder of the captured feeds (default ../shared/feeds)")] = None,
+    out: Annotated[Path | None, typer.Option(help="where to write the model (default: the package's artefact)")] = None,
 ) -> None:
-    """Fit the model on the labelled corpus and write it into the package (same corpus, same file)."""
+    """Fit the model on the labelled corpus and write it into the package, or to ``--out`` (same corpus,
+    same bytes). Exits 1 when the corpus cannot be read or an entry has no label."""
     from services.ingest.detector import corpus, model, training
 
     try:
@@ -28,11 +30,12 @@ def detect_train(
         common.err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     examples = [training.Example(e.entry, e.source, e.is_release) for e in labelled]
+    target = out or model.ARTEFACT
     if not with_decisions:
         fitted = training.fit(examples)
-        model.save(fitted, model.ARTEFACT)
+        model.save(fitted, target)
         common.console.print(f"trained {fitted.version} on {len(examples)} labelled entries "
-                             f"({len(fitted.weights)} weights); wrote {model.ARTEFACT}")
+                             f"({len(fitted.weights)} weights); wrote {target}")
         return
     from services.ingest.detector.decisions import decision_examples, refit
 
@@ -44,5 +47,5 @@ def detect_train(
     common.console.print(f"{len(decided)} decided entries; held back {outcome.held_back}: F1 current "
                          f"{outcome.current_f1:.3f}, refit {outcome.candidate_f1:.3f}: {verdict}")
     if outcome.replaced:
-        model.save(outcome.model, model.ARTEFACT)
-        common.console.print(f"wrote {outcome.model.version} to {model.ARTEFACT}")
+        model.save(outcome.model, target)
+        common.console.print(f"wrote {outcome.model.version} to {target}")

@@ -30,9 +30,9 @@ def feeds_add(
 
     rt = common.plain(common.settings())
     try:
-        feed_url, feed_kind = readable_source(url, kind, policy_from(rt.settings))
+        feed_url, feed_kind = readable_source(url, kind, policy_from(rt.settings), rt.settings.hub_endpoint)
         with rt.sessions() as session, session.begin():
-            source = add_source(session, feed_url, feed_kind, title)
+            source = add_source(session, feed_url, feed_kind, title, rt.settings.hub_endpoint)
             common.console.print(f"added source {source.id}: {source.url} ({feed_kind})"
                                  + (f", found on {url}" if feed_url != url else ""), markup=False)
     except SourceError as exc:
@@ -130,7 +130,7 @@ def poll(
 
 @app.command("tie")
 def feeds_tie(source_id: int, tool: Annotated[str, typer.Option("--tool", help="key of the tool, e.g. github:owner/repo")]) -> None:
-    """Tie a changelog source to a tool: its bare-version items become updates of that tool."""
+    """Tie a changelog source to a tool: its items become updates of that tool."""
     from services.ingest.ties import TieError, tie_source
 
     rt = common.plain(common.settings())

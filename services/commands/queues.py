@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
+from collections.abc import Callable
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -13,11 +16,13 @@ from rich.table import Table
 from services.commands import common
 
 WATCH_SECONDS = 2.0
+#: What stops `--watch`: Ctrl-C, and the polite stop of a process manager or `timeout`.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def table(rows: list[dict[str, object]]) -> Table:
-    grid = Table("queue", "ready", "delayed", "in flight", "dead", "processed 1 h", "failed 1 h",
-                 title="Broker queues", caption=time.strftime("%H:%M:%S"))
+    grid = common.table("queue", "ready", "delayed", "in flight", "dead", "processed 1 h", "failed 1 h",
+                        title="Broker queues", caption=time.strftime("%H:%M:%S"))
     for row in rows:
         dead = f"[red]{row['dead']}[/red]" if row["dead"] else "0"
         grid.add_row(str(row["name"]), str(row["ready"]), str(row["delayed"]), str(row["in_flight"]), dead,
@@ -50,14 +55,37 @@ def queues(
         else:
             common.console.print(table(rows()))
         return
+    if as_json:
+        until_stopped(lambda: print(json.dumps(rows()), flush=True))
+    elif not common.console.is_terminal:
+        until_stopped(lambda: common.console.print(table(rows())))
+    else:
+        with Live(console=common.console, auto_refresh=False) as live:
+            until_stopped(lambda: live.update(table(rows()), refresh=True))
+
+
+def until_stopped(show: Callable[[], None]) -> None:
+    """Call ``show`` now and then every ``WATCH_SECONDS``, until SIGINT (Ctrl-C) or SIGTERM; then return.
+
+    The handlers are installed here, not left to Python: a process started with SIGINT ignored (every
+    background job of a non-interactive shell, so a CI step or script that runs commands with ``&``)
+    never gets Python's KeyboardInterrupt and would watch forever. Each signal also sets a flag, so a
+    KeyboardInterrupt that lands where it is swallowed (inside a ``__del__``) still ends the loop at its
+    next turn. The handlers found are put back before returning.
+    """
+    stopped: list[int] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        stopped.append(signum)
+        raise KeyboardInterrupt  # cuts the sleep, or the broker read in progress, short
+
+    found = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
     try:
-        if as_json:
-            while True:
-                print(json.dumps(rows()), flush=True)
-                time.sleep(WATCH_SECONDS)
-        with Live(table(rows()), console=common.console, refresh_per_second=2) as live:
-            while True:
-                time.sleep(WATCH_SECONDS)
-                live.update(table(rows()))
+        while not stopped:
+            show()
+            time.sleep(WATCH_SECONDS)
     except KeyboardInterrupt:
-        return
+        pass
+    finally:
+        for signum, handler in found.items():
+            signal.signal(signum, handler)

@@ -44,7 +44,7 @@ def send(
         raise typer.Exit(1)
     worker = start_embedded_worker() if rt.settings.embedded else None
     try:
-        with rt.sessions() as session, session.begin():
+        with common.refusals(), rt.sessions() as session, session.begin():
             compose.approve(session, digest_id)
             start_send(session, digest_id)
         progress = _watch(rt, digest_id, outbox_actors.relay_and_sweep, summary)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,35 +20,45 @@ def import_csv(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with an `email` column (or emails in the first column)")],
     confirmed: Annotated[bool, typer.Option("--confirmed", help="the list opted in elsewhere: no confirmation mail")] = False,
 ) -> None:
-    """Import addresses; each new one gets the confirmation mail unless --confirmed. Duplicates are skipped."""
+    """Import addresses; each new one gets the confirmation mail unless --confirmed. Duplicates are skipped.
+
+    The encoding and the delimiter are sniffed (``services.core.csv_files.sniff``); rejected rows are listed
+    with their row number and reason; exits 1 when no row named an address that is now on the list.
+    """
+    from services.core import csv_files
     from services.delivery import subscribers
 
     rt = common.plain(common.settings())
-    with open(file, encoding="utf-8-sig", newline="") as handle:
-        lines = sum(1 for _ in csv.reader(handle))
+    form = csv_files.sniff(file)
+    common.err.print(f"reading {file} as {form.encoding}, delimiter {form.delimiter!r}")
+    rows = sum(1 for _ in csv_files.read_rows(file, form))
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=common.err) as progress:
-        task = progress.add_task("import", total=lines)
-        report = subscribers.import_rows(rt.sessions, rt.settings, subscribers.read_csv(str(file)), confirmed,
+        task = progress.add_task("import", total=rows)
+        report = subscribers.import_rows(rt.sessions, rt.settings, csv_files.read_rows(file, form), confirmed,
                                          advance=lambda n: progress.advance(task, n))
     common.console.print(f"added {report.added}, already on the list {report.already}, rejected {len(report.rejected)}"
                          + ("" if confirmed else f" (confirmation mail sent to {report.added})"))
     if report.rejected:
-        table = common.table("line", "value", "reason", title="Rejected rows")
-        for line, value, reason in report.rejected:
-            table.add_row(str(line), value, reason)
+        table = common.table("row", "value", "reason", title="Rejected rows")
+        for row, value, reason in report.rejected:
+            table.add_row(str(row), value, reason)
         common.console.print(table)
+    if report.imported_nothing:
+        common.err.print(f"[red]error:[/red] nothing imported from {file}")
+        raise typer.Exit(1)
 
 
 @app.command("export")
 def export(out: Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")] = None) -> None:
-    """Write every subscriber as CSV."""
+    """Write every subscriber as CSV (cells a spreadsheet would run as a formula start with a quote)."""
+    from services.core import csv_files
     from services.delivery import subscribers
 
     rt = common.plain(common.settings())
     target = open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
     with rt.sessions() as session, target as handle:
-        csv.writer(handle).writerows(subscribers.export_rows(session))
+        csv_files.write_rows(handle, subscribers.export_rows(session))
 
 
 @app.command("add")
@@ -62,7 +71,7 @@ def add(
 
     rt = common.plain(common.settings())
     with common.refusals(about=email), rt.sessions() as session, session.begin():
-        added = subscribers.add(session, email, confirmed)
+        added = subscribers.add(session, email, confirmed, smtputf8=rt.settings.mailer_smtputf8)
     if added is not None and not confirmed:
         subscribers.mail_confirmation(rt.settings, added)  # after the commit: the link names a stored subscriber
     common.console.print(f"added {email}" if added is not None else f"{email} is already on the list")

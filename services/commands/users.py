@@ -25,7 +25,7 @@ def users_add(
     from sqlalchemy import select
 
     from services.core.addresses import InvalidAddress, identity
-    from services.core.db.models import PanelSeat, User
+    from services.core.db.models import User
     from services.core.passwords import hash_password
 
     try:
@@ -43,11 +43,10 @@ def users_add(
         session.add(user)
         session.flush()
         if role is Role.REVIEWER and lens:
-            from services.review.panel import PanelError, add_seat
+            from services.review.panel import PanelError, add_seat, seat_of_lens
 
-            seat = session.scalar(select(PanelSeat).where(PanelSeat.lens == lens.strip().lower()))
             try:
-                seat = seat or add_seat(session, lens)
+                seat = seat_of_lens(session, lens) or add_seat(session, lens)
             except PanelError as exc:
                 common.err.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -59,6 +60,14 @@ class Settings(BaseSettings):
     sendgrid_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
     sendgrid_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     unsubscribe_mailto: str | None = Field(None, description="address for mailto: List-Unsubscribe (unset: URL only)")
+    mailer_smtputf8: bool = Field(False, description="the mailer delivers to addresses whose part before the @ is "
+                                  "not ASCII (SMTPUTF8, RFC 6531): the file outbox can, SendGrid's v3 API cannot")
+    soft_bounce_limit: Annotated[int, Field(ge=1, le=100, description="soft bounces in a row (no delivery between) "
+                                            "after which an address is suppressed")] = 3
+    session_lifetime_seconds: Annotated[int, Field(ge=60, le=30 * 86400, description="a staff session ends this long "
+                                                   "after sign-in, active or not (OWASP: absolute timeout)")] = 12 * 3600
+    session_idle_seconds: Annotated[int, Field(ge=60, le=30 * 86400, description="a staff session ends after this long "
+                                               "without a request (OWASP: idle timeout)")] = 2 * 3600
     subscribe_limit_per_ip: Annotated[int, Field(ge=1)] = 20
     subscribe_limit_per_address: Annotated[int, Field(ge=1)] = 3
     subscribe_limit_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 3600
@@ -69,6 +78,8 @@ class Settings(BaseSettings):
     alert_check_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
     detect_threshold: Annotated[float | None, Field(gt=0, lt=1, description="detector score from which an entry is "
                                                     "queued; unset: the trained model's own threshold")] = None
+    hub_endpoint: str = Field("https://huggingface.co", description="the Hugging Face Hub (or a mirror: scheme, host, "
+                              "port, optional path prefix) where Hub sources may be, besides huggingface.co")
     worker_metrics: bool = Field(False, description="set by `verdicts worker`: enables dramatiq's Prometheus middleware")
 
     @field_validator("database_url")
@@ -130,6 +141,14 @@ class Settings(BaseSettings):
         if not str(value).startswith("https://"):
             raise ValueError("must be an https:// URL (mail clients block plain http images)")
         return value
+
+    @field_validator("hub_endpoint")
+    @classmethod
+    def _hub_endpoint(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an http(s):// URL: scheme, host, optional port and path prefix, no query")
+        return value.strip().rstrip("/")
 
     @field_validator("digest_timezone")
     @classmethod

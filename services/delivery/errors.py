@@ -24,3 +24,7 @@ class BatchNotAmbiguous(Conflict):
 class SubscriberLinkError(InvalidInput):
     """A confirm, unsubscribe or preferences link that is tampered with, expired, or names a subscription
     that no longer exists."""
+
+
+class EmptyDigest(Conflict):
+    """The digest's mail was never rendered (its HTML or text is empty), so it cannot be sent."""

@@ -24,7 +24,7 @@ from services.core.db.base import utcnow
 from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
 from services.core.domain import BatchState, Call, DigestState, SendControl, SubscriberState
 from services.core.settings import Settings
-from services.delivery.errors import BatchNotFound, UnknownDigest
+from services.delivery.errors import BatchNotFound, EmptyDigest, UnknownDigest
 from services.delivery.link_signing import LinkSigner, VoteLink
 from services.mail import placeholders
 from services.mail.mailers import Mailer
@@ -78,7 +78,8 @@ def recipient_count(session: Session) -> int:
 def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -> list[int]:
     """Snapshot the recipients into pending batches; idempotent (a digest is cut into batches once).
 
-    Returns the batch ids. Raises ``UnknownDigest``.
+    Returns the batch ids. Raises ``UnknownDigest``, or ``EmptyDigest`` for a digest not yet being sent
+    whose mail has no body (``Digest.has_body``).
     """
     digest = session.get(Digest, digest_id, with_for_update=True)
     if digest is None:
@@ -87,6 +88,9 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
                                     .order_by(DeliveryBatch.number)))
     if existing or digest.state in (DigestState.SENDING, DigestState.SENT):
         return existing
+    if not digest.has_body:
+        raise EmptyDigest(f"the digest of {digest.week} has an empty body (its rendering never finished); "
+                          "nothing was sent")
     batch_ids: list[int] = []
     rows: list[dict[str, object]] = []
     # Streamed, a few dozen batches at a time: a million ids never sit in memory at once.

@@ -1,12 +1,12 @@
 """The subscriber lifecycle: double opt-in, one-click unsubscribe, preferences, import, export, erasure.
 
-An address is stored and looked up by ``services.core.addresses.identity``. Nothing here tells a caller
+An address is stored and looked up by ``services.core.addresses.identity``; one coming onto the list must
+also be one the mailer can deliver to (``mailable_identity``). Nothing here tells a caller
 whether an address was already on the list (no enumeration): subscribe() answers the same way.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core import links
-from services.core.addresses import InvalidAddress, identity
+from services.core.addresses import InvalidAddress, identity, mailable_identity
+from services.core.csv_files import UnreadableRow
 from services.core.db.base import utcnow
 from services.core.db.models import Subscriber, Vote
 from services.core.domain import SubscriberState
@@ -29,14 +30,15 @@ CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
 CATEGORIES = ("comparisons", "new-tools")
 
 
-def subscribe(session: Session, address: str) -> Subscriber | None:
+def subscribe(session: Session, address: str, *, smtputf8: bool) -> Subscriber | None:
     """Create or re-invite a pending subscriber; a confirmed one is left as it is.
 
     Returns the subscriber to send the confirmation to (``mail_confirmation``, once the caller has
     committed: the link must name a stored subscriber), or None when the address is confirmed
-    already and gets no mail. Raises ``InvalidAddress`` when ``address`` is not one.
+    already and gets no mail. Raises ``InvalidAddress`` when ``address`` is not one, or is one the
+    mailer cannot deliver to (``smtputf8``: settings' ``mailer_smtputf8``; see ``mailable_identity``).
     """
-    address = identity(address)
+    address = mailable_identity(address, smtputf8)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
     if subscriber is None:
         subscriber = Subscriber(email=address)
@@ -105,13 +107,14 @@ def forget(session: Session, address: str) -> bool:
     return True
 
 
-def add(session: Session, address: str, confirmed: bool = False) -> Subscriber | None:
+def add(session: Session, address: str, confirmed: bool = False, *, smtputf8: bool) -> Subscriber | None:
     """Add one address, pending or (``confirmed``) opted in elsewhere; None when it is on the list already.
 
     A new pending subscriber is due the confirmation mail (``mail_confirmation``) once the caller has
-    committed. Raises ``InvalidAddress`` when ``address`` is not one.
+    committed. Raises ``InvalidAddress`` when ``address`` is not one, or is one the mailer cannot
+    deliver to (``smtputf8``: settings' ``mailer_smtputf8``; see ``mailable_identity``).
     """
-    address = identity(address)
+    address = mailable_identity(address, smtputf8)
     if session.scalar(select(Subscriber.id).where(Subscriber.email == address)) is not None:
         return None
     subscriber = _new(address, confirmed)
@@ -132,18 +135,25 @@ def _new(address: str, confirmed: bool) -> Subscriber:
 class ImportReport:
     added: int = 0
     already: int = 0
-    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, reason)
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (row, value, reason)
+
+    @property
+    def imported_nothing(self) -> bool:
+        """No row named an address that is now on the list: every row was rejected, or there was none."""
+        return self.added == 0 and self.already == 0
 
 
 IMPORT_CHUNK = 500
 
 
-def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Iterable[list[str]], confirmed: bool,
-                advance: Callable[[int], None] = lambda _n: None) -> ImportReport:
+def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Iterable[list[str] | UnreadableRow],
+                confirmed: bool, advance: Callable[[int], None] = lambda _n: None) -> ImportReport:
     """Import ``email`` rows (the first column, or the ``email`` column when a header names it).
 
-    Addresses already on the list, or repeated in the file, are counted and left alone; bad rows
-    are reported with their line number and reason, and the rest goes on. Takes a session factory,
+    ``rows`` as ``services.core.csv_files.read_rows`` gives them. Addresses already on the list, or
+    repeated in the file, are counted and left alone; bad rows (unreadable, not an address, or one the
+    mailer cannot deliver to: ``mailable_identity``) are reported with their row number and reason,
+    and the rest goes on. Takes a session factory,
     not a session, because it commits midway: each chunk of ``IMPORT_CHUNK`` addresses is committed
     and then mailed its confirmations (unless ``confirmed``), so a long import stops with what it
     stored and mailed so far. ``advance`` is told how many rows each step consumed.
@@ -153,13 +163,17 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
     chunk: list[tuple[int, str]] = []
     column = 0
     for line, row in enumerate(rows, start=1):
+        if isinstance(row, UnreadableRow):
+            report.rejected.append((line, "", str(row)))
+            advance(1)
+            continue
         if line == 1 and any(cell.strip().lower() == "email" for cell in row):
             column = [cell.strip().lower() for cell in row].index("email")
             advance(1)
             continue
         value = row[column].strip() if len(row) > column else ""
         try:
-            address = identity(value)
+            address = mailable_identity(value, settings.mailer_smtputf8)
         except InvalidAddress as exc:
             report.rejected.append((line, value, str(exc)))
             advance(1)
@@ -195,12 +209,8 @@ def _import_chunk(sessions: sessionmaker[Session], settings: Settings, chunk: li
             mail_confirmation(settings, subscriber)
 
 
-def read_csv(path: str) -> Iterator[list[str]]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        yield from csv.reader(handle)
-
-
 def export_rows(session: Session) -> Iterator[list[str]]:
+    """Every subscriber as a row of text cells, a header first; write them with ``csv_files.write_rows``."""
     yield ["email", "state", "paused", "suppressed_reason", "created_at", "confirmed_at"]
     for s in session.scalars(select(Subscriber).order_by(Subscriber.id).execution_options(yield_per=1000)):
         yield [s.email, s.state, "yes" if s.paused else "no", s.suppressed_reason or "",

@@ -5,6 +5,7 @@ body, checked with ``sendgrid.helpers.eventwebhook``. That helper checks neither
 age nor its form, and raises on a signature that is not base64, so those checks live here.
 Events arrive at least once; ``sg_event_id`` makes processing idempotent. Each event is processed
 in a savepoint of its own, so a malformed event is reported and the rest of the array still counts.
+What an event does to its address is ``suppression_rules.classify``'s answer.
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ from services.core.addresses import InvalidAddress, identity
 from services.core.db.base import utcnow
 from services.core.db.models import DigestSend, Subscriber, WebhookEvent
 from services.core.domain import SubscriberState
+from services.delivery.suppression_rules import Disposition, classify
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 MAX_AGE_SECONDS = 600
-#: Events that take the address off the list, and the ones that say the person opted out.
-SUPPRESSING = {"bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"}
-OPTED_OUT = {"unsubscribe", "group_unsubscribe", "spamreport"}
 COUNTERS = {"delivered": DigestSend.delivered, "open": DigestSend.opened, "click": DigestSend.clicked}
 
 
@@ -64,7 +63,14 @@ def _as_int(value: object) -> int | None:
         return None
 
 
-def process(session: Session, events: list[object]) -> Outcome:
+def process(session: Session, events: list[object], soft_bounce_limit: int) -> Outcome:
+    """Apply each of ``events`` (the webhook's JSON array) once; returns what was processed, repeated, rejected.
+
+    Hard bounces, never-deliverable drops and opt-outs suppress the address at once; the
+    ``soft_bounce_limit``-th soft bounce in a row (settings' ``soft_bounce_limit``; a delivery ends a
+    run) suppresses it too (``suppression_rules``). Delivered, open and click count per digest.
+    Raises nothing for a bad event: it is listed in ``Outcome.rejected``.
+    """
     outcome = Outcome()
     for position, event in enumerate(events):
         if not isinstance(event, dict) or not isinstance(event.get("sg_event_id"), str) \
@@ -73,7 +79,7 @@ def process(session: Session, events: list[object]) -> Outcome:
             continue
         try:
             with session.begin_nested():
-                if _apply(session, event):
+                if _apply(session, event, soft_bounce_limit):
                     outcome.processed += 1
                 else:
                     outcome.duplicates += 1
@@ -85,7 +91,7 @@ def process(session: Session, events: list[object]) -> Outcome:
     return outcome
 
 
-def _apply(session: Session, event: dict[str, object]) -> bool:
+def _apply(session: Session, event: dict[str, object], soft_bounce_limit: int) -> bool:
     event_id = limits.clip(str(event["sg_event_id"]), limits.WEBHOOK_EVENT_ID)
     kind = str(event["event"])
     if session.get(WebhookEvent, event_id) is not None:
@@ -94,24 +100,43 @@ def _apply(session: Session, event: dict[str, object]) -> bool:
     session.add(WebhookEvent(sg_event_id=event_id, event=limits.clip(kind, limits.WEBHOOK_EVENT), digest_id=digest_id,
                              subscriber_id=subscriber_id))
     session.flush()  # a concurrent duplicate fails here, inside the savepoint
-    if kind in SUPPRESSING:
-        _suppress(session, kind, subscriber_id, event.get("email"))
-    elif kind in COUNTERS and digest_id is not None:
+    disposition = classify(event)
+    subscriber = _subscriber(session, subscriber_id, event.get("email")) \
+        if disposition != Disposition.IGNORE else None
+    if subscriber is not None:
+        _dispose(session, subscriber, disposition, kind, soft_bounce_limit)
+    if kind in COUNTERS and digest_id is not None:
         column = COUNTERS[kind]
         session.execute(update(DigestSend).where(DigestSend.digest_id == digest_id).values({column: column + 1}))
     return True
 
 
-def _suppress(session: Session, kind: str, subscriber_id: int | None, address: object) -> None:
+def _dispose(session: Session, subscriber: Subscriber, disposition: Disposition, kind: str,
+             soft_bounce_limit: int) -> None:
+    if disposition == Disposition.SOFT_BOUNCE:
+        run = session.execute(update(Subscriber).where(Subscriber.id == subscriber.id)  # atomic: posts may race
+                              .values(soft_bounce_run=Subscriber.soft_bounce_run + 1)
+                              .returning(Subscriber.soft_bounce_run)).scalar_one()
+        if run >= soft_bounce_limit:
+            _suppress(subscriber, f"soft bounces in a row: {run}")
+    elif disposition == Disposition.DELIVERED:
+        subscriber.soft_bounce_run = 0
+    else:  # SUPPRESS or OPT_OUT
+        _suppress(subscriber, kind)
+        if disposition == Disposition.OPT_OUT and subscriber.state != SubscriberState.UNSUBSCRIBED:
+            subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED, utcnow()
+
+
+def _suppress(subscriber: Subscriber, reason: str) -> None:
+    if subscriber.suppressed_at is None:
+        subscriber.suppressed_reason, subscriber.suppressed_at = reason, utcnow()
+
+
+def _subscriber(session: Session, subscriber_id: int | None, address: object) -> Subscriber | None:
     subscriber = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
     if subscriber is None and isinstance(address, str):
         subscriber = _by_address(session, address)
-    if subscriber is None:
-        return
-    if subscriber.suppressed_at is None:
-        subscriber.suppressed_reason, subscriber.suppressed_at = kind, utcnow()
-    if kind in OPTED_OUT and subscriber.state != SubscriberState.UNSUBSCRIBED:
-        subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED, utcnow()
+    return subscriber
 
 
 def _by_address(session: Session, address: str) -> Subscriber | None:

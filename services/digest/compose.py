@@ -20,7 +20,7 @@ from services.core.db.models import Digest
 from services.core.domain import DigestState, parse_iso_week
 from services.core.settings import Settings
 from services.digest import content
-from services.digest.errors import DigestNotFound, DigestRenderError, InvalidWeek
+from services.digest.errors import DigestNotFound, DigestRenderError, DigestWithoutBody, InvalidWeek
 from services.mail import placeholders
 from services.mail.render import RenderedEmail, TemplateRenderError, renderer_for
 
@@ -140,11 +140,15 @@ def digest_context(settings: Settings, digest: Digest, *, public: bool = False) 
 def approve(session: Session, digest_id: int) -> Digest:
     """draft → approved; records ``digest.approved``, which the delivery step turns into batches.
 
-    Idempotent: a digest past draft is returned as it is. Raises ``DigestNotFound``.
+    Idempotent: a digest past draft is returned as it is. Raises ``DigestNotFound``, or
+    ``DigestWithoutBody`` for a draft whose mail has no body (``Digest.has_body``).
     """
     digest = session.get(Digest, digest_id)
     if digest is None:
         raise DigestNotFound(f"no digest with id {digest_id}")
+    if digest.state == DigestState.DRAFT and not digest.has_body:
+        raise DigestWithoutBody(f"the digest of {digest.week} has an empty body (its rendering never finished); "
+                                "it cannot be approved")
     if digest.state == DigestState.DRAFT:
         digest.state = DigestState.APPROVED
         digest.approved_at = utcnow()

@@ -27,3 +27,7 @@ class BadTestAddress(InvalidInput):
 
 class DigestRenderError(InvalidInput):
     """What the digest would say does not render as mail; the message names the template and the fault."""
+
+
+class DigestWithoutBody(Conflict):
+    """The digest's mail was never rendered (its HTML or text is empty), so it cannot be approved."""

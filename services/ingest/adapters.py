@@ -4,7 +4,7 @@ harvest its entries. The refresh step calls ``adapter_for(kind).harvest(...)`` a
 - ``feed``: RSS, Atom, or a JSON Feed served at the same URL (a body that is JSON is decoded as one);
 - ``github-releases``: ``https://github.com/OWNER/REPO/releases.atom``, the tag taken from each entry;
 - ``json-feed``: JSON Feed 1.0 / 1.1;
-- ``hf-models``: the Hugging Face Hub models API for one author, with a ``createdAt`` watermark.
+- ``hf-models``: a Hugging Face Hub models API query (or a Hub mirror's), with a ``createdAt`` watermark.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ class Harvest:
 class Adapter(Protocol):
     kind: SourceKind
 
-    def check_url(self, url: str) -> str:
-        """The URL to store for this kind, or SourceUrlError."""
+    def check_url(self, url: str, hub_endpoint: str = hub.DEFAULT_ENDPOINT) -> str:
+        """The URL to store for this kind, or SourceUrlError (``hub_endpoint``: where Hub sources may be)."""
 
     def harvest(self, source: SourceView, get: Getter) -> Harvest:
         """Fetch and parse; raises FetchError or ParseError on failure."""
@@ -90,7 +90,7 @@ def _http_url(url: str) -> str:
 class FeedAdapter:
     kind = SourceKind.FEED
 
-    def check_url(self, url: str) -> str:
+    def check_url(self, url: str, hub_endpoint: str = hub.DEFAULT_ENDPOINT) -> str:
         return _http_url(url)
 
     def harvest(self, source: SourceView, get: Getter) -> Harvest:
@@ -115,7 +115,7 @@ class JsonFeedAdapter(FeedAdapter):
 class GitHubReleasesAdapter(FeedAdapter):
     kind = SourceKind.GITHUB_RELEASES
 
-    def check_url(self, url: str) -> str:
+    def check_url(self, url: str, hub_endpoint: str = hub.DEFAULT_ENDPOINT) -> str:
         url = _http_url(url).rstrip("/")
         if urlsplit(url).hostname != "github.com":
             return url  # a mirror of a releases feed (or a local copy): Atom of the same shape
@@ -147,11 +147,11 @@ def _with_tag(entry: ParsedEntry) -> ParsedEntry:
 class HubModelsAdapter:
     kind = SourceKind.HF_MODELS
 
-    def check_url(self, url: str) -> str:
+    def check_url(self, url: str, hub_endpoint: str = hub.DEFAULT_ENDPOINT) -> str:
         url = _http_url(url)
-        parts = urlsplit(url)
-        if parts.hostname != "huggingface.co" or parts.path.rstrip("/") != "/api/models" or not hub.author_of(url):
-            raise SourceUrlError(f"a Hub source is https://huggingface.co/api/models?author=ORG, not {url!r}")
+        if not hub.is_models_api(url, hub_endpoint):
+            raise SourceUrlError(f"a Hub source is a {hub.API_PATH} query on https://huggingface.co or on "
+                                 f"{hub_endpoint} (e.g. {hub.API_PATH}?author=ORG), not {url!r}")
         return url
 
     def harvest(self, source: SourceView, get: Getter) -> Harvest:
@@ -179,7 +179,7 @@ class HubModelsAdapter:
             page, pages = get(following, None, None, ACCEPT_JSON), pages + 1
         # The stored URL stays the watched one; only the first response's validators are kept.
         result = FetchResult(url=source.url, status=first.status, etag=first.etag, last_modified=first.last_modified)
-        return Harvest(result, entries, title=f"Hugging Face models by {hub.author_of(source.url)}", watermark=newest)
+        return Harvest(result, entries, title=hub.describe(source.url), watermark=newest)
 
 
 ADAPTERS: dict[SourceKind, Adapter] = {

@@ -114,6 +114,7 @@ def _queue(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[
         {"tool_id": tool.id, "entry_id": entry.id, "source_url": entry.source.url, "url": entry.item.link,
          "title": limits.clip(entry.item.title, limits.EVIDENCE_TITLE),
          "snippet": limits.clip(entry.item.summary, limits.EVIDENCE_SNIPPET), "version": detection.version,
+         "names": list(detection.names) or None,
          "kind": EvidenceKind.UPDATE if outcome == "update" else EvidenceKind.DETECTED}
         for outcome, tool, entry, detection in outcomes])
     if new_keys:

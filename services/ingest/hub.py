@@ -1,8 +1,12 @@
-"""The Hugging Face Hub models API as a source: new models of one author, newest first.
+"""The Hugging Face Hub models API as a source: new models matching a query, newest first.
 
-A source's URL is ``https://huggingface.co/api/models?author=ORG``; the query we send adds
-``sort=createdAt``, ``direction=-1``, a page size and the ``expand[]`` fields we keep, and follows
-the ``Link: <…>; rel="next"`` header page by page until it reaches the watermark (the newest
+A source's URL is any ``/api/models`` query (``author``, ``search``, ``filter``, ``pipeline_tag``,
+``sort`` …) on huggingface.co or on the configured Hub endpoint (``VERDICTS_HUB_ENDPOINT``: scheme,
+host, port and an optional path prefix, as Hub mirrors serve it): any URL on that endpoint whose
+path ends in ``/api/models``. The query's filters choose the models watched; the query we send
+orders them ``sort=createdAt``, ``direction=-1`` (what the watermark needs; a source watches new
+arrivals), adds a page size and the ``expand[]`` fields we keep, and follows the
+``Link: <…>; rel="next"`` header page by page until it reaches the watermark (the newest
 ``createdAt`` seen at the last poll). The first poll reads one page only: a baseline, not a flood.
 """
 
@@ -22,19 +26,46 @@ PAGE_SIZE = 50
 MAX_PAGES = 10
 REPO_ID = re.compile(r"^[\w.-]{1,96}/[\w.-]{1,96}$")
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
+#: Query parameters the adapter sets itself (order, paging, fields); the rest are the watched query.
+OURS = ("sort", "direction", "limit", "expand[]", "full")
 
 
 def api_query(url: str) -> str:
     """The watched URL with the paging and field parameters the adapter relies on."""
     parts = urlsplit(url)
-    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("sort", "direction", "limit", "expand[]", "full")]
+    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in OURS]
     query = kept + [("sort", "createdAt"), ("direction", "-1"), ("limit", str(PAGE_SIZE))]
     query += [("expand[]", field) for field in EXPAND]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def author_of(url: str) -> str | None:
-    return dict(parse_qsl(urlsplit(url).query)).get("author")
+DEFAULT_ENDPOINT = "https://huggingface.co"
+API_PATH = "/api/models"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_models_api(url: str, endpoint: str = DEFAULT_ENDPOINT) -> bool:
+    """Whether ``url`` is a models API query on huggingface.co or on ``endpoint``: same scheme, host
+    and port, and the endpoint's path prefix followed by ``/api/models`` (a trailing slash allowed)."""
+    return any(_on(url, base) for base in dict.fromkeys((DEFAULT_ENDPOINT, endpoint)))
+
+
+def _on(url: str, endpoint: str) -> bool:
+    given, base = urlsplit(url), urlsplit(endpoint)
+    if not given.hostname or (given.scheme, given.hostname) != (base.scheme, base.hostname):
+        return False
+    if (given.port or DEFAULT_PORTS.get(given.scheme)) != (base.port or DEFAULT_PORTS.get(base.scheme)):
+        return False
+    return given.path.rstrip("/") == base.path.rstrip("/") + API_PATH
+
+
+def describe(url: str) -> str:
+    """A source title for a models query: "Hugging Face models by ORG" for an author alone, else
+    the query's filters ("Hugging Face models: search=llama, pipeline_tag=text-generation")."""
+    query = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k not in OURS]
+    if [k for k, _ in query] == ["author"]:
+        return f"Hugging Face models by {query[0][1]}"
+    return "Hugging Face models" + (": " + ", ".join(f"{k}={v}" for k, v in query) if query else "")
 
 
 def next_page(link_header: str | None) -> str | None:

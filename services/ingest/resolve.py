@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from services.core.db.models import Tool, ToolKey
 from services.core.domain import ToolState
 from services.core.slugs import slugify
+from services.ingest.detector.keys import normalized_name
 
 FUZZY_CUTOFF = 90
 FUZZY_POOL = 200
@@ -58,18 +59,29 @@ class SimilarNames:
         choices = {n: tool.name for n, tool in enumerate(self.tools) if NUMBERS.findall(tool.name) == numbers}
         if not choices:
             return None
-        found = process.extractOne(name, choices, scorer=fuzz.token_sort_ratio, processor=str.lower,
+        found = process.extractOne(name, choices, scorer=fuzz.token_sort_ratio, processor=_comparable,
                                    score_cutoff=FUZZY_CUTOFF)
         return _followed(self.session, self.tools[found[2]]) if found else None
 
 
 def similar_names(session: Session, names: list[str]) -> SimilarNames:
-    firsts = {words[0] for words in (re.findall(r"[a-z0-9]+", name.lower()) for name in names) if words}
+    """The tools whose name may match one of ``names``: those whose name, or a ``name:`` key, starts
+    with the first word of one of them (words as ``keys.normalized_name`` makes them: NFKC,
+    case-folded, letters of any script). The keys carry the cut for names outside ASCII, which the
+    database's ``lower()`` may not fold (SQLite's does not)."""
+    firsts = sorted({normalized_name(name).split("-")[0] for name in names} - {""})
     if not firsts:
         return SimilarNames(session, [])
-    query = (select(Tool).where(or_(*(func.lower(Tool.name).like(f"{first}%") for first in sorted(firsts))))
+    by_key = select(ToolKey.tool_id).where(or_(*(ToolKey.key.like(f"name:{first}%") for first in firsts)))
+    query = (select(Tool).where(or_(*(func.lower(Tool.name).like(f"{first}%") for first in firsts),
+                                    Tool.id.in_(by_key)))
              .order_by(Tool.id.desc()).limit(FUZZY_POOL))
     return SimilarNames(session, list(session.scalars(query)))
+
+
+def _comparable(name: str) -> str:
+    """A name as fuzzy matching compares it: normalized (``keys.normalized_name``), words apart."""
+    return normalized_name(name).replace("-", " ")
 
 
 class SlugBook:

@@ -15,6 +15,7 @@ from services.ingest.adapters import SourceUrlError, SourceView, adapter_for
 from services.ingest.catalog import default_catalog
 from services.ingest.discovery import discover_feeds
 from services.ingest.fetcher import FetchError, FetchPolicy, FetchResult, fetch
+from services.ingest.hub import DEFAULT_ENDPOINT as DEFAULT_HUB_ENDPOINT
 from services.ingest.parser import ParseError
 
 #: How long a source the tick enqueued stays out of the next ticks (the worker reschedules it sooner).
@@ -27,9 +28,14 @@ class SourceError(ValueError):
     """A source request that cannot be honoured (unknown id, duplicate URL, bad kind or URL)."""
 
 
-def add_source(session: Session, url: str, kind: SourceKind = SourceKind.FEED, title: str | None = None) -> Source:
+def add_source(session: Session, url: str, kind: SourceKind = SourceKind.FEED, title: str | None = None,
+               hub_endpoint: str = DEFAULT_HUB_ENDPOINT) -> Source:
+    """Watch ``url`` as a ``kind`` source (a Hub source on huggingface.co or ``hub_endpoint``).
+
+    Raises SourceError when the URL does not fit the kind or is watched already.
+    """
     try:
-        url = adapter_for(kind).check_url(url)
+        url = adapter_for(kind).check_url(url, hub_endpoint)
     except SourceUrlError as exc:
         raise SourceError(str(exc)) from exc
     if session.scalar(select(Source).where(Source.url == url)) is not None:
@@ -40,20 +46,22 @@ def add_source(session: Session, url: str, kind: SourceKind = SourceKind.FEED, t
     return source
 
 
-def readable_source(url: str, kind: SourceKind, policy: FetchPolicy) -> tuple[str, SourceKind]:
+def readable_source(url: str, kind: SourceKind, policy: FetchPolicy,
+                    hub_endpoint: str = DEFAULT_HUB_ENDPOINT) -> tuple[str, SourceKind]:
     """The source to watch for what an editor gave: ``url`` itself when it reads as a source of
     ``kind``, or, for a ``feed`` URL that is a web page, the first feed the page announces that reads
     as one (RSS, Atom and JSON Feed before ``application/json``; see discovery).
 
     Each candidate is fetched under ``policy`` (the SSRF guard included) and parsed by its kind's
     adapter before it is accepted, so no source is added that could only fail.
-    Returns (url, kind), the URL as reached after permanent redirects.
+    Returns (url, kind), the URL as reached after permanent redirects. A Hub source may be on
+    huggingface.co or on ``hub_endpoint`` (the ``hub_endpoint`` setting).
     Raises SourceError: the URL does not fit the kind; the fetcher refuses its address (a private
     or local network, unless settings allow those); it cannot be read now; or neither it nor any
     feed it announces parses.
     """
     try:
-        url = adapter_for(kind).check_url(url)
+        url = adapter_for(kind).check_url(url, hub_endpoint)
     except SourceUrlError as exc:
         raise SourceError(str(exc)) from exc
     responses: list[FetchResult] = []
@@ -167,6 +175,7 @@ def source_rows(session: Session) -> list[dict[str, object]]:
                 "url": source.url,
                 "kind": source.kind,
                 "title": source.title,
+                "tool_key": source.tool_key,
                 "state": source.state,
                 "state_reason": source.state_reason,
                 "entries": counts.get(source.id, 0),

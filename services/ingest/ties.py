@@ -1,7 +1,8 @@
 """Ties: a changelog source tied to the tool it is the changelog of, so its bare-version items are
 updates of that tool and land on the same candidate as the GitHub release of the same version.
 
-A tie is set by an editor (``verdicts feeds tie ID --tool KEY``) or inferred: when the bare
+A tie is set by an editor (``verdicts feeds tie ID --tool KEY``, or on the sources page, where it
+can be cleared too) or inferred: when the bare
 versions of a changelog's new items match releases already recorded for one GitHub repository —
 at least two of them, or the only one — the source is tied to that repository's key.
 """
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.core.db.models import Evidence, Source, Tool, ToolKey
+from services.core.db.models import AuditEntry, Evidence, Source, Tool, ToolKey
 from services.ingest.detector.versions import plain_version
 
 #: How many versions must match one repository's releases before a source is tied to it.
@@ -47,18 +48,37 @@ class TieError(ValueError):
     """A tie that cannot be made: no such source, or no tool known by that key."""
 
 
-def tie_source(session: Session, source_id: int, tool_key: str) -> Source:
-    """Tie a source to the tool known by ``tool_key`` (a canonical key or any key a tool holds).
+def tie_source(session: Session, source_id: int, tool_key: str, user_id: int | None = None) -> Source:
+    """Tie a source to the tool known by ``tool_key`` (a canonical key or any key a tool holds), and
+    write who did it (``user_id``; None from the command line) to the audit log as ``source.tie``.
 
     Raises TieError for an unknown source or key.
     """
-    source = session.get(Source, source_id)
-    if source is None:
-        raise TieError(f"no source with id {source_id}")
+    source = _source(session, source_id)
     key = tool_key.strip()
-    tool = session.scalar(select(Tool).where(Tool.canonical_key == key)) or session.scalar(
-        select(Tool).join(ToolKey, ToolKey.tool_id == Tool.id).where(ToolKey.key == key))
+    tool = session.scalar(select(Tool).where(Tool.canonical_key == key)) if key else None
+    tool = tool or (session.scalar(select(Tool).join(ToolKey, ToolKey.tool_id == Tool.id).where(ToolKey.key == key))
+                    if key else None)
     if tool is None:
         raise TieError(f"no tool is known by the key {key!r}")
     source.tool_key = tool.canonical_key or key
+    session.add(AuditEntry(user_id=user_id, action="source.tie", subject=f"source:{source.id}",
+                           detail={"tool_key": source.tool_key}))
+    return source
+
+
+def untie_source(session: Session, source_id: int, user_id: int | None = None) -> Source:
+    """Clear a source's tie (its items are judged by their shape again), audit-logged as ``source.untie``
+    with the key it had. Raises TieError for an unknown source."""
+    source = _source(session, source_id)
+    session.add(AuditEntry(user_id=user_id, action="source.untie", subject=f"source:{source.id}",
+                           detail={"tool_key": source.tool_key}))
+    source.tool_key = None
+    return source
+
+
+def _source(session: Session, source_id: int) -> Source:
+    source = session.get(Source, source_id)
+    if source is None:
+        raise TieError(f"no source with id {source_id}")
     return source

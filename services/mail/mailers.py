@@ -17,6 +17,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from services.core.addresses import transport_form
 from services.core.settings import Settings
 from services.mail import placeholders
 from services.mail.messages import BatchMail, OutgoingMail, Recipient, Rejected, Throttled, Uncertain
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 #: Long header lines (RFC 5322 allows 998) so List-Unsubscribe URLs are never folded mid-header.
 EML_POLICY = policy.default.clone(max_line_length=998)
+#: For a recipient whose part before the @ is not ASCII: UTF-8 headers as SMTPUTF8 carries them (RFC 6532).
+EML_UTF8_POLICY = EML_POLICY.clone(utf8=True)
 
 
 class Mailer(Protocol):
@@ -48,9 +51,10 @@ class FileMailer:
 
     def send(self, mail: OutgoingMail) -> str:
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
-        message = EmailMessage(policy=EML_POLICY)
+        to = transport_form(mail.to)
+        message = EmailMessage(policy=EML_POLICY if to.isascii() else EML_UTF8_POLICY)
         message["From"] = self.sender
-        message["To"] = mail.to
+        message["To"] = to
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain="verdicts.local")

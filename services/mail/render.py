@@ -14,6 +14,8 @@ from typing import Any
 import jinja2
 from mjml import mjml2html
 
+from services.core.text import without_controls
+
 #: Template tags leave blank lines behind; the plain-text part keeps at most one in a row.
 BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 
@@ -29,12 +31,19 @@ class RenderedEmail:
     text: str
 
 
+def _printable(value: Any) -> Any:
+    """A template value without control characters (``services.core.text.CONTROLS``): text that missed the
+    cleaning at its entry (a feed's, an old row's) still renders, since MJML, being XML, refuses them."""
+    return type(value)(without_controls(value)) if isinstance(value, str) else value
+
+
 class EmailRenderer:
     def __init__(self, templates_dir: Path):
         loader = jinja2.FileSystemLoader(str(templates_dir))
-        self._markup = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        self._markup = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                                          finalize=_printable)
         self._plain = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
-                                         keep_trailing_newline=True)
+                                         keep_trailing_newline=True, finalize=_printable)
 
     def render(self, name: str, context: dict[str, Any]) -> RenderedEmail:
         try:

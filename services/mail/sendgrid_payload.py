@@ -9,6 +9,8 @@ Bodies are serialized here with orjson (a megabyte batch in well under a millise
 standard library's ``json.dumps`` takes 5 to 10): the library's HTTP client serializes a body itself
 only when the Content-Type is exactly ``application/json``, and passes a ready string through for
 any other, so requests carry ``CONTENT_TYPE`` (JSON, with its charset named).
+
+Recipients go out in ``transport_form``: an internationalised domain as IDNA (``xn--``) labels.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Literal
 import orjson
 
 from services.core import limits
+from services.core.addresses import transport_form
 from services.core.retry_after import parse_retry_after
 from services.mail.messages import BatchMail, OutgoingMail
 
@@ -53,7 +56,7 @@ def _built_envelope(sender: str, subject: str, text: str, html: str,
 
 def single_body(sender: str, mail: OutgoingMail) -> dict[str, object]:
     body = _envelope(sender, mail.subject, mail.text, mail.html, mail.categories)
-    personalization: dict[str, object] = {"to": [{"email": mail.to}]}
+    personalization: dict[str, object] = {"to": [{"email": transport_form(mail.to)}]}
     if mail.headers:
         personalization["headers"] = dict(mail.headers)
     body["personalizations"] = [personalization]
@@ -64,7 +67,7 @@ def batch_body(sender: str, mail: BatchMail) -> dict[str, object]:
     """One request for a whole batch: one personalization per recipient, in the batch's order."""
     body = _envelope(sender, mail.subject, mail.text, mail.html, mail.categories)
     body["personalizations"] = [
-        {"to": [{"email": r.address}], "substitutions": r.values, "headers": r.headers, "custom_args": r.custom_args}
+        {"to": [{"email": transport_form(r.address)}], "substitutions": r.values, "headers": r.headers, "custom_args": r.custom_args}
         for r in mail.recipients
     ]
     return body

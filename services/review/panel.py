@@ -38,15 +38,29 @@ def active_seats(session: Session) -> list[PanelSeat]:
     return list(session.scalars(select(PanelSeat).where(PanelSeat.active).order_by(PanelSeat.position, PanelSeat.id)))
 
 
+def lens_name(lens: str) -> str:
+    """The one spelling of a lens: control characters dropped, lower-cased.
+
+    Raises ``PanelError`` for an empty or overlong lens.
+    """
+    name = clean_text(lens, multiline=False).strip().lower()
+    if not name or len(name) > limits.LENS:
+        raise PanelError("a lens is a short word such as 'builder'")
+    return name
+
+
+def seat_of_lens(session: Session, lens: str) -> PanelSeat | None:
+    """The seat that holds ``lens`` (in any spelling ``lens_name`` folds together), or None."""
+    return session.scalar(select(PanelSeat).where(PanelSeat.lens == lens_name(lens)))
+
+
 def add_seat(session: Session, lens: str) -> PanelSeat:
-    """A new active seat for ``lens`` (lower-cased), placed last.
+    """A new active seat for ``lens`` (see ``lens_name``), placed last.
 
     Raises ``PanelError`` for an empty or overlong lens, or one that already has a seat.
     """
-    lens = clean_text(lens, multiline=False).lower()
-    if not lens or len(lens) > limits.LENS:
-        raise PanelError("a lens is a short word such as 'builder'")
-    if session.scalar(select(PanelSeat).where(PanelSeat.lens == lens)) is not None:
+    lens = lens_name(lens)
+    if seat_of_lens(session, lens) is not None:
         raise PanelError(f"there is already a {lens} seat")
     position = max((seat.position for seat in all_seats(session)), default=-1) + 1
     seat = PanelSeat(lens=lens, position=position)

@@ -1,10 +1,11 @@
-"""identity(): one stored form per mailbox, whatever case or IDN spelling an address arrives in."""
+"""identity(): one stored form per mailbox, whatever case or IDN spelling an address arrives in;
+mailable_identity() and transport_form(): which addresses the mailer can deliver to, and in what form."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.core.addresses import InvalidAddress, identity
+from services.core.addresses import InvalidAddress, identity, mailable_identity, transport_form
 
 
 @pytest.mark.parametrize("spelled", [
@@ -30,3 +31,28 @@ def test_what_is_not_a_mailable_address_raises_invalid_address_saying_why(value:
     # When its identity is taken, Then InvalidAddress says what is wrong
     with pytest.raises(InvalidAddress, match=r"\w+"):
         identity(value)
+
+
+@pytest.mark.parametrize("address", ["zoë@example.com", "Ñandú@example.org", "用户@例子.广告"])
+def test_a_local_part_outside_ascii_is_refused_while_the_mailer_cannot_send_smtputf8(address: str) -> None:
+    # Given an address whose part before the @ is not ASCII, and a mailer without SMTPUTF8 (SendGrid)
+    # When it comes onto the list, Then InvalidAddress names the part and the reason
+    with pytest.raises(InvalidAddress, match="SMTPUTF8"):
+        mailable_identity(address, smtputf8=False)
+
+
+def test_a_local_part_outside_ascii_is_welcome_when_the_mailer_can_send_smtputf8() -> None:
+    assert mailable_identity("Zoë@Example.com", smtputf8=True) == "zoë@example.com"
+
+
+@pytest.mark.parametrize("spelled", ["anna@bücher.example", "Anna@XN--BCHER-KVA.example"])
+def test_an_internationalised_domain_is_welcome_and_travels_as_idna(spelled: str) -> None:
+    # Given an ASCII mailbox at an internationalised domain, and a mailer without SMTPUTF8
+    # When it comes onto the list, Then it is stored in Unicode, and mail carries the domain's IDNA form
+    stored = mailable_identity(spelled, smtputf8=False)
+    assert stored == "anna@bücher.example"
+    assert transport_form(stored) == "anna@xn--bcher-kva.example"
+
+
+def test_an_ascii_address_travels_as_it_is_stored() -> None:
+    assert transport_form("reader@example.org") == "reader@example.org"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from services.core.csv_files import UnreadableRow
 from services.core.db.models import Subscriber, Vote
 from services.core.domain import Call
 from services.core.runtime import Runtime
@@ -30,7 +31,7 @@ def _mails(rt: Runtime) -> list[email.message.EmailMessage]:
 def _subscribe(rt: Runtime, address: str) -> None:
     """What the subscribe form does: the change in a transaction, then the confirmation once it is committed."""
     with rt.sessions() as session, session.begin():
-        invited = subscribers.subscribe(session, address)
+        invited = subscribers.subscribe(session, address, smtputf8=rt.settings.mailer_smtputf8)
     if invited is not None:
         subscribers.mail_confirmation(rt.settings, invited)
 
@@ -131,7 +132,7 @@ def test_the_punycode_and_unicode_spellings_of_a_domain_are_one_subscriber(rt: R
     _subscribe(rt, "Anna@XN--BCHER-KVA.example")
     # When the same mailbox is added, and imported, with the domain in Unicode
     with rt.sessions() as session, session.begin():
-        added = subscribers.add(session, "anna@Bücher.example", confirmed=True)
+        added = subscribers.add(session, "anna@Bücher.example", confirmed=True, smtputf8=False)
     report = subscribers.import_rows(rt.sessions, rt.settings, [["anna@bücher.example"]], confirmed=True)
     # Then there is one subscriber, stored in the Unicode lower-cased form, and either spelling erases it
     assert added is None and (report.added, report.already) == (0, 1)
@@ -150,3 +151,99 @@ def test_forgetting_a_subscriber_erases_their_votes_too(rt: Runtime) -> None:
         assert subscribers.forget(session, "Voter@example.org")
     with rt.sessions() as session:
         assert session.scalar(select(Vote.id)) is None and session.scalar(select(Subscriber.id)) is None
+
+
+# --- real-world import files, formulas in exports, addresses the mailer cannot deliver to ---------------------
+
+
+def _emails(rt: Runtime) -> list[str]:
+    with rt.sessions() as session:
+        return session.scalars(select(Subscriber.email).order_by(Subscriber.email)).all()
+
+
+@pytest.mark.parametrize(("delimiter", "encoding"), [(";", "cp1252"), ("\t", "utf-16"), ("|", "utf-8-sig")])
+def test_a_list_saved_by_a_spreadsheet_in_another_locale_imports_every_row(rt: Runtime, tmp_path: Path,
+                                                                            delimiter: str, encoding: str) -> None:
+    # Given a list as Excel saves it elsewhere: names with accents, another delimiter, another encoding
+    path = tmp_path / "list.csv"
+    rows = [["Name", "email"], ["Zoë Müller", "zoe@example.org"], ["Renée, Köln", "renee@example.org"]]
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows(rows)
+    # When it is imported
+    result = _cli(rt, "subscribers", "import", str(path), "--confirmed")
+    # Then every address is on the list and the command succeeds
+    assert result.returncode == 0, result.stderr
+    assert "added 2, already on the list 0, rejected 0" in result.stdout
+    assert _emails(rt) == ["renee@example.org", "zoe@example.org"]
+
+
+def test_an_import_that_adds_nothing_exits_non_zero_and_names_each_rejected_row(rt: Runtime, tmp_path: Path) -> None:
+    # Given a file in which no row holds an address
+    path = tmp_path / "list.csv"
+    path.write_text("email\nnot-an-address\nalso not\n", encoding="utf-8")
+    # When it is imported
+    result = _cli(rt, "subscribers", "import", str(path), "--confirmed")
+    # Then the command fails, listing each bad row by its number with the reason
+    assert result.returncode == 1
+    assert "rejected 2" in result.stdout and "nothing imported" in result.stderr
+    assert "not-an-address" in result.stdout and "also not" in result.stdout
+    assert _emails(rt) == []
+
+
+def test_an_unreadable_row_is_reported_and_the_rows_after_it_are_imported(rt: Runtime) -> None:
+    # Given a row the CSV parser refused between two good ones
+    unreadable = UnreadableRow("not readable as CSV: field larger than field limit (131072)")
+    # When they are imported
+    report = subscribers.import_rows(rt.sessions, rt.settings, [["a@example.org"], unreadable, ["b@example.org"]],
+                                     confirmed=True)
+    # Then the good rows are added, and the bad one is reported by its number with the parser's reason
+    assert (report.added, report.rejected) == (2, [(2, "", str(unreadable))])
+
+
+def test_an_export_neutralises_formulas_and_imports_back_to_the_same_addresses(rt: Runtime, tmp_path: Path) -> None:
+    # Given addresses a spreadsheet would run as formulas, one of them subscribed as anyone can
+    _subscribe(rt, "=1+2@example.com")
+    addresses = ["+31@example.org", "-minus@example.org", "'quoted@example.org", "plain@example.org"]
+    with rt.sessions() as session, session.begin():
+        for address in addresses:
+            factories.confirmed_subscriber(session, address)
+    # When the list is exported
+    out = tmp_path / "export.csv"
+    assert _cli(rt, "subscribers", "export", "--out", str(out)).returncode == 0
+    # Then no cell starts with a formula trigger
+    cells = [row[0] for row in csv.reader(out.read_text(encoding="utf-8").splitlines())][1:]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert "'=1+2@example.com" in cells
+    # When the export is imported into an empty list, Then the same addresses come back
+    for address in [*addresses, "=1+2@example.com"]:
+        with rt.sessions() as session, session.begin():
+            subscribers.forget(session, address)
+    result = _cli(rt, "subscribers", "import", str(out), "--confirmed")
+    assert result.returncode == 0, result.stderr
+    assert _emails(rt) == sorted([*addresses, "=1+2@example.com"])
+
+
+def test_an_address_the_mailer_cannot_deliver_to_is_refused_at_import_and_add(rt: Runtime) -> None:
+    # Given a mailer without SMTPUTF8 (the default, as with SendGrid)
+    # When a list with a non-ASCII local part and an internationalised domain is imported
+    report = subscribers.import_rows(rt.sessions, rt.settings, [["zoë@example.com"], ["anna@bücher.example"]],
+                                     confirmed=True)
+    # Then the first is rejected saying why, and the second is welcome
+    assert report.added == 1 and [(row, value) for row, value, _ in report.rejected] == [(1, "zoë@example.com")]
+    assert "SMTPUTF8" in report.rejected[0][2]
+    # And adding it from the command line fails with the same reason
+    added = _cli(rt, "subscribers", "add", "zoë@example.com")
+    assert added.returncode == 1 and "SMTPUTF8" in added.stderr
+    assert _emails(rt) == ["anna@bücher.example"]
+
+
+def test_with_an_smtputf8_mailer_a_non_ascii_local_part_subscribes_and_is_mailed(rt: Runtime) -> None:
+    # Given the file outbox, declared able to send SMTPUTF8
+    utf8 = Runtime(settings=rt.settings.model_copy(update={"mailer_smtputf8": True}), engine=rt.engine,
+                   sessions=rt.sessions)
+    # When zoë@bücher.example subscribes
+    _subscribe(utf8, "Zoë@Bücher.example")
+    # Then the confirmation goes to her, her domain in IDNA form
+    [confirmation] = _mails(rt)
+    assert confirmation["To"] == "zoë@xn--bcher-kva.example"
+    assert _emails(rt) == ["zoë@bücher.example"]

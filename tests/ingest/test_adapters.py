@@ -94,9 +94,72 @@ def test_a_hub_answer_that_is_not_a_list_is_refused() -> None:
         hub.models_page(b'{"error": "Invalid"}')
 
 
-def test_hub_sources_must_name_an_author() -> None:
+MIRROR = "http://127.0.0.1:8080/hub-mirror"
+
+
+@pytest.mark.parametrize("url", [
+    "https://huggingface.co/api/models?author=acme-ai",
+    "https://huggingface.co/api/models?search=llama&sort=trendingScore",
+    "https://huggingface.co/api/models?filter=gguf&pipeline_tag=text-generation",
+    "https://huggingface.co/api/models",
+    f"{MIRROR}/api/models?sort=likes",
+    f"{MIRROR}/api/models/",
+])
+def test_any_models_query_on_the_hub_or_the_configured_endpoint_is_a_hub_source(url: str) -> None:
+    # Given a models API query (any parameters) on huggingface.co or on a mirror endpoint with a path prefix
+    # When it is checked as a Hub source with that mirror configured, Then it is accepted as given
+    assert adapter_for(SourceKind.HF_MODELS).check_url(url, MIRROR) == url
+
+
+@pytest.mark.parametrize("url", [
+    "https://huggingface.co/api/datasets?author=acme-ai",
+    "https://huggingface.co/acme-ai/Alpha-7B",
+    "https://huggingface.co/api/models/acme-ai/Alpha-7B",
+    "http://127.0.0.1:8080/api/models",
+    "http://127.0.0.1:9090/hub-mirror/api/models",
+    "https://127.0.0.1:8080/hub-mirror/api/models",
+    "https://hf-mirror.example.org/api/models?author=acme-ai",
+])
+def test_urls_off_the_endpoint_or_not_ending_in_api_models_are_refused_as_hub_sources(url: str) -> None:
+    # Given a URL that is not a models query, or is one on a host, port, scheme or prefix not configured
+    # When it is checked as a Hub source, Then it is refused
     with pytest.raises(SourceUrlError):
-        adapter_for(SourceKind.HF_MODELS).check_url("https://huggingface.co/api/models")
+        adapter_for(SourceKind.HF_MODELS).check_url(url, MIRROR)
+
+
+def test_the_hub_endpoint_setting_takes_scheme_host_port_and_a_path_prefix_only() -> None:
+    from services.core.settings import SettingsError, load_settings
+
+    # Given a mirror endpoint with a trailing slash, When settings load, Then it is kept without the slash
+    assert load_settings({}, hub_endpoint=f"{MIRROR}/").hub_endpoint == MIRROR
+    assert load_settings({}).hub_endpoint == "https://huggingface.co"
+    # And an endpoint with a query, or not over http(s), is refused
+    for bad in (f"{MIRROR}?token=1", "ftp://mirror.example.org"):
+        with pytest.raises(SettingsError):
+            load_settings({}, hub_endpoint=bad)
+
+
+def test_a_trending_query_on_a_mirror_with_a_path_prefix_is_added_and_polled_through_the_pipeline(
+        rt: Runtime, http: LocalServer) -> None:
+    from services.ingest.sources import readable_source
+
+    # Given a Hub mirror under /hub-mirror on the local server answering with the captured trending models
+    endpoint = http.url("/hub-mirror")
+    watched = f"{endpoint}/api/models?sort=trendingScore&pipeline_tag=text-generation"
+    body = shared_path("feeds", "hf_hub_api_models_trending__daily-topic-radar.json").read_bytes()
+    http.routes[hub.api_query(watched).removeprefix(http.base)] = Reply(body=body)
+    policy = FetchPolicy(allow_private_networks=True, timeout_seconds=5)
+    # When an editor adds the query as a Hub source with that endpoint configured, and it is polled
+    url, kind = readable_source(watched, SourceKind.HF_MODELS, policy, endpoint)
+    with rt.sessions() as session, session.begin():
+        source_id = add_source(session, url, kind, hub_endpoint=endpoint).id
+    report = refresh_source(rt.sessions, source_id, rt.settings)
+    # Then every model of the answer is an entry and a candidate keyed by its Hub repository
+    assert (report.status, report.new_entries, report.new_candidates) == ("ok", 3, 3)
+    with rt.sessions() as session:
+        assert sorted(session.scalars(select(Tool.canonical_key))) == [
+            "hf:deepseek-ai/deepseek-v4-pro", "hf:moonshotai/kimi-k2.6", "hf:qwen/qwen3.6-27b"]
+        assert session.get(Source, source_id).title == "Hugging Face models: pipeline_tag=text-generation"
 
 
 @pytest.mark.parametrize(("tag", "pre"), [("v2.0.0", False), ("v0.11.0rc1", True), ("v3.15.0b2", True),

@@ -54,3 +54,27 @@ def test_a_tool_another_worker_creates_during_a_batch_store_is_joined_not_duplic
         tool = session.scalars(select(Tool)).one()
         assert tool.slug == "widget" and session.scalar(select(func.count()).select_from(Evidence)) == 2
         assert session.scalar(select(func.count()).select_from(Entry)) == 3
+
+
+def test_each_tool_of_an_entry_naming_several_is_a_candidate_recording_the_model_version_and_all_names(
+        rt: Runtime, http: LocalServer) -> None:
+    from services.core.domain import SourceKind
+    from services.ingest.detector.model import current_model
+    from services.ingest.refresh import refresh_source
+    from services.ingest.sources import add_source
+
+    # Given a post that announces two models
+    http.routes["/news.rss"] = Reply(body=b"<rss version='2.0'><channel><title>Acme AI</title><item>"
+                                          b"<title>Introducing Muse Image and Muse Video</title>"
+                                          b"<link>https://ai.example.org/muse</link><guid>muse</guid></item></channel></rss>")
+    with rt.sessions() as session, session.begin():
+        source_id = add_source(session, http.url("/news.rss"), SourceKind.FEED).id
+    # When it is polled
+    report = refresh_source(rt.sessions, source_id, rt.settings)
+    # Then each model is a candidate, scored by the shipped model, whose evidence lists both names
+    assert report.new_candidates == 2
+    with rt.sessions() as session:
+        tools = session.scalars(select(Tool).order_by(Tool.name)).all()
+        assert [(t.name, t.model_version) for t in tools] == [("Muse Image", current_model().version),
+                                                              ("Muse Video", current_model().version)]
+        assert all(ev.names == ["Muse Image", "Muse Video"] for t in tools for ev in t.evidence)

@@ -80,6 +80,24 @@ def test_a_near_identical_name_from_another_source_merges_by_fuzzy_match(rt: Run
     assert names == {"Orbit Serve 3.1": 2, "Orbit Serve 3.2": 1}
 
 
+def test_near_identical_names_in_other_scripts_merge_by_fuzzy_match(rt: Runtime, http: LocalServer) -> None:
+    # Given launches whose names are written in Cyrillic and in Chinese, each seen twice with a small
+    # difference in spelling, and a later version of the Chinese one
+    ids = _sources(rt, http, {
+        "/a.rss": (_rss("Представляем ГигаЧат Макс 2|https://a.example.org/giga|x",
+                        "隆重推出 通义千问 3.5 旗舰|https://a.example.org/qwen|x"), SourceKind.FEED),
+        "/b.rss": (_rss("ГигаЧат Максі 2 уже доступен|https://b.example.org/giga|y",
+                        "通义千问 3.5 旗舰版 正式发布|https://b.example.org/qwen|y",
+                        "通义千问 3.6 旗舰 正式发布|https://b.example.org/qwen-36|y"), SourceKind.FEED),
+    })
+    # When both sources are polled
+    _poll_all(rt, ids)
+    # Then each name is one candidate with both sightings, and the other version stays apart
+    with rt.sessions() as session:
+        names = {t.name: len(t.evidence) for t in session.scalars(select(Tool))}
+    assert names == {"ГигаЧат Макс 2": 2, "通义千问 3.5 旗舰": 2, "通义千问 3.6 旗舰": 1}
+
+
 def test_tracking_parameters_do_not_make_a_url_new() -> None:
     assert normalized_url("https://www.Acme.example.org//blog/x/?utm_source=rss&id=4&fbclid=z#top") == \
         normalized_url("http://acme.example.org/blog/x?id=4")
@@ -134,3 +152,24 @@ def test_an_edited_entry_is_updated_in_place_without_a_new_candidate(rt: Runtime
     with rt.sessions() as session:
         assert session.scalars(select(Entry.summary)).one() == "second text"
         assert session.scalar(select(func.count()).select_from(Evidence)) == 1
+
+
+def test_a_quantized_copy_on_the_hub_lands_on_the_model_it_copies(rt: Runtime, http: LocalServer) -> None:
+    import json
+
+    from services.ingest import hub
+
+    # Given the Hub listing of a model's author and one of a re-uploader who posts a GGUF copy of it
+    listings = {"/api/models?author=acme-ai": [{"id": "acme-ai/Nimbus-8B", "createdAt": "2026-11-20T00:00:00.000Z"}],
+                "/api/models?author=someone": [{"id": "someone/Nimbus-8B-GGUF", "createdAt": "2026-11-21T00:00:00.000Z"}]}
+    ids = {}
+    for path, models in listings.items():
+        http.routes[hub.api_query(http.url(path)).removeprefix(http.base)] = Reply(body=json.dumps(models).encode())
+        with rt.sessions() as session, session.begin():
+            ids[path] = add_source(session, http.url(path), SourceKind.HF_MODELS, hub_endpoint=http.base).id
+    # When both are polled
+    _poll_all(rt, ids)
+    # Then the copy is a second piece of evidence for the model, not a candidate of its own
+    with rt.sessions() as session:
+        tool = session.scalars(select(Tool)).one()
+        assert (tool.canonical_key, len(tool.evidence)) == ("hf:acme-ai/nimbus-8b", 2)

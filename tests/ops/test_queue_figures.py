@@ -144,6 +144,22 @@ def test_queues_watch_prints_fresh_figures_until_stopped(make_probe, tmp_path: P
         assert process.wait(timeout=30) == 0
 
 
+def test_queues_watch_stops_on_sigint_even_when_started_with_sigint_ignored(make_probe, tmp_path: Path) -> None:
+    # Given `verdicts queues --watch --json` started as a background job of a script is: with SIGINT ignored
+    # (exec keeps an ignored signal ignored, and Python then raises no KeyboardInterrupt)
+    launch = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+              "os.execv(sys.executable, [sys.executable, '-m', 'services.cli', 'queues', '--watch', '--json'])")
+    process = subprocess.Popen([sys.executable, "-c", launch], cwd=REPO, env=cli_env(tmp_path),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        json.loads(process.stdout.readline())
+    finally:
+        # When it gets SIGINT
+        process.send_signal(signal.SIGINT)
+        # Then it still stops, with exit 0
+        assert process.wait(timeout=30) == 0
+
+
 def test_queues_prints_a_table_by_default(make_probe, tmp_path: Path) -> None:
     # Given a probe queue with one waiting message
     probe = make_probe()

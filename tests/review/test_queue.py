@@ -27,6 +27,31 @@ def test_candidates_are_listed_newest_first_with_evidence(rt: Runtime) -> None:
     assert {"id", "name", "score", "reasons", "evidence"} <= set(rows[0])
 
 
+def test_a_queue_row_shows_score_reasons_model_version_every_name_and_evidence_and_nothing_else_changed(
+        rt: Runtime) -> None:
+    from services.review.tool_edits import EDITABLE_FIELDS
+
+    # Given a candidate scored by a model version, seen in an entry that named two tools
+    with rt.sessions() as session, session.begin():
+        tool = factories.candidate(session, "Muse Image", score=0.876)
+        tool.reasons, tool.model_version = ["title says 'Introducing'"], "m-0123456789ab"
+        session.add(Evidence(tool_id=tool.id, source_url="https://ai.example.org/feed", url="https://ai.example.org/muse",
+                             title="Introducing Muse Image and Muse Video", names=["Muse Image", "Muse Video"]))
+    # When the queue is listed as JSON-ready rows
+    with rt.sessions() as session:
+        [row] = queue.candidate_rows(session)
+    # Then the row carries the score, reasons, model version, every name found, and the evidence
+    assert (row["score"], row["reasons"], row["model_version"]) == (0.88, ["title says 'Introducing'"], "m-0123456789ab")
+    assert row["names"] == ["Muse Image", "Muse Video"]
+    assert row["evidence"] == [{"url": "https://ai.example.org/muse", "source": "https://ai.example.org/feed",
+                                "title": "Introducing Muse Image and Muse Video", "snippet": "",
+                                "names": ["Muse Image", "Muse Video"]}]
+    # And the rest of the shape is what it was before detection added those fields
+    before = {"id", "revision", "state", *(f.name for f in EDITABLE_FIELDS), "score", "reasons", "snoozed_until",
+              "merged_into_id", "created_at", "evidence"}
+    assert set(row) == before | {"model_version", "names"}
+
+
 def test_approving_applies_edits_opens_a_verdict_and_audits(rt: Runtime) -> None:
     # Given a candidate
     with rt.sessions() as session, session.begin():

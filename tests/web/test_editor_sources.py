@@ -155,3 +155,39 @@ def test_without_the_editor_role_or_the_csrf_token_nothing_changes(rt: Runtime, 
     assert client.post(f"/editor/sources/{source_id}/pause", data={}).status_code == 403
     with rt.sessions() as session:
         assert session.get(Source, source_id).state == SourceState.ACTIVE.value
+
+
+def test_an_editor_ties_a_changelog_to_a_tool_and_clears_it_and_both_are_audit_logged(
+        rt: Runtime, client: TestClient) -> None:
+    from services.core.db.models import AuditEntry, Tool
+
+    # Given a changelog source and a known tool
+    with rt.sessions() as session, session.begin():
+        source_id = add_source(session, "https://forge.example.dev/changelog.xml", SourceKind.FEED).id
+        session.add(Tool(slug="forge", name="forge", canonical_key="github:acme-labs/forge"))
+    token = _editor(rt, client)
+    # When the editor ties the source to the tool's key on the sources page
+    tied = client.post(f"/editor/sources/{source_id}/tie", data={"tool_key": "github:acme-labs/forge",
+                                                                 "csrf_token": token}, follow_redirects=True)
+    # Then the source is tied, the page says so and shows the key in the row
+    assert f"Source {source_id} is tied to github:acme-labs/forge." in tied.text
+    assert 'value="github:acme-labs/forge"' in tied.text
+    # And a key no tool holds is refused, leaving the tie as it was
+    refused = client.post(f"/editor/sources/{source_id}/tie", data={"tool_key": "github:nobody/nothing",
+                                                                    "csrf_token": token}, follow_redirects=True)
+    assert "Not tied: no tool is known by the key" in refused.text
+    with rt.sessions() as session:
+        assert session.get(Source, source_id).tool_key == "github:acme-labs/forge"
+    # When the editor clears the key
+    cleared = client.post(f"/editor/sources/{source_id}/tie", data={"tool_key": "", "csrf_token": token},
+                          follow_redirects=True)
+    # Then the source is no longer tied, and the tie and its clearing are in the audit log with who did them
+    assert f"Source {source_id} is no longer tied to a tool." in cleared.text
+    with rt.sessions() as session:
+        assert session.get(Source, source_id).tool_key is None
+        logged = session.execute(select(AuditEntry.action, AuditEntry.subject, AuditEntry.detail, AuditEntry.user_id)
+                                 .order_by(AuditEntry.id)).all()
+    assert [(a, s, d) for a, s, d, _ in logged] == [
+        ("source.tie", f"source:{source_id}", {"tool_key": "github:acme-labs/forge"}),
+        ("source.untie", f"source:{source_id}", {"tool_key": "github:acme-labs/forge"})]
+    assert all(user_id is not None for *_, user_id in logged)

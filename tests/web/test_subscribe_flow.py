@@ -48,6 +48,24 @@ def test_the_json_api_subscribes_the_same_way(rt: Runtime, client: TestClient) -
     assert client.post("/api/subscribers", json={"email": "not an address"}).status_code == 400
 
 
+def test_an_address_the_mailer_cannot_deliver_to_is_refused_with_the_reason(rt: Runtime, client: TestClient) -> None:
+    # Given a mailer without SMTPUTF8 (the default, as with SendGrid)
+    # When an address with a non-ASCII part before the @ subscribes through the form and the JSON API
+    form = client.post("/subscribe", data={"email": "zoë@example.com"})
+    api = client.post("/api/subscribers", json={"email": "Zoë@example.com"})
+    # Then both refuse it, saying why, and nothing is stored or mailed
+    assert form.status_code == 400 and "SMTPUTF8" in form.text
+    assert api.status_code == 400 and "SMTPUTF8" in api.json()["message"]
+    assert _subscriber(rt, "zoë@example.com") is None and _mails(rt) == []
+
+
+def test_an_internationalised_domain_subscribes_and_is_mailed_at_its_idna_form(rt: Runtime,
+                                                                               client: TestClient) -> None:
+    assert client.post("/subscribe", data={"email": "anna@bücher.example"}).status_code == 200
+    assert _subscriber(rt, "anna@bücher.example").state == "pending"
+    assert [m["To"] for m in _mails(rt)] == ["anna@xn--bcher-kva.example"]
+
+
 def test_subscribing_is_rate_limited_per_address_and_per_ip(rt: Runtime, redis_required: None) -> None:
     # Given limits of 2 confirmations per address and 4 requests per IP
     settings = rt.settings.model_copy(update={"subscribe_limit_per_address": 2, "subscribe_limit_per_ip": 4,

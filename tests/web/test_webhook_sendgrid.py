@@ -45,11 +45,15 @@ def signer() -> Signer:
     return Signer()
 
 
+def _hook(rt: Runtime, signer: Signer, **settings: object) -> TestClient:
+    configured = rt.settings.model_copy(update={"sendgrid_webhook_key": SecretStr(signer.public_b64), **settings})
+    return TestClient(create_app(Runtime(settings=configured, engine=rt.engine, sessions=rt.sessions)),
+                      base_url="https://verdicts.example.org")
+
+
 @pytest.fixture
 def hook(rt: Runtime, signer: Signer) -> TestClient:
-    settings = rt.settings.model_copy(update={"sendgrid_webhook_key": SecretStr(signer.public_b64)})
-    return TestClient(create_app(Runtime(settings=settings, engine=rt.engine, sessions=rt.sessions)),
-                      base_url="https://verdicts.example.org")
+    return _hook(rt, signer)
 
 
 def _sending_digest(rt: Runtime) -> tuple[int, int]:
@@ -87,11 +91,16 @@ def test_delivered_open_and_click_are_counted_once_per_event(rt: Runtime, hook: 
     assert (progress.delivered, progress.opened, progress.clicked) == (1, 1, 1)
 
 
-@pytest.mark.parametrize("kind", ["bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"])
+@pytest.mark.parametrize(("kind", "extra"), [
+    ("bounce", {}), ("bounce", {"type": "bounce"}), ("dropped", {"reason": "Bounced Address"}),
+    ("dropped", {"reason": "Invalid"}), ("dropped", {"reason": "Spam Reporting Address"}),
+    ("dropped", {"reason": "Unsubscribed Address"}), ("spamreport", {}), ("unsubscribe", {}),
+    ("group_unsubscribe", {}),
+])
 def test_suppressing_events_take_the_address_off_the_list(rt: Runtime, hook: TestClient, signer: Signer,
-                                                          kind: str) -> None:
+                                                          kind: str, extra: dict[str, str]) -> None:
     digest_id, subscriber_id = _sending_digest(rt)
-    raw = json.dumps([_event(1, kind, digest_id, subscriber_id)]).encode()
+    raw = json.dumps([_event(1, kind, digest_id, subscriber_id, **extra)]).encode()
     assert hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw)).status_code == 200
     with rt.sessions() as session:
         subscriber = session.get(Subscriber, subscriber_id)
@@ -112,6 +121,79 @@ def test_an_event_naming_only_an_address_suppresses_its_subscriber_in_any_case_o
     with rt.sessions() as session:
         assert session.get(Subscriber, subscriber_id).suppressed_reason == "bounce"
         assert session.scalars(recipients_query()).all() == []
+
+
+def _post(hook: TestClient, signer: Signer, events: list[dict[str, object]]) -> None:
+    raw = json.dumps(events).encode()
+    assert hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw)).json()["processed"] == len(events)
+
+
+def test_soft_bounces_are_counted_and_only_a_run_of_them_suppresses(rt: Runtime, hook: TestClient,
+                                                                    signer: Signer) -> None:
+    # Given a reader whose server blocks our mail (SendGrid's "blocked" bounce), and the default run of 3
+    digest_id, subscriber_id = _sending_digest(rt)
+    blocked = {"type": "blocked", "reason": "550 5.7.1 blocked by reputation"}
+    # When two blocked bounces arrive, Then the reader is still on the list, with a run of two
+    _post(hook, signer, [_event(n, "bounce", digest_id, subscriber_id, **blocked) for n in (1, 2)])
+    with rt.sessions() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        assert (subscriber.soft_bounce_run, subscriber.suppressed_at) == (2, None)
+        assert session.scalars(recipients_query()).all() == [subscriber_id]
+    # When the third arrives, Then the reader is suppressed, saying why
+    _post(hook, signer, [_event(3, "bounce", digest_id, subscriber_id, **blocked)])
+    with rt.sessions() as session:
+        assert session.get(Subscriber, subscriber_id).suppressed_reason == "soft bounces in a row: 3"
+        assert session.scalars(recipients_query()).all() == []
+
+
+def test_a_delivery_ends_a_run_of_soft_bounces(rt: Runtime, hook: TestClient, signer: Signer) -> None:
+    # Given two blocked bounces, then a delivery, then two more blocked bounces
+    digest_id, subscriber_id = _sending_digest(rt)
+    events = [_event(1, "bounce", digest_id, subscriber_id, type="blocked"),
+              _event(2, "bounce", digest_id, subscriber_id, type="blocked"),
+              _event(3, "delivered", digest_id, subscriber_id),
+              _event(4, "bounce", digest_id, subscriber_id, type="blocked"),
+              _event(5, "bounce", digest_id, subscriber_id, type="blocked")]
+    # When the webhook posts them
+    _post(hook, signer, events)
+    # Then no run reached three: the reader stays on the list with a run of two
+    with rt.sessions() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        assert (subscriber.soft_bounce_run, subscriber.suppressed_at) == (2, None)
+
+
+def test_the_run_that_suppresses_is_a_setting(rt: Runtime, signer: Signer) -> None:
+    # Given VERDICTS_SOFT_BOUNCE_LIMIT=1
+    hook = _hook(rt, signer, soft_bounce_limit=1)
+    digest_id, subscriber_id = _sending_digest(rt)
+    # When one blocked bounce arrives, Then the reader is suppressed
+    _post(hook, signer, [_event(1, "bounce", digest_id, subscriber_id, type="blocked")])
+    with rt.sessions() as session:
+        assert session.get(Subscriber, subscriber_id).suppressed_reason == "soft bounces in a row: 1"
+
+
+@pytest.mark.parametrize("event", [
+    {"event": "dropped", "reason": "Invalid SMTPAPI header"},
+    {"event": "dropped", "reason": "Recipient List over Package Quota"},
+    {"event": "dropped"},
+    {"event": "deferred", "response": "421 try again later", "attempt": "3"},
+])
+def test_drops_about_the_message_and_deferrals_leave_the_address_on_the_list(
+        rt: Runtime, hook: TestClient, signer: Signer, event: dict[str, str]) -> None:
+    digest_id, subscriber_id = _sending_digest(rt)
+    _post(hook, signer, [_event(1, event.pop("event"), digest_id, subscriber_id, **event)])
+    with rt.sessions() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        assert (subscriber.suppressed_at, subscriber.state, subscriber.soft_bounce_run) == (None, "confirmed", 0)
+        assert session.scalars(recipients_query()).all() == [subscriber_id]
+
+
+def test_a_drop_because_the_address_unsubscribed_unsubscribes_it_here_too(rt: Runtime, hook: TestClient,
+                                                                        signer: Signer) -> None:
+    digest_id, subscriber_id = _sending_digest(rt)
+    _post(hook, signer, [_event(1, "dropped", digest_id, subscriber_id, reason="Unsubscribed Address")])
+    with rt.sessions() as session:
+        assert session.get(Subscriber, subscriber_id).state == "unsubscribed"
 
 
 def test_a_bad_event_in_the_array_does_not_lose_the_good_ones(rt: Runtime, hook: TestClient, signer: Signer) -> None:

@@ -23,7 +23,7 @@ LINKED_HUB = re.compile(r"https?://huggingface\.co/([\w.-]+)/([\w.-]+)(?=[/\"'#?
 GITHUB_NOT_REPOS = {"orgs", "sponsors", "features", "topics", "marketplace", "settings", "about", "site", "login"}
 NOISE = re.compile(
     r"\b(?:incident|outage|elevated errors?|errors?|degraded|disruption|resolved|investigating|maintenance|hiring"
-    r"|joins?|podcast|webinar|case study|how we|how (?:\w+ )?(?:is|are)|lessons|interview|recap|roundup|this week"
+    r"|joins?|podcast|webinar|case study|^how\b|how we|how (?:\w+ )?(?:is|are)|lessons|interview|recap|roundup|this week"
     r"|weekly|newsletter|issue \d+|customers?|partner(?:s|ship)?|event|conference|summit|tips|guide to|tutorial"
     r"|vs\.?|versus|postmortem|post-mortem|deprecat\w+|sunset\w*|policy|safeguards?|oversight|research|state of"
     r"|evidence|what changed|observations)\b",
@@ -93,6 +93,21 @@ def changelog_entry(entry: ParsedEntry, source: SourceFacts) -> bool:
     return bool(source.tool_key or bare or CHANGELOG.search(urlsplit(entry.link or "").path))
 
 
+def launch_phrase(title: str) -> str | None:
+    """The words of ``title`` that tell a launch, in any of the ways vendors write it: a lead phrase
+    ("Introducing X"), a launch after the name ("X is now available") or before it ("Acme launches
+    X"); None when it tells none. One signal for all three: each alone is rare in any one feed, and
+    the model learns one weight from all of them."""
+    lead = names.LEAD.match(title)
+    if lead:
+        return lead.group(0).strip(" :,")
+    for pattern in (names.PASSIVE, names.ACTIVE):
+        phrase = pattern.search(title)
+        if phrase and phrase.start() > 0:
+            return phrase.group(0).strip()
+    return None
+
+
 def rule_signals(entry: ParsedEntry, source: SourceFacts) -> list[Signal]:
     """The rule signals ``entry`` shows, in a fixed order."""
     found: list[Signal] = []
@@ -116,13 +131,9 @@ def rule_signals(entry: ParsedEntry, source: SourceFacts) -> list[Signal]:
             found.append(Signal("prerelease", f"pre-release version {bare}"))
     if changelog_entry(entry, source):
         found.append(Signal("changelog_entry", "an entry of the changelog of one product"))
-    lead = names.LEAD.match(title)
-    if lead:
-        found.append(Signal("lead_phrase", f"title says {lead.group(0).strip(' :,')!r}"))
-    for name, pattern in (("passive_launch", names.PASSIVE), ("active_launch", names.ACTIVE)):
-        phrase = pattern.search(title)
-        if phrase and phrase.start() > 0:
-            found.append(Signal(name, f"title says {phrase.group(0).strip()!r}"))
+    phrase = launch_phrase(title)
+    if phrase:
+        found.append(Signal("launch_phrase", f"title says {phrase!r}"))
     ending = names.WITH_AT_END.search(title)
     if ending and not names.LEAD.match(title):
         found.append(Signal("with_name", f"title ends on a name: 'with {ending.group(1)}'"))

@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 SEMVER = re.compile(r"^(?:[A-Za-z][\w.-]*?[-_ ])?v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 KEYWORDS = re.compile(r"(?:^|[.\-_+\s])(?:rc|alpha|beta|dev|preview|pre|nightly|canary|snapshot|experimental|insiders"
                       r"|next|edge)(?:[.\-_]?\d*)(?=$|[.\-_+\s])", re.IGNORECASE)
-BARE_VERSION = re.compile(r"^v?\d+(?:\.\d+){1,3}(?:[-+.]?[0-9A-Za-z.]+)?$")
+BARE_VERSION = re.compile(r"^[vV]?\d+(?:\.\d+){1,3}(?:[-+.]?[0-9A-Za-z.]+)?$")
 PREFIX = re.compile(r"^(?:[A-Za-z][\w-]*?[-_ ]+)?v(?=\d)|^(?:[A-Za-z][\w-]*?[-_ ]+)(?=\d)")
 
 

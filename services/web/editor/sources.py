@@ -1,4 +1,5 @@
-"""Editor pages for the sources we poll: list with state and errors, add, pause, resume, poll now."""
+"""Editor pages for the sources we poll: list with state and errors, add, pause, resume, poll now, and
+tie a changelog to its tool."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.core.db.models import User
 from services.core.domain import Role, SourceKind, SourceState
-from services.ingest import sources
+from services.ingest import sources, ties
 from services.ingest.refresh import policy_from
 from services.web.auth import require
 from services.web.csrf import csrf_protected
@@ -52,8 +53,8 @@ def source_add(request: Request, session: DbSession, url: str = Form(...), kind:
         return _sources_page(request, session, 422, f"Not added: unknown kind {kind!r}.", typed)
     settings = request.app.state.runtime.settings
     try:
-        feed_url, feed_kind = sources.readable_source(url.strip(), chosen, policy_from(settings))
-        source = sources.add_source(session, feed_url, feed_kind, title.strip() or None)
+        feed_url, feed_kind = sources.readable_source(url.strip(), chosen, policy_from(settings), settings.hub_endpoint)
+        source = sources.add_source(session, feed_url, feed_kind, title.strip() or None, settings.hub_endpoint)
     except sources.SourceError as exc:
         return _sources_page(request, session, 422, f"Not added: {exc}", typed)
     note = f"Added source {source.id}: {source.url}"
@@ -78,6 +79,21 @@ def source_pause(request: Request, source_id: int, session: DbSession, user: Use
 @router.post("/{source_id}/resume", dependencies=protected, response_model=None)
 def source_resume(request: Request, source_id: int, session: DbSession, user: User = Depends(editor)) -> Response:
     return _set(request, session, source_id, SourceState.ACTIVE, f"Source {source_id} is active and due now.")
+
+
+@router.post("/{source_id}/tie", dependencies=protected, response_model=None)
+def source_tie(request: Request, source_id: int, session: DbSession, tool_key: str = Form(""),
+               user: User = Depends(editor)) -> Response:
+    """Tie a changelog source to the tool known by ``tool_key`` (its items become updates of that
+    tool), or clear the tie when the key is empty; audit-logged either way."""
+    try:
+        if tool_key.strip():
+            tied = ties.tie_source(session, source_id, tool_key, user.id).tool_key
+            return _back(request, f"Source {source_id} is tied to {tied}.")
+        ties.untie_source(session, source_id, user.id)
+    except ties.TieError as exc:
+        return _back(request, f"Not tied: {exc}.")
+    return _back(request, f"Source {source_id} is no longer tied to a tool.")
 
 
 @router.post("/{source_id}/poll", dependencies=protected, response_model=None)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from services.core import links
-from services.core.addresses import InvalidAddress, identity
+from services.core.addresses import InvalidAddress, mailable_identity
 from services.core.db.models import Subscriber
 from services.core.domain import SubscriberState
 from services.delivery import subscribe_limits, subscribers
@@ -25,6 +25,9 @@ SAME_ANSWER = "If the address can receive mail, a confirmation link is on its wa
 def request_subscription(request: Request, session: Session, email: str) -> tuple[int, str]:
     """The shared path of the form and the JSON API: (status, text). The same text whatever the list holds.
 
+    400 with the reason for an address that is not one, or that the mailer cannot deliver to
+    (``services.core.addresses.mailable_identity``).
+
     Commits ``session`` before the confirmation mail goes out, so the link names a stored subscriber.
     """
     settings = request.app.state.runtime.settings
@@ -32,11 +35,11 @@ def request_subscription(request: Request, session: Session, email: str) -> tupl
     if not subscribe_limits.allowed(settings, "ip", client):
         return 429, "Too many subscription requests from your network; try again later."
     try:
-        address = identity(email)
+        address = mailable_identity(email, settings.mailer_smtputf8)
     except InvalidAddress as exc:
         return 400, str(exc)
     if subscribe_limits.allowed(settings, "address", address):
-        invited = subscribers.subscribe(session, address)
+        invited = subscribers.subscribe(session, address, smtputf8=settings.mailer_smtputf8)
         session.commit()
         if invited is not None:
             subscribers.mail_confirmation(settings, invited)

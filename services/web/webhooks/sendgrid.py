@@ -29,6 +29,6 @@ async def sendgrid_events(request: Request, session: DbSession) -> JSONResponse:
         return JSONResponse({"error": "body is not JSON"}, status_code=400)
     if not isinstance(events, list):
         return JSONResponse({"error": "body must be a JSON array of events"}, status_code=400)
-    outcome = webhook_events.process(session, events)
+    outcome = webhook_events.process(session, events, settings.soft_bounce_limit)
     return JSONResponse({"processed": outcome.processed, "duplicates": outcome.duplicates,
                          "rejected": outcome.rejected})

@@ -29,3 +29,9 @@ class Digest(Base):
     compiled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def has_body(self) -> bool:
+        """Whether both parts of the mail, HTML and text, were rendered: only such a digest may be approved or
+        sent (a compile that failed half-way must never mail empty parts)."""
+        return bool((self.html or "").strip() and (self.text or "").strip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, String
+from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core import limits
@@ -23,6 +23,8 @@ class Subscriber(Base):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     suppressed_reason: Mapped[str | None] = mapped_column(String(64))
     suppressed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: Soft bounces (SendGrid's "blocked") since the last delivery; suppressed at settings' soft_bounce_limit.
+    soft_bounce_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
