@@ -2,14 +2,15 @@
 
 For each feed of the corpus, the model is fitted on every other feed and scores that feed's entries,
 so no entry is scored by a model that saw its feed. Then every feed is stored through the real
-store and candidates steps (a scratch SQLite database; GitHub release feeds first) with the model
-each feed was held out of. Figures, each beside the in-sample one (fitted on everything):
+store and candidates steps (a scratch SQLite database) with the model each feed was held out of,
+twice: GitHub release feeds first, then last (a changelog may be polled before the releases). Figures, each beside the in-sample one (fitted on everything):
 
 - recall of ``new`` and of ``update`` entries (a candidate was made or fed), precision (entries
   called releases that are labelled new or update);
 - name accuracy: labelled tools of detected entries whose name is among the names detected for
   the entry (case and punctuation ignored);
-- cross-source merges: labelled tools seen in two feeds whose entries landed on one candidate.
+- cross-source merges: labelled tools seen in two feeds whose entries landed on one candidate, in
+  both orders.
 
 Also the feature families compared, leave-one-feed-out. Prints a table; writes bench/results/detect.json.
 
@@ -87,8 +88,16 @@ def entry_figures(corpus: list[LabelledEntry], by_feed: dict[str, Model]) -> tup
 
 
 def merge_figures(corpus: list[LabelledEntry], by_feed: dict[str, Model]) -> dict[str, float]:
-    """Store every feed through the real steps; count labelled tools seen in two feeds on one candidate."""
-    order = sorted({r.feed: r.source.kind for r in corpus}.items(), key=lambda fk: (fk[1] != "github-releases", fk[0]))
+    """Store every feed through the real steps, GitHub release feeds first and then last; count
+    labelled tools seen in two feeds that landed on one candidate in both orders."""
+    pairs = [_merged_pairs(corpus, by_feed, releases_first) for releases_first in (True, False)]
+    return {"cross_source_pairs": len(pairs[0]), "cross_source_merged": sum(all(p[k] for p in pairs) for k in pairs[0])}
+
+
+def _merged_pairs(corpus: list[LabelledEntry], by_feed: dict[str, Model], releases_first: bool) -> dict[str, bool]:
+    """For each labelled tool seen in two or more feeds: whether all its sightings share a candidate."""
+    order = sorted({r.feed: r.source.kind for r in corpus}.items(),
+                   key=lambda fk: ((fk[1] != "github-releases") == releases_first, fk[0]))
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings({}, database_url=f"sqlite:///{folder}/detect.db", var_dir=folder, secret_key="bench")
         rt = Runtime.from_settings(settings)
@@ -117,12 +126,7 @@ def merge_figures(corpus: list[LabelledEntry], by_feed: dict[str, Model]) -> dic
     for row in corpus:
         for tool in row.tools:
             by_key[str(tool["key"])][row.feed] |= tools_of.get((row.feed, row.entry.guid), set()) or {-1}
-    pairs = merged = 0
-    for feeds in by_key.values():
-        if len(feeds) > 1:
-            pairs += 1
-            merged += len(set.intersection(*feeds.values()) - {-1}) > 0
-    return {"cross_source_pairs": pairs, "cross_source_merged": merged}
+    return {key: len(set.intersection(*feeds.values()) - {-1}) > 0 for key, feeds in by_key.items() if len(feeds) > 1}
 
 
 def main() -> None:

@@ -94,7 +94,7 @@ def web(
         return
     from services.web.app import create_app
 
-    _serve(create_app(common.booted(settings)), host=host, port=port, proxy_headers=True)
+    _serve(create_app(common.booted(settings)), host=host, port=port)
 
 
 def _serve_embedded(rt: Runtime, host: str, port: int, worker: Worker | None = None) -> None:
@@ -123,11 +123,14 @@ def _serve(app: FastAPI, **options: Any) -> None:
     uvicorn catches the signal, shuts down gracefully, then raises the signal again so that the default
     handler ends the process (``uvicorn.Server.capture_signals``): for Ctrl-C that is a KeyboardInterrupt
     here, after the clean shutdown, taken as the normal end of serving (exit 0).
+
+    uvicorn's own proxy-header handling is off (by default it believes X-Forwarded-For from loopback):
+    the app believes it only from ``VERDICTS_TRUSTED_PROXIES`` (``services.web.app.create_app``).
     """
     import uvicorn
 
     try:
-        uvicorn.run(app, log_config=None, **options)
+        uvicorn.run(app, log_config=None, proxy_headers=False, **options)
     except KeyboardInterrupt:
         return
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.core.db.base import utcnow
-from services.core.db.models import Comparison, Subscriber, Tool
+from services.core.db.models import Comparison, Digest, Subscriber, Tool
 from services.core.domain import Call, SubscriberState
+from services.core.settings import Settings
 from services.core.slugs import unique_slug
+from services.digest import compose
 from services.review import comparisons, panel, queue
 from services.review.tool_edits import ToolEdits
 
@@ -53,3 +55,24 @@ def confirmed_subscriber(session: Session, email: str) -> Subscriber:
     session.add(subscriber)
     session.flush()
     return subscriber
+
+
+def approved_digest(session: Session, settings: Settings, readers: int, week: str = "2026-W48") -> int:
+    """A published comparison, ``readers`` confirmed subscribers and the week's digest, approved; its id."""
+    published_comparison(session)
+    for n in range(readers):
+        confirmed_subscriber(session, f"reader{n}@example.org")
+    digest = compose.compile_week(session, settings, week)
+    compose.approve(session, digest.id)
+    return digest.id
+
+
+def sent_digest(session: Session, settings: Settings, week: str) -> Digest:
+    """The digest of ``week`` compiled from what is published, approved and sent (to nobody when no
+    subscriber is confirmed, so it is sent at once)."""
+    from services.delivery.send import start_send
+
+    digest = compose.compile_week(session, settings, week)
+    compose.approve(session, digest.id)
+    start_send(session, digest.id)
+    return digest

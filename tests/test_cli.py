@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from services.core import events, outbox_actors
-from services.core.db.models import AuditEntry, Event, User
+from services.core.db.models import ApiToken, AuditEntry, Event, User
 from services.core.db.scratch import create_database, drop_database
 from services.core.passwords import verify_password
 from services.core.runtime import Runtime
@@ -188,6 +188,50 @@ def test_users_set_password_replaces_a_forgotten_password_on_the_audit_log(rt: R
         assert not verify_password(user.password_hash, "the forgotten one")
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.set_password"))
         assert entry.subject == f"user:{user.id}"
+
+
+def test_users_set_role_and_deactivate_end_every_session_on_the_audit_log(rt: Runtime) -> None:
+    # Given a staff user
+    assert _cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
+                stdin="a long password\n").returncode == 0
+    # When an admin makes her a reviewer, then deactivates her
+    role = _cli(rt, "users", "set-role", "ann@example.org", "--role", "reviewer")
+    gone = _cli(rt, "users", "deactivate", "ann@example.org")
+    # Then each change ended her sessions (a new session generation), she is inactive, and both are audited
+    assert role.returncode == 0 and gone.returncode == 0, role.stderr + gone.stderr
+    with rt.sessions() as session:
+        user = session.scalar(select(User).where(User.email == "ann@example.org"))
+        assert user is not None
+        assert (user.role, user.active, user.session_generation) == ("reviewer", False, 2)
+        actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.subject == f"user:{user.id}")))
+        assert actions == {"user.set_role", "user.deactivate"}
+    # And a deactivated user is no longer found by name
+    assert _cli(rt, "users", "deactivate", "ann@example.org").returncode == 1
+
+
+def test_users_tokens_lists_and_revoke_token_revokes_on_the_audit_log(rt: Runtime) -> None:
+    # Given a staff user with a read-only token issued at the command line
+    assert _cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
+                stdin="a long password\n").returncode == 0
+    issued = _cli(rt, "users", "token", "ann@example.org", "--read-only", "--days", "7")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    # When her tokens are listed
+    listed = _cli(rt, "users", "tokens", "ann@example.org")
+    # Then the listing shows the token's prefix and scope, never the token
+    assert listed.returncode == 0, listed.stderr
+    assert token[:12] in listed.stdout and "read" in listed.stdout and "never" in listed.stdout
+    assert token not in listed.stdout
+    # When the token is revoked by its id, Then it is gone, and both actions are on the audit log
+    with rt.sessions() as session:
+        [token_id] = session.scalars(select(ApiToken.id)).all()
+    assert _cli(rt, "users", "revoke-token", str(token_id)).returncode == 0
+    assert "no API tokens" in _cli(rt, "users", "tokens", "ann@example.org").stdout
+    with rt.sessions() as session:
+        actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions == ["user.issue_token", "user.revoke_token"]
+    # And an unknown id is an error
+    assert _cli(rt, "users", "revoke-token", str(token_id)).returncode == 1
 
 
 def test_users_set_password_refuses_an_unknown_address_and_a_short_password(rt: Runtime) -> None:

@@ -25,8 +25,9 @@ def feeds_add(
     or the address is one the fetcher refuses (a private or local network)."""
     from rich.markup import escape
 
+    from services.ingest.errors import SourceError
     from services.ingest.refresh import policy_from
-    from services.ingest.sources import SourceError, add_source, readable_source
+    from services.ingest.sources import add_source, readable_source
 
     rt = common.plain(common.settings())
     try:
@@ -76,7 +77,8 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
 
 
 def _set_source_state(source_id: int, state: SourceState) -> None:
-    from services.ingest.sources import SourceError, set_state
+    from services.ingest.errors import SourceError
+    from services.ingest.sources import set_state
 
     rt = common.plain(common.settings())
     try:
@@ -131,13 +133,14 @@ def poll(
 @app.command("tie")
 def feeds_tie(source_id: int, tool: Annotated[str, typer.Option("--tool", help="key of the tool, e.g. github:owner/repo")]) -> None:
     """Tie a changelog source to a tool: its items become updates of that tool."""
-    from services.ingest.ties import TieError, tie_source
+    from services.ingest.errors import SourceError
+    from services.ingest.ties import tie_source
 
     rt = common.plain(common.settings())
     try:
         with rt.sessions() as session, session.begin():
             source = tie_source(session, source_id, tool)
             common.console.print(f"source {source.id} is tied to {source.tool_key}")
-    except TieError as exc:
+    except SourceError as exc:
         common.err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc

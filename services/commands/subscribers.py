@@ -38,7 +38,8 @@ def import_csv(
         report = subscribers.import_rows(rt.sessions, rt.settings, csv_files.read_rows(file, form), confirmed,
                                          advance=lambda n: progress.advance(task, n))
     common.console.print(f"added {report.added}, already on the list {report.already}, rejected {len(report.rejected)}"
-                         + ("" if confirmed else f" (confirmation mail sent to {report.added})"))
+                         + (f" (of those on the list, {report.confirmed} pending confirmed now)" if confirmed
+                            else f" (confirmation mail sent to {report.added})"))
     if report.rejected:
         table = common.table("row", "value", "reason", title="Rejected rows")
         for row, value, reason in report.rejected:
@@ -66,15 +67,23 @@ def add(
     email: str,
     confirmed: Annotated[bool, typer.Option("--confirmed", help="opted in elsewhere: no confirmation mail")] = False,
 ) -> None:
-    """Add one address (a confirmation mail goes out unless --confirmed)."""
+    """Add one address (a confirmation mail goes out unless --confirmed); --confirmed also confirms an
+    address on the list that is waiting for its confirmation."""
+    from services.core.addresses import identity
     from services.delivery import subscribers
 
     rt = common.plain(common.settings())
     with common.refusals(about=email), rt.sessions() as session, session.begin():
         added = subscribers.add(session, email, confirmed, smtputf8=rt.settings.mailer_smtputf8)
+        confirmed_now = added is None and confirmed and subscribers.confirm_pending(session, [identity(email)])
     if added is not None and not confirmed:
         subscribers.mail_confirmation(rt.settings, added)  # after the commit: the link names a stored subscriber
-    common.console.print(f"added {email}" if added is not None else f"{email} is already on the list")
+    if added is not None:
+        common.console.print(f"added {email}")
+    elif confirmed_now:
+        common.console.print(f"{email} was waiting for its confirmation: confirmed now")
+    else:
+        common.console.print(f"{email} is already on the list")
 
 
 @app.command("remove")

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import secrets
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from services.commands import common
 from services.core.domain import Role
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from services.core.db.models import User
+
 app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+#: The audit log's note on changes made at the command line (they have no signed-in user).
+BY_CLI = "by the command line"
 
 
 @app.command("add")
@@ -64,24 +71,54 @@ def users_set_password(
     """Give a person a new password (a forgotten one); prints a generated one unless one comes on stdin.
 
     The change is on the audit log ("user.set_password"), with no user: it was made at the command line.
+    It ends every session the person has.
     """
-    from services.core.db.models import AuditEntry
-    from services.core.passwords import hash_password
-    from services.web.auth import active_user
+    from services.web import accounts
 
     password = _password(password_stdin)
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():
-        user = active_user(session, email)
-        if user is None:
-            common.err.print(f"[red]error:[/red] no active user {email.strip()}")
-            raise typer.Exit(1)
-        user.password_hash = hash_password(password)
-        session.add(AuditEntry(user_id=None, action="user.set_password", subject=f"user:{user.id}",
-                               detail={"email": user.email}, note="by the command line"))
+        user = _active(session, email)
+        accounts.set_password(session, user, password, by=None, note=BY_CLI)
     common.console.print(f"set a new password for {user.email}")
     if not password_stdin:
         common.console.print(f"password (shown once): {password}")
+
+
+@app.command("set-role")
+def users_set_role(email: str, role: Annotated[Role, typer.Option(help="what the person may do from now on")]) -> None:
+    """Give a person another role; ends every session they have. On the audit log ("user.set_role")."""
+    from services.web import accounts
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session, session.begin():
+        user = _active(session, email)
+        accounts.set_role(session, user, role, by=None, note=BY_CLI)
+    common.console.print(f"{user.email} is now {role}")
+
+
+@app.command("deactivate")
+def users_deactivate(email: str) -> None:
+    """Stop a person signing in; ends every session they have and revokes their API tokens.
+    On the audit log ("user.deactivate")."""
+    from services.web import accounts
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session, session.begin():
+        user = _active(session, email)
+        accounts.deactivate(session, user, by=None, note=BY_CLI)
+    common.console.print(f"deactivated {user.email}")
+
+
+def _active(session: Session, email: str) -> User:
+    """The active user ``email`` names; exit 1 when there is none."""
+    from services.web.auth import active_user
+
+    user = active_user(session, email)
+    if user is None:
+        common.err.print(f"[red]error:[/red] no active user {email.strip()}")
+        raise typer.Exit(1)
+    return user
 
 
 def _password(from_stdin: bool) -> str:
@@ -94,15 +131,53 @@ def _password(from_stdin: bool) -> str:
 
 
 @app.command("token")
-def users_token(email: str) -> None:
-    """Print a new API token for a person (use it as `Authorization: Bearer <token>`); shown once."""
-    from services.web.auth import active_user, issue_token
+def users_token(
+    email: str,
+    read_only: Annotated[bool, typer.Option("--read-only", help="the token may only read (GET)")] = False,
+    days: Annotated[int | None, typer.Option(min=1, max=3650, help="days it works [VERDICTS_API_TOKEN_DAYS]")] = None,
+) -> None:
+    """Print a new API token for a person (use it as `Authorization: Bearer <token>`); shown once.
+    On the audit log ("user.issue_token")."""
+    from services.core.domain import TokenScope
+    from services.web import accounts
+
+    loaded = common.settings()
+    rt = common.plain(loaded)
+    scope = TokenScope.READ if read_only else TokenScope.FULL
+    with rt.sessions() as session, session.begin():
+        token = accounts.new_token(session, _active(session, email), days or loaded.api_token_days, scope, by=None,
+                                   note=BY_CLI)
+    print(token)
+
+
+@app.command("tokens")
+def users_tokens(email: str) -> None:
+    """List a person's API tokens: id, prefix, scope, created, last used, expiry (expired ones too)."""
+    from services.core.db.base import utcnow
+    from services.web import accounts
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session:
+        tokens = accounts.tokens_of(session, _active(session, email))
+    now = utcnow()
+    listing = common.table("id", "prefix", "scope", "created", "last used", "expires")
+    for token in tokens:
+        expires = f"{token.expires_at:%Y-%m-%d %H:%M}" + (" (expired)" if token.expires_at <= now else "")
+        listing.add_row(str(token.id), f"{token.prefix or '(unknown)'}…", str(token.scope),
+                        f"{token.created_at:%Y-%m-%d %H:%M}",
+                        f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never", expires)
+    common.console.print(listing if tokens else "no API tokens")
+
+
+@app.command("revoke-token")
+def users_revoke_token(token_id: int) -> None:
+    """Revoke an API token by its id (see `verdicts users tokens`). On the audit log ("user.revoke_token")."""
+    from services.web import accounts
 
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():
-        user = active_user(session, email)
-        if user is None:
-            common.err.print(f"[red]error:[/red] no active user {email.strip()}")
-            raise typer.Exit(1)
-        token = issue_token(session, user)
-    print(token)
+        revoked = accounts.revoke_token(session, token_id, by=None, note=BY_CLI)
+    if revoked is None:
+        common.err.print(f"[red]error:[/red] no API token {token_id}")
+        raise typer.Exit(1)
+    common.console.print(f"revoked token {token_id} ({revoked.prefix or 'unknown'}…)")

@@ -14,6 +14,13 @@ class Role(enum.StrEnum):
     OPS = "ops"
 
 
+class TokenScope(enum.StrEnum):
+    """What an API token may do: everything its user's role allows, or only read (GET)."""
+
+    FULL = "full"
+    READ = "read"
+
+
 class SourceKind(enum.StrEnum):
     FEED = "feed"
     GITHUB_RELEASES = "github-releases"

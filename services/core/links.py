@@ -7,6 +7,7 @@ and the links in mail, feeds and the fast signer of ``services.delivery.link_sig
 from __future__ import annotations
 
 from services.core.settings import Settings
+from services.core.slugs import slugify
 from services.core.tokens import sign
 
 #: Token purposes: a token signed for one purpose is refused for another.
@@ -16,9 +17,17 @@ VOTE = "vote"
 CONFIRM = "confirm"
 
 #: Paths, each followed by the slug, week or token it names (``ARCHIVE_PATH`` and
-#: ``SUBSCRIBE_PATH`` also stand alone).
+#: ``SUBSCRIBE_PATH`` also stand alone; ``SEARCH_PATH`` takes ``?q=``).
 COMPARISON_PATH = "/c/"
 TOOL_PATH = "/t/"
+CATEGORY_PATH = "/category/"
+SEARCH_PATH = "/search"
+#: Followed by ``.atom`` or ``.json`` (JSON Feed), like ``ARCHIVE_PATH``'s feeds.
+COMPARISONS_FEED_PATH = "/comparisons"
+SITEMAP_PATH = "/sitemap.xml"
+#: One page of a sitemap index, with its number from 1: ``/sitemap-1.xml``.
+SITEMAP_PAGE_PATH = "/sitemap-{page}.xml"
+ROBOTS_PATH = "/robots.txt"
 ARCHIVE_PATH = "/archive"
 SUBSCRIBE_PATH = "/subscribe"
 CONFIRM_PATH = "/confirm/"
@@ -37,6 +46,15 @@ def comparison(settings: Settings, slug: str) -> str:
 
 def tool(settings: Settings, slug: str) -> str:
     return f"{settings.public_url}{TOOL_PATH}{slug}"
+
+
+def category_path(name: str) -> str:
+    """The path of the category ``name`` (its slug: "Developer Tools" is ``/category/developer-tools``)."""
+    return f"{CATEGORY_PATH}{slugify(name)}"
+
+
+def category(settings: Settings, name: str) -> str:
+    return f"{settings.public_url}{category_path(name)}"
 
 
 def archive(settings: Settings, week: str | None = None) -> str:

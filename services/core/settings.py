@@ -6,6 +6,7 @@ from that file. A bad value stops the process at start with the variable's name 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "VERDICTS_"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,20 @@ class Settings(BaseSettings):
                                                    "after sign-in, active or not (OWASP: absolute timeout)")] = 12 * 3600
     session_idle_seconds: Annotated[int, Field(ge=60, le=30 * 86400, description="a staff session ends after this long "
                                                "without a request (OWASP: idle timeout)")] = 2 * 3600
+    signin_failures_per_account: Annotated[int, Field(ge=1, le=1000, description="failed sign-ins to one account "
+                                                      "in a lock window after which it is locked until the window "
+                                                      "ends")] = 5
+    signin_failures_per_address: Annotated[int, Field(ge=1, le=10000, description="failed sign-ins from one client "
+                                                      "address in a lock window after which it is locked")] = 20
+    signin_lock_seconds: Annotated[int, Field(ge=1, le=86400, description="the window failed sign-ins are counted "
+                                              "in")] = 900
+    api_token_days: Annotated[int, Field(ge=1, le=3650, description="days a new API token works")] = 90
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (unset: none; the peer is the client)")
+    webhook_max_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024, description="largest Event Webhook "
+                                            "body accepted (413 past it); SendGrid posts far smaller "
+                                            "batches")] = 5 * 1024 * 1024
     subscribe_limit_per_ip: Annotated[int, Field(ge=1)] = 20
     subscribe_limit_per_address: Annotated[int, Field(ge=1)] = 3
     subscribe_limit_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 3600
@@ -149,6 +164,17 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ValueError("must be an http(s):// URL: scheme, host, optional port and path prefix, no query")
         return value.strip().rstrip("/")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _trusted_proxies(cls, value: object) -> object:
+        entries = [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+        for entry in entries if isinstance(entries, list | tuple) else ():
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or network: {entry!r}") from exc
+        return entries
 
     @field_validator("digest_timezone")
     @classmethod

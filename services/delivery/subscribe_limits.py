@@ -6,23 +6,23 @@ keeps them in memory.
 
 from __future__ import annotations
 
-import functools
+from dramatiq.rate_limits import BucketRateLimiter
 
-from dramatiq.rate_limits import BucketRateLimiter, RateLimiterBackend
-from dramatiq.rate_limits.backends import RedisBackend, StubBackend
-
+from services.core import throttle
 from services.core.settings import Settings
-
-
-@functools.lru_cache(maxsize=4)
-def _backend(redis_url: str | None) -> RateLimiterBackend:
-    return StubBackend() if redis_url is None else RedisBackend(url=redis_url)
 
 
 def allowed(settings: Settings, kind: str, key: str) -> bool:
     """Count one attempt for ``key``; False once the window's limit is used up."""
     limit = settings.subscribe_limit_per_ip if kind == "ip" else settings.subscribe_limit_per_address
-    limiter = BucketRateLimiter(_backend(settings.redis_url), f"{settings.redis_namespace}:subscribe:{kind}:{key}",
+    limiter = BucketRateLimiter(throttle.backend(settings.redis_url),
+                                f"{settings.redis_namespace}:subscribe:{kind}:{key}",
                                 limit=limit, bucket=settings.subscribe_limit_window_seconds * 1000)
     with limiter.acquire(raise_on_failure=False) as acquired:
         return bool(acquired)
+
+
+def retry_after(settings: Settings, now: float) -> int:
+    """Seconds until a refused request may be tried again: the end of the current window (epoch-aligned, as
+    ``BucketRateLimiter``'s buckets are)."""
+    return throttle.seconds_left(settings.subscribe_limit_window_seconds, now)

@@ -123,6 +123,19 @@ def add(session: Session, address: str, confirmed: bool = False, *, smtputf8: bo
     return subscriber
 
 
+def confirm_pending(session: Session, addresses: Iterable[str]) -> list[Subscriber]:
+    """Confirm the pending subscribers among ``addresses`` (stored identities) on an operator's word that they
+    opted in elsewhere (``subscribers add|import --confirmed``); returns those this confirmed.
+
+    A confirmed, unsubscribed or suppressed subscriber is left as it is: only the person undoes an unsubscribe.
+    """
+    pending = list(session.scalars(select(Subscriber).where(Subscriber.email.in_(list(addresses)),
+                                                            Subscriber.state == SubscriberState.PENDING)))
+    for subscriber in pending:
+        subscriber.state, subscriber.confirmed_at = SubscriberState.CONFIRMED, utcnow()
+    return pending
+
+
 def _new(address: str, confirmed: bool) -> Subscriber:
     if confirmed:
         return Subscriber(email=address, state=SubscriberState.CONFIRMED, confirmed_at=utcnow())
@@ -135,6 +148,8 @@ def _new(address: str, confirmed: bool) -> Subscriber:
 class ImportReport:
     added: int = 0
     already: int = 0
+    #: Of ``already``, pending addresses an import ``confirmed`` (opted in elsewhere) confirmed.
+    confirmed: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (row, value, reason)
 
     @property
@@ -202,6 +217,8 @@ def _import_chunk(sessions: sessionmaker[Session], settings: Settings, chunk: li
         fresh = [_new(address, confirmed) for address in addresses if address not in known]
         session.add_all(fresh)
         session.flush()
+        if confirmed:
+            report.confirmed += len(confirm_pending(session, known))
     report.added += len(fresh)
     report.already += len(known)
     if not confirmed:

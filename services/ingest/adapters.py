@@ -20,6 +20,7 @@ from services.core import limits
 from services.core.domain import ParsedEntry, SourceKind
 from services.ingest import hub
 from services.ingest.cpu_turn import cpu_turn
+from services.ingest.errors import SourceUrlError
 from services.ingest.fetcher import ACCEPT_FEEDS, FetchResult
 from services.ingest.jsonfeed import is_json, parse_json_feed
 from services.ingest.parser import ParsedFeed, ParseError, parse_feed
@@ -31,10 +32,6 @@ GITHUB_RELEASES_URL = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+)/rele
 GITHUB_TAG_ID = re.compile(r"^tag:github\.com,2008:Repository/\d+/(.+)$")
 GITHUB_TAG_LINK = re.compile(r"/releases/tag/([^/?#]+)")
 ACCEPT_JSON = "application/json"
-
-
-class SourceUrlError(ValueError):
-    """The URL does not fit the kind of source (e.g. a GitHub releases source that is no releases.atom)."""
 
 
 @dataclass(frozen=True)

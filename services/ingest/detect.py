@@ -22,8 +22,13 @@ from services.core.domain import Detection, ParsedEntry, SourceFacts
 from services.ingest.detector import keys, names, versions
 from services.ingest.detector.features import features
 from services.ingest.detector.model import Model, current_model
-from services.ingest.detector.signals import (changelog_entry, github_release, hub_original, hub_repo,
-                                              linked_repositories)
+from services.ingest.detector.signals import (
+    changelog_entry,
+    github_release,
+    hub_original,
+    hub_repo,
+    linked_repositories,
+)
 
 BASE_MODEL_TAG = re.compile(r"^base_model:(?:(?:quantized|finetune|adapter|merge):)?([\w.-]+/[\w.-]+)$")
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from services.core.db.base import utcnow
 from services.core.db.models import Entry, Source
 from services.core.domain import SourceKind, SourceState
-from services.ingest.adapters import SourceUrlError, SourceView, adapter_for
+from services.ingest.adapters import SourceView, adapter_for
 from services.ingest.catalog import default_catalog
 from services.ingest.discovery import discover_feeds
+from services.ingest.errors import SourceError, SourceNotFound
 from services.ingest.fetcher import FetchError, FetchPolicy, FetchResult, fetch
 from services.ingest.hub import DEFAULT_ENDPOINT as DEFAULT_HUB_ENDPOINT
 from services.ingest.parser import ParseError
@@ -24,20 +25,13 @@ ENQUEUE_LEASE = dt.timedelta(minutes=15)
 FORBIDDEN = frozenset({"forbidden_address", "forbidden_scheme"})
 
 
-class SourceError(ValueError):
-    """A source request that cannot be honoured (unknown id, duplicate URL, bad kind or URL)."""
-
-
 def add_source(session: Session, url: str, kind: SourceKind = SourceKind.FEED, title: str | None = None,
                hub_endpoint: str = DEFAULT_HUB_ENDPOINT) -> Source:
     """Watch ``url`` as a ``kind`` source (a Hub source on huggingface.co or ``hub_endpoint``).
 
     Raises SourceError when the URL does not fit the kind or is watched already.
     """
-    try:
-        url = adapter_for(kind).check_url(url, hub_endpoint)
-    except SourceUrlError as exc:
-        raise SourceError(str(exc)) from exc
+    url = adapter_for(kind).check_url(url, hub_endpoint)
     if session.scalar(select(Source).where(Source.url == url)) is not None:
         raise SourceError(f"already watching {url}")
     source = Source(url=url, kind=kind, title=title, next_poll_at=utcnow())
@@ -60,10 +54,7 @@ def readable_source(url: str, kind: SourceKind, policy: FetchPolicy,
     or local network, unless settings allow those); it cannot be read now; or neither it nor any
     feed it announces parses.
     """
-    try:
-        url = adapter_for(kind).check_url(url, hub_endpoint)
-    except SourceUrlError as exc:
-        raise SourceError(str(exc)) from exc
+    url = adapter_for(kind).check_url(url, hub_endpoint)
     responses: list[FetchResult] = []
     try:
         return _read_as(url, kind, policy, responses), kind
@@ -116,7 +107,7 @@ def seed_catalog(session: Session) -> list[Source]:
 def get_source(session: Session, source_id: int) -> Source:
     source = session.get(Source, source_id)
     if source is None:
-        raise SourceError(f"no source with id {source_id}")
+        raise SourceNotFound(f"no source with id {source_id}")
     return source
 
 

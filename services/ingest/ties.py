@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from services.core.db.models import AuditEntry, Evidence, Source, Tool, ToolKey
 from services.ingest.detector.versions import plain_version
+from services.ingest.errors import TieError
+from services.ingest.sources import get_source
 
 #: How many versions must match one repository's releases before a source is tied to it.
 MATCHES_NEEDED = 2
@@ -44,17 +46,13 @@ def infer_tie(session: Session, source: Source, versions: Iterable[str]) -> str 
     return source.tool_key
 
 
-class TieError(ValueError):
-    """A tie that cannot be made: no such source, or no tool known by that key."""
-
-
 def tie_source(session: Session, source_id: int, tool_key: str, user_id: int | None = None) -> Source:
     """Tie a source to the tool known by ``tool_key`` (a canonical key or any key a tool holds), and
     write who did it (``user_id``; None from the command line) to the audit log as ``source.tie``.
 
-    Raises TieError for an unknown source or key.
+    Raises SourceNotFound for an unknown source, TieError for an unknown key.
     """
-    source = _source(session, source_id)
+    source = get_source(session, source_id)
     key = tool_key.strip()
     tool = session.scalar(select(Tool).where(Tool.canonical_key == key)) if key else None
     tool = tool or (session.scalar(select(Tool).join(ToolKey, ToolKey.tool_id == Tool.id).where(ToolKey.key == key))
@@ -69,16 +67,10 @@ def tie_source(session: Session, source_id: int, tool_key: str, user_id: int | N
 
 def untie_source(session: Session, source_id: int, user_id: int | None = None) -> Source:
     """Clear a source's tie (its items are judged by their shape again), audit-logged as ``source.untie``
-    with the key it had. Raises TieError for an unknown source."""
-    source = _source(session, source_id)
+    with the key it had. Raises SourceNotFound for an unknown source."""
+    source = get_source(session, source_id)
     session.add(AuditEntry(user_id=user_id, action="source.untie", subject=f"source:{source.id}",
                            detail={"tool_key": source.tool_key}))
     source.tool_key = None
     return source
 
-
-def _source(session: Session, source_id: int) -> Source:
-    source = session.get(Source, source_id)
-    if source is None:
-        raise TieError(f"no source with id {source_id}")
-    return source

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from mjml import mjml2html
 
-from services.core.text import without_controls
+from services.core.text import CONTROLS, without_controls
 
 #: Template tags leave blank lines behind; the plain-text part keeps at most one in a row.
 BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
@@ -34,7 +35,9 @@ class RenderedEmail:
 def _printable(value: Any) -> Any:
     """A template value without control characters (``services.core.text.CONTROLS``): text that missed the
     cleaning at its entry (a feed's, an old row's) still renders, since MJML, being XML, refuses them."""
-    return type(value)(without_controls(value)) if isinstance(value, str) else value
+    if not isinstance(value, str) or not CONTROLS.search(value):
+        return value
+    return Markup(without_controls(value)) if isinstance(value, Markup) else without_controls(value)
 
 
 class EmailRenderer:

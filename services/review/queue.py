@@ -243,7 +243,7 @@ def bulk(session: Session, action: str, tool_ids: list[int], editor: User | None
     """
     if action not in ("approve", "reject", "snooze"):
         raise ReviewError(f"unknown bulk action {action!r}")
-    if action == "reject" and not reason.strip():
+    if action == "reject" and not clean_text(reason, multiline=True):
         raise ReviewError("a rejection needs a reason")
     outcomes = []
     for tool_id in dict.fromkeys(tool_ids):

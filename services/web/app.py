@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.core.runtime import Runtime
 from services.web.auth import LoginRequired
@@ -17,7 +18,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    from services.web import errors, login, rendering
+    from services.web import account, errors, login, rendering
     from services.web.api import review as review_api
     from services.web.api import subscribers as subscribers_api
     from services.web.editor import digests as editor_digests
@@ -29,7 +30,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     from services.web.ops import metrics as ops_metrics
     from services.web.ops import pages as ops_pages
     from services.web.public import archive as public_archive
-    from services.web.public import pages, subscribers, votes
+    from services.web.public import browse, feeds, pages, seo, subscribers, votes
     from services.web.webhooks import sendgrid as sendgrid_webhook
 
     settings = runtime.settings
@@ -42,8 +43,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         session_cookie="verdicts_session",
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
-        max_age=14 * 24 * 3600,
+        max_age=settings.session_lifetime_seconds,  # the server checks it too (services/web/sessions.py)
     )
+
+    # The client address is the peer's, or X-Forwarded-For's rightmost untrusted one when the peer is a
+    # configured proxy (none by default); added last, so it runs first.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
@@ -51,9 +56,9 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     rendering.install(app)
     errors.install(app)
-    for router in (pages.router, subscribers.router, login.router, editor_routes.router, health.router,
-                   votes.router, review_api.router, editor_digests.router, public_archive.router,
+    for router in (pages.router, subscribers.router, login.router, account.router, editor_routes.router,
+                   health.router, votes.router, review_api.router, editor_digests.router, public_archive.router,
                    subscribers_api.router, editor_sends.router, sendgrid_webhook.router,
-                   ops_pages.router, ops_api.router, ops_metrics.router, editor_sources.router):
+                   ops_pages.router, ops_api.router, ops_metrics.router, editor_sources.router, browse.router, feeds.router, seo.router):
         app.include_router(router)
     return app

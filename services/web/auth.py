@@ -2,14 +2,17 @@
 
 Pages use ``require(Role.X)``; anonymous visitors are sent to /login, other roles get 403.
 The JSON API uses ``require_api(Role.X)`` with ``Authorization: Bearer <token>``: 401 without a
-valid token, 403 for other roles. Admins pass every check. Each guard carries the roles it lets in
+valid, unexpired token of an active user, 403 for other roles and for a read-only token on anything but a
+read. Admins pass every check. Each guard carries the roles it lets in
 (``guard.roles``), which the route-table test reads to prove every private route is guarded.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request
@@ -20,10 +23,15 @@ from sqlalchemy.orm import Session
 from services.core.addresses import InvalidAddress, identity
 from services.core.db.base import utcnow
 from services.core.db.models import ApiToken, User
-from services.core.domain import Role
+from services.core.domain import Role, TokenScope
 from services.core.passwords import verify_password
+from services.web import sessions
 
 TOKEN_PREFIX = "vdt_"
+#: How much of a token listings show: the fixed prefix and 8 random characters (48 of its 256 bits).
+SHOWN_PREFIX = len(TOKEN_PREFIX) + 8
+#: What a read-only token may call (RFC 9110 §9.2.1: the safe methods).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _UNSET = object()
 #: Reads `Authorization: Bearer …` and documents the scheme in the OpenAPI schema.
 _BEARER = HTTPBearer(auto_error=False, description="a token printed by `verdicts users token EMAIL`")
@@ -54,17 +62,23 @@ def current_user(request: Request) -> User | None:
     """The signed-in user of this request (looked up once per request).
 
     Looked up in a session of its own, not the handler's ``DbSession``: page rendering and error pages
-    ask for it too, outside any handler.
+    ask for it too, outside any handler. The cookie's session is checked on the server every time
+    (``services.web.sessions.is_live``): None for an ended, expired or idle session.
     """
     cached = getattr(request.state, "user", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[no-any-return]
-    user_id = request.session.get("user_id")
+    user_id = sessions.signed_in_id(request.session)
     user = None
     if user_id is not None:
         with request.app.state.runtime.sessions() as session:
-            found = session.get(User, user_id)
-        user = found if found is not None and found.active else None
+            user = session.get(User, user_id)
+        now = time.time()
+        if sessions.is_live(request.session, user, request.app.state.runtime.settings, now):
+            sessions.touch(request, now)
+        else:
+            request.session.clear()  # ended or expired: the browser gets an anonymous cookie back
+            user = None
     request.state.user = user
     return user
 
@@ -94,22 +108,30 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User) -> str:
-    """A new API token for ``user``; only its hash is stored, the token is shown once."""
+def issue_token(session: Session, user: User, days: int, scope: TokenScope = TokenScope.FULL) -> str:
+    """A new API token for ``user`` that works for ``days`` (``VERDICTS_API_TOKEN_DAYS`` at the command line)
+    with ``scope``; only its hash and its first characters are stored, the token is shown once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token)))
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:SHOWN_PREFIX], scope=scope,
+                         expires_at=utcnow() + dt.timedelta(days=days)))
     session.flush()
     return token
 
 
-def token_user(session: Session, token: str) -> User | None:
+def token_user(session: Session, token: str) -> tuple[User, TokenScope] | None:
+    """The active user an unexpired ``token`` belongs to, and the token's scope; records the token's use.
+
+    None for an unknown, revoked (deleted) or expired token, or an inactive user's.
+    """
+    now = utcnow()
     row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                          .where(ApiToken.token_hash == hash_token(token), User.active)).first()
+                          .where(ApiToken.token_hash == hash_token(token), ApiToken.expires_at > now,
+                                 User.active)).first()
     if row is None:
         return None
     api_token, user = row
-    api_token.last_used_at = utcnow()
-    return user  # type: ignore[no-any-return]
+    api_token.last_used_at = now
+    return user, api_token.scope
 
 
 def require_api(*roles: Role) -> Callable[[Request], User]:
@@ -122,11 +144,14 @@ def require_api(*roles: Role) -> Callable[[Request], User]:
         # A transaction of its own, not the handler's: the token's last use is recorded even when the
         # request is then refused or fails.
         with request.app.state.runtime.sessions() as session, session.begin():
-            user = token_user(session, credentials.credentials.strip())
-        if user is None:
-            raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+            found = token_user(session, credentials.credentials.strip())
+        if found is None:
+            raise HTTPException(401, "unknown, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        user, scope = found
         if user.role not in allowed:
             raise HTTPException(403, "your role does not allow this endpoint")
+        if scope is TokenScope.READ and request.method not in READ_METHODS:
+            raise HTTPException(403, "this token is read-only")
         return user
 
     guard.roles = allowed  # type: ignore[attr-defined]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from services.core.db.models import User
 from services.core.domain import Role
-from services.web.auth import authenticate
+from services.web import sessions, signin_limits
+from services.web.auth import authenticate, current_user
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
 from services.web.rendering import page
@@ -25,16 +29,30 @@ def login_form(request: Request, next: str = "") -> HTMLResponse:
 @router.post("/login", response_model=None, dependencies=[Depends(csrf_protected)])
 def login(request: Request, session: DbSession, email: str = Form(""), password: str = Form(""),
           next: str = Form("")) -> HTMLResponse | RedirectResponse:
+    """Sign in; 429 with Retry-After while the account or the client address is locked
+    (``services.web.signin_limits``), 401 for a wrong email or password."""
+    settings, now = request.app.state.runtime.settings, time.time()
+    client = request.client.host if request.client else "unknown"
+    wait = signin_limits.locked_for(settings, email, client, now)
+    if wait is not None:
+        locked = page(request, "login.html", 429, next=next,
+                      error=f"Too many failed sign-ins. Try again in {-(-wait // 60)} min.")
+        locked.headers["Retry-After"] = str(wait)
+        return locked
     user = authenticate(session, email, password)
     if user is None:
+        signin_limits.failed(settings, email, client, now)
         return page(request, "login.html", 401, next=next, error="Wrong email or password.")
-    request.session.clear()  # a fresh session (and CSRF token) on every sign-in: no session fixation
-    request.session["user_id"] = user.id
+    sessions.start(request, user, now)
     local = next.startswith("/") and not next.startswith("//") and "\\" not in next
     return RedirectResponse(next if local else HOME.get(user.role, "/editor/queue"), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protected)])
-def logout(request: Request) -> RedirectResponse:
+def logout(request: Request, session: DbSession) -> RedirectResponse:
+    """Sign out: ends every session of the signed-in user, in every browser (a copied cookie included)."""
+    user = current_user(request)
+    if user is not None:
+        sessions.end_all(session.get_one(User, user.id))
     request.session.clear()
     return RedirectResponse("/", status_code=303)

@@ -12,7 +12,7 @@ from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.core import limits
+from services.core import limits, links
 from services.web.auth import current_user
 from services.web.csrf import csrf_input, csrf_token
 
@@ -51,14 +51,15 @@ def _wants_html(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    """Template helpers (``csrf_input``, ``csrf_token``, ``limits`` for form fields' ``maxlength``, ``safe_url`` and
-    ``plain_text`` filters), HTML error pages."""
+    """Template helpers (``csrf_input``, ``csrf_token``, ``limits`` for form fields' ``maxlength``, ``safe_url``,
+    ``plain_text`` and ``category_path`` filters), HTML error pages."""
     env = app.state.templates.env
     env.globals["csrf_input"] = csrf_input
     env.globals["csrf_token"] = csrf_token
     env.globals["limits"] = limits
     env.filters["safe_url"] = safe_url
     env.filters["plain_text"] = plain_text
+    env.filters["category_path"] = links.category_path
 
     @app.exception_handler(StarletteHTTPException)
     async def _error_page(request: Request, exc: HTTPException) -> Response:

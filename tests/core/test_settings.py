@@ -31,6 +31,7 @@ def test_defaults_describe_embedded_mode(tmp_path: Path) -> None:
         ("VERDICTS_ALLOW_PRIVATE_NETWORKS", "perhaps"),
         ("VERDICTS_FETCH_TIMEOUT_SECONDS", "-1"),
         ("VERDICTS_DIGEST_TIMEZONE", "Mars/Olympus"),
+        ("VERDICTS_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
     ],
 )
 def test_a_bad_value_fails_with_the_variables_name(tmp_path: Path, variable: str, value: str) -> None:
@@ -39,6 +40,12 @@ def test_a_bad_value_fails_with_the_variables_name(tmp_path: Path, variable: str
     # When the settings load, Then the error names that variable
     with pytest.raises(SettingsError, match=variable):
         load_settings(environ)
+
+
+def test_trusted_proxies_are_a_comma_separated_list_of_addresses_and_networks_none_by_default(tmp_path: Path) -> None:
+    assert load_settings({"VERDICTS_VAR_DIR": str(tmp_path)}).trusted_proxies == ()
+    given = load_settings({"VERDICTS_VAR_DIR": str(tmp_path), "VERDICTS_TRUSTED_PROXIES": "10.0.0.1, fd00::/8"})
+    assert given.trusted_proxies == ("10.0.0.1", "fd00::/8")
 
 
 def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:

@@ -7,11 +7,15 @@ import time
 from email import policy
 from pathlib import Path
 
+import pytest
+from sqlalchemy import func, select
+
 from services.core.db.models import DeliveryBatch, Digest, Subscriber
-from services.core.domain import BatchState
+from services.core.domain import BatchState, DigestState
 from services.core.runtime import Runtime
 from services.core.tokens import unsign
 from services.delivery.controls import cancel, pause, resend, resume
+from services.delivery.errors import EmptyDigest
 from services.delivery.progress import ambiguous_batches, summary
 from services.delivery.send import RetryPolicy, close_stuck, recipient_count, send_batch, start_send
 from services.digest import compose
@@ -42,12 +46,7 @@ class ScriptedMailer:
 
 def _approved_digest(rt: Runtime, subscribers: int) -> int:
     with rt.sessions() as session, session.begin():
-        factories.published_comparison(session)
-        for n in range(subscribers):
-            factories.confirmed_subscriber(session, f"reader{n}@example.org")
-        digest = compose.compile_week(session, rt.settings, "2026-W48")
-        compose.approve(session, digest.id)
-        return digest.id
+        return factories.approved_digest(session, rt.settings, subscribers)
 
 
 def _one_batch(rt: Runtime, subscribers: int) -> tuple[int, int]:
@@ -315,3 +314,16 @@ def test_a_batch_left_sending_past_any_worker_s_time_limit_turns_ambiguous(rt: R
     assert _batch(rt, old_id).state == "ambiguous" and _batch(rt, fresh_id).state == "sending"
     with rt.sessions() as session:
         assert not summary(session, digest_id).settled
+
+
+def test_a_digest_without_a_body_is_never_cut_into_batches(rt: Runtime) -> None:
+    # Given an approved digest whose mail has no body (a compile that failed half-way once left such rows)
+    digest_id = _approved_digest(rt, 3)
+    with rt.sessions() as session, session.begin():
+        session.get(Digest, digest_id).html = ""
+    # When its send is started, Then it is refused with the reason, and nothing is queued to go out
+    with pytest.raises(EmptyDigest, match="2026-W48 has an empty body"), rt.sessions() as session, session.begin():
+        start_send(session, digest_id)
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DeliveryBatch)) == 0
+        assert session.get(Digest, digest_id).state == DigestState.APPROVED

@@ -247,3 +247,35 @@ def test_with_an_smtputf8_mailer_a_non_ascii_local_part_subscribes_and_is_mailed
     [confirmation] = _mails(rt)
     assert confirmation["To"] == "zoë@xn--bcher-kva.example"
     assert _emails(rt) == ["zoë@bücher.example"]
+
+
+def test_adding_a_pending_address_as_confirmed_confirms_it_and_says_so(rt: Runtime) -> None:
+    # Given an address that subscribed and never followed its confirmation link, and one that unsubscribed
+    _subscribe(rt, "waiting@example.org")
+    _subscribe(rt, "left@example.org")
+    with rt.sessions() as session, session.begin():
+        left = session.scalar(select(Subscriber).where(Subscriber.email == "left@example.org"))
+        subscribers.unsubscribe(left)
+    # When an operator adds both with --confirmed (they opted in elsewhere)
+    waiting = _cli(rt, "subscribers", "add", "Waiting@Example.org", "--confirmed")
+    gone = _cli(rt, "subscribers", "add", "left@example.org", "--confirmed")
+    # Then the pending one is confirmed, and the command says so; the unsubscribe stands
+    assert waiting.returncode == 0 and "confirmed now" in waiting.stdout
+    assert gone.returncode == 0 and "already on the list" in gone.stdout
+    with rt.sessions() as session:
+        states = dict(session.execute(select(Subscriber.email, Subscriber.state)).all())
+        confirmed_at = session.scalar(select(Subscriber.confirmed_at).where(Subscriber.email == "waiting@example.org"))
+    assert states == {"waiting@example.org": "confirmed", "left@example.org": "unsubscribed"}
+    assert confirmed_at is not None
+
+
+def test_importing_a_pending_address_as_confirmed_confirms_it(rt: Runtime) -> None:
+    # Given an address waiting for its confirmation
+    _subscribe(rt, "waiting@example.org")
+    # When a list that opted in elsewhere, holding it, is imported with confirmed
+    report = subscribers.import_rows(rt.sessions, rt.settings, [["waiting@example.org"], ["new@example.org"]],
+                                     confirmed=True)
+    # Then it is counted as on the list already, and confirmed
+    assert (report.added, report.already, report.confirmed) == (1, 1, 1)
+    with rt.sessions() as session:
+        assert set(session.scalars(select(Subscriber.state))) == {"confirmed"}

@@ -34,9 +34,9 @@ def test_a_compile_that_fails_midway_leaves_no_draft_behind(any_runtime: Runtime
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
     # When a compile fails after the digest row was written (its rendering is refused)
-    with pytest.raises(DigestRenderError, match=r"digest of 2026-W48 could not be rendered: digest\.mjml"):
-        with broken.sessions() as session, session.begin():
-            compose.compile_week(session, broken.settings, WEEK)
+    with (pytest.raises(DigestRenderError, match=r"digest of 2026-W48 could not be rendered: digest\.mjml"),
+          broken.sessions() as session, session.begin()):
+        compose.compile_week(session, broken.settings, WEEK)
     # Then no digest is left, and the comparison still waits for one
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Digest)) == 0
@@ -55,8 +55,8 @@ def test_a_digest_without_a_body_is_not_approved(rt: Runtime) -> None:
         digest.html, digest.text = "", ""
         digest_id = digest.id
     # When an editor approves it, Then it is refused with the reason, and stays a draft
-    with pytest.raises(DigestWithoutBody, match="2026-W48 has an empty body"):
-        with rt.sessions() as session, session.begin():
-            compose.approve(session, digest_id)
+    with (pytest.raises(DigestWithoutBody, match="2026-W48 has an empty body"),
+          rt.sessions() as session, session.begin()):
+        compose.approve(session, digest_id)
     with rt.sessions() as session:
         assert session.get(Digest, digest_id).state == DigestState.DRAFT

@@ -12,8 +12,9 @@ from services.core.db.models import Entry, Source, Tool
 from services.core.domain import SourceFacts, SourceKind
 from services.core.runtime import Runtime
 from services.ingest import hub
-from services.ingest.adapters import SourceUrlError, SourceView, adapter_for, release_tag
+from services.ingest.adapters import SourceView, adapter_for, release_tag
 from services.ingest.detect import detect
+from services.ingest.errors import SourceUrlError
 from services.ingest.fetcher import FetchPolicy
 from services.ingest.jsonfeed import parse_json_feed
 from services.ingest.parser import ParseError

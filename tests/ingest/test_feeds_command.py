@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+from services.core.db.models import Source
+from services.core.domain import SourceKind
 from services.core.runtime import Runtime
 from services.ingest.catalog import BLOGS, GITHUB_REPOSITORIES, HUB_AUTHORS
 from tests.local_http import LocalServer, Reply
@@ -16,11 +19,11 @@ FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Acme news</ti
 </channel></rss>"""
 
 
-def _cli(rt: Runtime, *args: str, private_networks: bool = True) -> subprocess.CompletedProcess[str]:
+def _cli(rt: Runtime, *args: str, private_networks: bool = True, **environ: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
     env.update({"VERDICTS_DATABASE_URL": rt.settings.database_url, "VERDICTS_SECRET_KEY": rt.settings.secret(),
                 "VERDICTS_VAR_DIR": str(rt.settings.var_dir),
-                "VERDICTS_ALLOW_PRIVATE_NETWORKS": "1" if private_networks else "0", "COLUMNS": "240"})
+                "VERDICTS_ALLOW_PRIVATE_NETWORKS": "1" if private_networks else "0", "COLUMNS": "240", **environ})
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -119,3 +122,61 @@ def test_poll_once_disables_a_source_moved_onto_a_watched_feed_and_the_list_says
     assert (alias["url"], alias["state"], alias["state_reason"], alias["last_error"]) == (
         http.url("/alias.xml"), "disabled", f"now redirects to source {feed['id']}", None)
     assert f"now redirects to source {feed['id']}" in " ".join(_cli(rt, "feeds", "list").stdout.split())
+
+
+#: A feed address longer than any terminal line, and the error that quotes it.
+LONG_URL = "https://releases.example.org/" + "/".join(["a-rather-long-path-segment"] * 6) + "/feed.xml?page=1&lang=en"
+LONG_ERROR = f"{LONG_URL} answered 410 Gone"
+
+
+def _failed_source_with_a_long_url(rt: Runtime) -> None:
+    with rt.sessions() as session, session.begin():
+        session.add(Source(url=LONG_URL, kind=SourceKind.FEED, last_error=LONG_ERROR, last_error_kind="gone",
+                           consecutive_failures=1))
+
+
+def test_feeds_list_prints_each_url_whole_when_not_at_a_terminal(rt: Runtime) -> None:
+    # Given a source whose address and last error are longer than any terminal line
+    _failed_source_with_a_long_url(rt)
+    # When `feeds list` writes to a pipe, with no COLUMNS (where rich would assume 80 columns)
+    done = _cli(rt, "feeds", "list", COLUMNS="")
+    # Then one line holds the whole address and the whole error, and nothing is cut short with "…"
+    assert done.returncode == 0, done.stderr
+    [row] = [line for line in done.stdout.splitlines() if LONG_URL in line]
+    assert LONG_ERROR in row
+    assert "…" not in done.stdout
+
+
+def test_feeds_list_at_a_narrow_terminal_folds_a_url_instead_of_cutting_it(rt: Runtime) -> None:
+    # Given a source with a long address
+    _failed_source_with_a_long_url(rt)
+    # When `feeds list` runs at a terminal 100 columns wide
+    done = _cli(rt, "feeds", "list", COLUMNS="100", TTY_COMPATIBLE="1", NO_COLOR="1")
+    # Then the address is not cut: its pieces, read down the url column, spell all of it
+    assert done.returncode == 0, done.stderr
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in done.stdout.splitlines()]
+    assert max(len(line) for line in lines) <= 100
+    headers = [[cell.strip() for cell in line.split("┃")] for line in lines if line.startswith("┃")]
+    column = next(cells.index("url") for cells in headers if "url" in cells)
+    body = [[cell.strip() for cell in line.split("│")] for line in lines if line.startswith("│")]
+    assert "".join(cells[column] for cells in body) == LONG_URL
+    assert "…" not in done.stdout
+
+
+def test_poll_once_exits_non_zero_only_when_every_polled_source_failed(rt: Runtime, http: LocalServer) -> None:
+    # Given two sources, both of which fail
+    http.routes["/missing.xml"] = http.routes["/also-missing.xml"] = Reply(404, b"")
+    with rt.sessions() as session, session.begin():
+        session.add_all([Source(url=http.url(path), kind=SourceKind.FEED) for path in ("/missing.xml",
+                                                                                       "/also-missing.xml")])
+    # When every source is polled once
+    failed = _cli(rt, "poll", "--once")
+    # Then the command fails, after the summary line, saying where to look
+    assert failed.returncode == 1
+    assert "polled 2 source(s): 0 new entries, 2 failed" in " ".join(failed.stdout.split())
+    assert "every polled source failed" in failed.stderr
+    # And once one of them works again, a poll where only some fail succeeds
+    http.routes["/missing.xml"] = Reply(body=FEED)
+    some = _cli(rt, "poll", "--once", "--all")
+    assert some.returncode == 0, some.stderr
+    assert "polled 2 source(s): 1 new entries, 1 failed" in " ".join(some.stdout.split())

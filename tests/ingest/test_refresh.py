@@ -58,10 +58,10 @@ def test_a_feed_that_trips_the_store_fails_alone_and_the_rest_of_its_batch_is_st
     ids = releases_and_a_post(rt, http, "Trips the detector")
     real_detect = store.detect
 
-    def detect_with_a_bug(entry):  # type: ignore[no-untyped-def]
+    def detect_with_a_bug(entry, *args, **kwargs):  # type: ignore[no-untyped-def]
         if entry.title == "Trips the detector":
             raise RuntimeError("detector bug")
-        return real_detect(entry)
+        return real_detect(entry, *args, **kwargs)
 
     monkeypatch.setattr(store, "detect", detect_with_a_bug)
     # When the batch is refreshed

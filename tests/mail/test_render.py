@@ -83,3 +83,13 @@ def test_a_plain_http_logo_is_refused_at_start() -> None:
 
     with pytest.raises(SettingsError, match="VERDICTS_EMAIL_LOGO_URL"):
         load_settings({}, secret_key="k", email_logo_url="http://cdn.example.org/logo.png")
+
+
+def test_a_value_with_control_characters_renders_without_them() -> None:
+    # Given a value holding a vertical tab, a form feed, NUL and a C1 control, which MJML (XML) cannot carry
+    context = {"confirm_url": "https://v.example/confirm/abc", "postal_address": "1 Example\x0b\x0c\x00\x9b Street"}
+    # When the mail renders, Then both parts have the value without them
+    rendered = EmailRenderer(TEMPLATES).render("confirm_subscription", context)
+    for part in (rendered.html, rendered.text):
+        assert "1 Example Street" in part
+        assert not re.search("[\x00\x0b\x0c\x9b]", part)

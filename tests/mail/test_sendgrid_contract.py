@@ -19,7 +19,6 @@ import pytest
 
 from services.core.runtime import Runtime
 from services.delivery.send import send_batch, start_send
-from services.digest import compose
 from services.mail import placeholders
 from services.mail.mailers import SendGridMailer
 from services.mail.messages import BatchMail, OutgoingMail, Recipient
@@ -78,12 +77,7 @@ def _post(prism: str, body: dict[str, object]) -> tuple[int, list[object]]:
 
 def _digest_batch(rt: Runtime, readers: int) -> int:
     with rt.sessions() as session, session.begin():
-        factories.published_comparison(session)
-        for n in range(readers):
-            factories.confirmed_subscriber(session, f"reader{n}@example.org")
-        digest = compose.compile_week(session, rt.settings, "2026-W48")
-        compose.approve(session, digest.id)
-        [batch_id] = start_send(session, digest.id)
+        [batch_id] = start_send(session, factories.approved_digest(session, rt.settings, readers))
         return batch_id
 
 

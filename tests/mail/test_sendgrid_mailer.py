@@ -13,7 +13,6 @@ import pytest
 from services.core.db.models import DeliveryBatch
 from services.core.runtime import Runtime
 from services.delivery.send import RetryPolicy, send_batch, start_send
-from services.digest import compose
 from services.mail.mailers import SendGridMailer
 from services.mail.messages import OutgoingMail
 from services.mail.sendgrid_payload import MAX_RETRY_AFTER_SECONDS
@@ -35,13 +34,9 @@ def _mailer(endpoint: RecordingEndpoint, timeout: float = 5.0) -> SendGridMailer
 
 def _batch(rt: Runtime, readers: int) -> tuple[int, int]:
     with rt.sessions() as session, session.begin():
-        factories.published_comparison(session)
-        for n in range(readers):
-            factories.confirmed_subscriber(session, f"reader{n}@example.org")
-        digest = compose.compile_week(session, rt.settings, "2026-W48")
-        compose.approve(session, digest.id)
-        [batch_id] = start_send(session, digest.id)
-        return digest.id, batch_id
+        digest_id = factories.approved_digest(session, rt.settings, readers)
+        [batch_id] = start_send(session, digest_id)
+        return digest_id, batch_id
 
 
 def _send(rt: Runtime, mailer: SendGridMailer, batch_id: int, waits: list[float] | None = None) -> str:

@@ -125,7 +125,7 @@ def token_headers(rt: Runtime, role: str = "ops") -> dict[str, str]:
     add_user(rt, role, f"{role}-api@example.org")
     with rt.sessions() as session, session.begin():
         user = session.query(User).filter_by(email=f"{role}-api@example.org").one()
-        token = issue_token(session, user)
+        token = issue_token(session, user, rt.settings.api_token_days)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -73,3 +73,14 @@ def test_adding_a_reviewer_with_a_new_lens_seats_them_after_the_others(rt: Runti
         user = session.scalar(select(User).where(User.email == "sec@example.org"))
         assert seat is not None and user is not None
         assert (seat.position, seat.user_id, user.role) == (4, user.id, "reviewer")
+
+
+def test_a_correction_given_with_control_characters_is_stored_without_them(rt: Runtime) -> None:
+    # Given a candidate, When an editor approves it with a tagline pasted with a vertical tab and a form feed
+    with rt.sessions() as session, session.begin():
+        tool_id = factories.candidate(session, "Fresh").id
+    done = _cli(rt, "queue", "approve", str(tool_id), "--tagline", "Pasted\x0bfrom a\x0cslide")
+    # Then it is approved with the tagline on one line, the characters gone
+    assert done.returncode == 0, done.stderr
+    with rt.sessions() as session:
+        assert session.get(Tool, tool_id).tagline == "Pasted from a slide"

@@ -30,3 +30,14 @@ def test_a_correction_longer_than_its_fact_allows_is_refused_naming_the_limit() 
     with pytest.raises(ReviewError, match=f"at most {tagline.max_length}"):
         cleaned(ToolEdits(tagline=too_long))
     assert cleaned(ToolEdits(tagline=too_long[1:])) == {"tagline": too_long[1:]}
+
+
+def test_control_characters_in_a_correction_are_removed_and_only_the_description_keeps_lines() -> None:
+    # Given corrections pasted from a slide: vertical tabs, a form feed, a NUL, Windows line ends
+    edits = ToolEdits(name="Nimbus\x00 Coder", tagline="Ships\x0bfaster\r\nthan light\x0c",
+                      description="First line\x0bsecond line\r\nthird\x00")
+    # When they are cleaned, Then single-line facts are one line and the description keeps its lines
+    assert cleaned(edits) == {"name": "Nimbus Coder", "tagline": "Ships faster than light",
+                              "description": "First line\nsecond line\nthird"}
+    # And a fact of nothing but control characters is left as it was
+    assert cleaned(ToolEdits(vendor="\x0b\x00")) == {}

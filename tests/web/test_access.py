@@ -6,6 +6,7 @@ remembering to add them here; only the public allow-list below is kept by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -14,8 +15,11 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.testclient import TestClient
 
+from services.core.db.base import utcnow
+from services.core.db.models import User
 from services.core.domain import Role
 from services.core.runtime import Runtime
+from services.web import accounts
 from services.web.app import create_app
 from services.web.auth import issue_token
 from tests.web.conftest import add_user, csrf, sign_in
@@ -93,7 +97,7 @@ def test_every_private_route_refuses_roles_it_does_not_allow(rt: Runtime, app: f
         browsers[role] = TestClient(app, base_url="https://verdicts.example.org")
         browsers[role].headers["x-csrf-token"] = sign_in(browsers[role], user.email)
         with rt.sessions() as session, session.begin():
-            tokens[role] = issue_token(session, session.merge(user))
+            tokens[role] = issue_token(session, session.merge(user), rt.settings.api_token_days)
     unguarded, failures, checked = [], [], 0
     for path, method, route in _private(app):
         roles = _allowed_roles(route.dependant) if route is not None else None
@@ -116,10 +120,62 @@ def test_every_private_route_refuses_roles_it_does_not_allow(rt: Runtime, app: f
     assert checked > 20
 
 
+#: How an admin's credentials stopped working, and which of them did: their session cookie, their API token.
+ENDED = {"signed out": ("cookie",), "deactivated": ("cookie", "token"), "token revoked": ("token",),
+         "token expired": ("token",)}
+
+
+def _end(rt: Runtime, app: fastapi.FastAPI, how: str) -> tuple[str, str, str]:
+    """An admin's session cookie, its CSRF token and an API token, taken before their use ended ``how``."""
+    user = add_user(rt, f"{how.replace(' ', '-')}@example.org", "admin")
+    browser = TestClient(app, base_url="https://verdicts.example.org")
+    csrf_token = sign_in(browser, user.email)
+    cookie = browser.cookies["verdicts_session"]
+    with rt.sessions() as session, session.begin():
+        token = issue_token(session, session.merge(user), rt.settings.api_token_days)
+    if how == "signed out":
+        browser.post("/logout", data={"csrf_token": csrf_token})
+    with rt.sessions() as session, session.begin():
+        stored = session.get_one(User, user.id)
+        [api_token] = accounts.tokens_of(session, stored)
+        if how == "deactivated":
+            accounts.deactivate(session, stored, by=None)
+        elif how == "token revoked":
+            accounts.revoke_token(session, api_token.id, by=None)
+        elif how == "token expired":
+            api_token.expires_at = utcnow() - dt.timedelta(seconds=1)
+    return cookie, csrf_token, token
+
+
+@pytest.mark.parametrize("how", sorted(ENDED))
+def test_every_private_route_refuses_ended_sessions_deactivated_users_and_revoked_or_expired_tokens(
+        rt: Runtime, app: fastapi.FastAPI, how: str) -> None:
+    # Given an admin (whom no role check refuses) whose session cookie or API token stopped working
+    cookie, csrf_token, token = _end(rt, app, how)
+    client = TestClient(app, base_url="https://verdicts.example.org")
+    # (a copy of the cookie replayed as it was, with its own CSRF token, so only the session check can refuse)
+    client.headers.update({"cookie": f"verdicts_session={cookie}", "x-csrf-token": csrf_token})
+    failures, checked = [], 0
+    for path, method, _ in _private(app):
+        credential = "token" if path.startswith("/api/") else "cookie"
+        if credential not in ENDED[how]:
+            continue
+        # When they call each private route that takes the ended credential
+        headers = {"authorization": f"Bearer {token}"} if credential == "token" else {}
+        response = client.request(method, _concrete(path), headers=headers, follow_redirects=False)
+        checked += 1
+        # Then it sends them to sign in (pages) or answers 401 (the API)
+        to_login = response.status_code == 303 and response.headers["location"].startswith("/login")
+        if not (to_login or response.status_code == 401):
+            failures.append(f"{method} {path} -> {response.status_code}")
+    assert failures == []
+    assert checked > 10
+
+
 def test_an_api_call_needs_a_valid_bearer_token(rt: Runtime, client: TestClient) -> None:
     user = add_user(rt, "editor@example.org", "editor")
     with rt.sessions() as session, session.begin():
-        token = issue_token(session, session.merge(user))
+        token = issue_token(session, session.merge(user), rt.settings.api_token_days)
     assert client.get("/api/queue").status_code == 401
     assert client.get("/api/queue", headers={"authorization": "Bearer vdt_not-a-real-token"}).status_code == 401
     # A signed-in browser session is not enough for the API: it takes tokens only

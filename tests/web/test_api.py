@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from services.core import limits
 from services.core.domain import Call
 from services.core.runtime import Runtime
 from services.review import panel
@@ -15,7 +16,7 @@ from tests.web.conftest import add_user
 def _bearer(rt: Runtime, email: str, role: str, lens: str | None = None) -> dict[str, str]:
     user = add_user(rt, email, role, lens)
     with rt.sessions() as session, session.begin():
-        return {"authorization": f"Bearer {issue_token(session, session.merge(user))}"}
+        return {"authorization": f"Bearer {issue_token(session, session.merge(user), rt.settings.api_token_days)}"}
 
 
 def test_the_api_lists_approves_with_edits_and_reports_conflicts(rt: Runtime, client: TestClient) -> None:
@@ -77,3 +78,37 @@ def test_the_openapi_schema_documents_the_review_endpoints_and_bearer_auth(clien
             "/api/comparisons/{comparison_id}/publish"} <= set(schema["paths"])
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert schema["paths"]["/api/queue"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_text_sent_with_control_characters_is_stored_without_them_and_a_field_left_empty_is_named(
+        rt: Runtime, client: TestClient) -> None:
+    # Given two candidates and a published comparison
+    with rt.sessions() as session, session.begin():
+        seats = panel.ensure_seats(session)
+        fresh_id = factories.candidate(session, "Fresh").id
+        full_id = factories.candidate(session, "Full").id
+        comparison_id = factories.published_comparison(session).id
+    editor = _bearer(rt, "script@example.org", "editor")
+    reviewer = _bearer(rt, "builder@example.org", "reviewer", lens=seats[0].lens)
+    # When a script sends a tagline, a headline and a note pasted with a vertical tab, a form feed and NUL
+    approved = client.post(f"/api/queue/{fresh_id}/approve", headers=editor,
+                           json={"tagline": "Pasted \x0bfrom \x0ca slide\x00"})
+    edited = client.patch(f"/api/comparisons/{comparison_id}", headers=editor,
+                          json={"headline": "Alpha\x0b wins", "editor_note": "Line one\x0bline two\x00"})
+    # Then each is stored cleaned: one line for the tagline and headline, lines kept in the note
+    assert approved.status_code == 200 and approved.json()["tagline"] == "Pasted from a slide"
+    assert edited.status_code == 200
+    assert (edited.json()["headline"], edited.json()["editor_note"]) == ("Alpha wins", "Line one\nline two")
+    # And a tagline as long as its limit allows still fits with a control character pasted after it
+    full = client.post(f"/api/queue/{full_id}/approve", headers=editor,
+                       json={"tagline": "x" * limits.TAGLINE + "\x0b"})
+    assert full.status_code == 200 and full.json()["tagline"] == "x" * limits.TAGLINE
+    # And a quote of nothing but control characters is refused as empty, naming the field
+    item = client.get("/api/panel/todo", headers=reviewer).json()["items"][0]
+    refused = client.post(f"/api/verdicts/{item['verdict_id']}/calls", headers=reviewer,
+                          json={"seat_id": item["seat_id"], "call": "ship", "quote": "\x0b\x00"})
+    assert refused.status_code == 422
+    assert [(e["loc"], e["type"]) for e in refused.json()["detail"]] == [(["body", "quote"], "string_too_short")]
+    # And a headline of nothing but control characters is refused with a 400 that names it
+    blank = client.patch(f"/api/comparisons/{comparison_id}", headers=editor, json={"headline": "\x0c\x00"})
+    assert blank.status_code == 400 and blank.json()["detail"] == "the headline cannot be empty"

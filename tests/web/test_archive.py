@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import feedparser
 from fastapi.testclient import TestClient
 
@@ -9,6 +11,8 @@ from services.core.runtime import Runtime
 from services.delivery.send import start_send
 from services.digest import compose
 from tests import factories
+
+ATOM_NS = {"atom": "http://www.w3.org/2005/Atom"}
 
 
 def _sent_digest(rt: Runtime, week: str, a: str, b: str) -> None:
@@ -71,6 +75,21 @@ def test_the_atom_feed_parses_and_has_an_entry_per_sent_digest(rt: Runtime, clie
     assert feed.entries[0].title == "Gamma & Co vs Delta — and more"
     assert "Gamma &amp; Co vs Delta" in feed.entries[0].content[0].value
     assert all(e.get("updated_parsed") for e in feed.entries)
+
+
+def test_the_feeds_html_content_is_escaped_exactly_once_as_text(rt: Runtime, client: TestClient) -> None:
+    # Given a sent digest whose comparison title needs escaping in HTML
+    _sent_digest(rt, "2026-W48", "Gamma & Co", "<Delta>")
+    # When the feed is parsed by an XML parser
+    root = ElementTree.fromstring(client.get("/archive.atom").content)
+    [content] = root.findall("atom:entry/atom:content", ATOM_NS)
+    # Then the type="html" content is one text node (no child elements) holding the HTML (RFC 4287 §3.1.1.2)
+    assert content.get("type") == "html"
+    assert list(content) == []
+    html = content.text or ""
+    assert html.startswith("<p>") and "</ul>" in html
+    assert ">Gamma &amp; Co vs &lt;Delta&gt;</a>" in html
+    assert 'href="https://verdicts.example.org/c/' in html
 
 
 def test_the_feed_of_an_empty_archive_is_still_valid_atom(client: TestClient) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import email
 import re
+from dataclasses import replace
 from email import policy
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -13,7 +16,9 @@ from services.core.db.models import Digest, Event, User
 from services.core.passwords import hash_password
 from services.core.runtime import Runtime
 from services.digest import compose
+from services.web.app import create_app
 from tests import factories
+from tests.digest.test_failed_compiles import broken_templates
 
 WEEK = "2026-W48"
 PASSWORD = "correct horse battery"
@@ -149,3 +154,68 @@ def test_compiling_a_malformed_week_says_what_is_wrong(rt: Runtime, client: Test
     response = client.post("/editor/digests/compile", data={"week": "next monday",
                                                             "csrf_token": _token(client, "/editor/digests")})
     assert response.status_code == 400 and "not an ISO week like 2026-W48" in response.text
+
+
+@pytest.mark.parametrize("junk", ["\x0b", "\x0c", "\x00"], ids=["vertical-tab", "form-feed", "nul"])
+def test_the_edit_form_strips_control_characters_and_never_answers_500(rt: Runtime, client: TestClient,
+                                                                       junk: str) -> None:
+    # Given a draft and an editor who pasted the character into every field of the edit form
+    digest_id = _draft(rt)
+    _signed_in(rt, client)
+    preview = f"/editor/digests/{WEEK}"
+    # When the form is saved
+    edit = client.post(f"{preview}/edit", data={"subject": f"Two {junk}duels", "preheader": f"Who {junk}ships?",
+                                                "intro": f"Hello {junk}readers.", "csrf_token": _token(client, preview)},
+                       follow_redirects=False)
+    # Then it is saved without the character, and the preview shows the re-rendered mail
+    assert edit.status_code == 303
+    with rt.sessions() as session:
+        digest = session.get(Digest, digest_id)
+        assert (digest.subject, digest.preheader) == ("Two duels", "Who ships?")
+        assert junk not in digest.intro + digest.html + digest.text and "Hello" in digest.html
+    assert client.get(preview).status_code == 200
+
+
+def test_an_edit_that_does_not_fit_is_refused_naming_the_field(rt: Runtime, client: TestClient) -> None:
+    digest_id = _draft(rt)
+    _signed_in(rt, client)
+    preview = f"/editor/digests/{WEEK}"
+    # When the editor saves a subject one character too long
+    edit = client.post(f"{preview}/edit", data={"subject": "x" * 301, "preheader": "", "intro": "",
+                                                "csrf_token": _token(client, preview)})
+    # Then the answer is a 400 that names the field and its limit, and the digest is as it was
+    assert edit.status_code == 400 and "the subject is 301 characters long; at most 300 fit" in edit.text
+    with rt.sessions() as session:
+        assert session.get(Digest, digest_id).subject == "Alpha vs Beta — and more"
+
+
+def test_a_digest_that_does_not_render_is_refused_naming_what_failed(rt: Runtime, tmp_path: Path) -> None:
+    # Given templates the renderer refuses, and a published comparison
+    broken = replace(rt, settings=rt.settings.model_copy(update={"email_templates_dir": broken_templates(tmp_path)}))
+    client = TestClient(create_app(broken), base_url="https://verdicts.example.org")
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+    _signed_in(rt, client)
+    # When the editor compiles the week
+    listing = "/editor/digests"
+    response = client.post(f"{listing}/compile", data={"week": WEEK, "csrf_token": _token(client, listing)})
+    # Then the answer is a 400 naming the template that failed, and no digest is stored
+    assert response.status_code == 400 and "could not be rendered: digest.mjml" in response.text
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Digest)) == 0
+
+
+def test_approving_a_digest_without_a_body_is_refused(rt: Runtime, client: TestClient) -> None:
+    # Given a draft whose mail was never rendered
+    digest_id = _draft(rt)
+    with rt.sessions() as session, session.begin():
+        session.get(Digest, digest_id).html = ""
+    _signed_in(rt, client)
+    preview = f"/editor/digests/{WEEK}"
+    # When the editor approves it
+    response = client.post(f"{preview}/approve", data={"csrf_token": _token(client, preview)})
+    # Then the answer is a 409 that says why, and nothing is approved
+    assert response.status_code == 409 and "has an empty body" in response.text
+    with rt.sessions() as session:
+        assert session.get(Digest, digest_id).state == "draft"
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.type == "digest.approved")) == 0

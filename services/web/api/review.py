@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, BeforeValidator, Field, create_model
 from sqlalchemy.orm import Session
 
 from services.core import limits
 from services.core.db.models import Comparison, PanelSeat, User
 from services.core.domain import Call, Role
+from services.core.text import clean_text
 from services.review import comparisons, panel, queue
 from services.review.queue import QueueFilter
 from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits
@@ -22,16 +23,26 @@ editor = require_api(Role.EDITOR)
 reviewer = require_api(Role.REVIEWER)
 
 
+def _typed(multiline: bool) -> BeforeValidator:
+    """Text cleaned as the domain cleans it (``services.core.text.clean_text``) before the length checks run,
+    so a value that fits once its control characters are gone is not refused for them."""
+    return BeforeValidator(lambda value: clean_text(value, multiline=multiline) if isinstance(value, str) else value)
+
+
+OneLine = Annotated[str, _typed(multiline=False)]
+Lines = Annotated[str, _typed(multiline=True)]
+
 #: The revision the editor saw, and an optional correction of each editable fact, as long as its column allows.
 Approval = create_model(
     "Approval",
     revision=(int | None, Field(None, description="the revision you saw; a different one is a conflict")),
-    **{fact.name: (str | None, Field(None, max_length=fact.max_length)) for fact in EDITABLE_FIELDS},
+    **{fact.name: ((Lines if fact.max_length is None else OneLine) | None, Field(None, max_length=fact.max_length))
+       for fact in EDITABLE_FIELDS},
 )
 
 
 class Rejection(BaseModel):
-    reason: str
+    reason: Lines
     revision: int | None = None
 
 
@@ -48,25 +59,25 @@ class Snooze(BaseModel):
 class Bulk(BaseModel):
     action: Literal["approve", "reject", "snooze"]
     ids: list[int] = Field(min_length=1, max_length=500)
-    reason: str = ""
+    reason: Lines = ""
 
 
 class PanelCall(BaseModel):
     seat_id: int
     call: Call
-    quote: str = Field(min_length=1, max_length=limits.QUOTE)
+    quote: Lines = Field(min_length=1, max_length=limits.QUOTE)
 
 
 class NewComparison(BaseModel):
     tool_a_id: int
     tool_b_id: int
-    headline: str | None = None
-    editor_note: str | None = None
+    headline: OneLine | None = None
+    editor_note: Lines | None = None
 
 
 class ComparisonEdit(BaseModel):
-    headline: str
-    editor_note: str | None = None
+    headline: OneLine
+    editor_note: Lines | None = None
     position: int = 0
     swap_sides: bool = False
 

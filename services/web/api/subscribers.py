@@ -18,6 +18,6 @@ class SubscribeRequest(BaseModel):
 
 @router.post("/subscribers", status_code=202)
 def subscribe(request: Request, body: SubscribeRequest, session: DbSession) -> JSONResponse:
-    status, text = request_subscription(request, session, body.email)
+    status, text, headers = request_subscription(request, session, body.email)
     return JSONResponse({"status": "accepted" if status == 200 else "refused", "message": text},
-                        status_code=202 if status == 200 else status)
+                        status_code=202 if status == 200 else status, headers=headers)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.core.db.models import User
 from services.core.domain import Role, SourceKind, SourceState
 from services.ingest import sources, ties
+from services.ingest.errors import SourceError
 from services.ingest.refresh import policy_from
 from services.web.auth import require
 from services.web.csrf import csrf_protected
@@ -55,7 +56,7 @@ def source_add(request: Request, session: DbSession, url: str = Form(...), kind:
     try:
         feed_url, feed_kind = sources.readable_source(url.strip(), chosen, policy_from(settings), settings.hub_endpoint)
         source = sources.add_source(session, feed_url, feed_kind, title.strip() or None, settings.hub_endpoint)
-    except sources.SourceError as exc:
+    except SourceError as exc:
         return _sources_page(request, session, 422, f"Not added: {exc}", typed)
     note = f"Added source {source.id}: {source.url}"
     if feed_url != url.strip():
@@ -66,7 +67,7 @@ def source_add(request: Request, session: DbSession, url: str = Form(...), kind:
 def _set(request: Request, session: Session, source_id: int, state: SourceState, done: str) -> Response:
     try:
         sources.set_state(session, source_id, state, reason="by an editor" if state is SourceState.PAUSED else None)
-    except sources.SourceError as exc:
+    except SourceError as exc:
         return _back(request, str(exc))
     return _back(request, done)
 
@@ -91,7 +92,7 @@ def source_tie(request: Request, source_id: int, session: DbSession, tool_key: s
             tied = ties.tie_source(session, source_id, tool_key, user.id).tool_key
             return _back(request, f"Source {source_id} is tied to {tied}.")
         ties.untie_source(session, source_id, user.id)
-    except ties.TieError as exc:
+    except SourceError as exc:
         return _back(request, f"Not tied: {exc}.")
     return _back(request, f"Source {source_id} is no longer tied to a tool.")
 
@@ -102,7 +103,7 @@ def source_poll(request: Request, source_id: int, session: DbSession, user: User
 
     try:
         state = sources.poll_soon(session, source_id).state
-    except sources.SourceError as exc:
+    except SourceError as exc:
         return _back(request, str(exc))
     if state != SourceState.ACTIVE:
         return _back(request, f"Source {source_id} is {state}; resume it first.")

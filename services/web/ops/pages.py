@@ -90,12 +90,9 @@ def purge(queue: str, session: DbSession, user: User = Depends(ops)) -> Redirect
 
 
 def _set_source(session: Session, user: User, source_id: int, state: SourceState) -> None:
-    from services.ingest.sources import SourceError, set_state
+    from services.ingest.sources import set_state
 
-    try:
-        set_state(session, source_id, state, reason=f"by {user.email} on the ops page")
-    except SourceError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    set_state(session, source_id, state, reason=f"by {user.email} on the ops page")
     audit.record(session, user.id, f"source.{'resume' if state is SourceState.ACTIVE else 'pause'}",
                  f"source:{source_id}")
 
@@ -115,12 +112,9 @@ def resume_source(source_id: int, session: DbSession, user: User = Depends(ops))
 @router.post("/sources/{source_id}/poll", dependencies=protected)
 def poll_now(source_id: int, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     from services.ingest.actors import poll_source
-    from services.ingest.sources import SourceError, get_source
+    from services.ingest.sources import get_source
 
-    try:
-        get_source(session, source_id)
-    except SourceError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    get_source(session, source_id)
     audit.record(session, user.id, "source.poll_now", f"source:{source_id}")
     session.commit()  # the request is on the record before the worker is asked
     poll_source.send(source_id)

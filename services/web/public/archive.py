@@ -19,7 +19,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 def archive_index(request: Request, session: DbSession) -> HTMLResponse:
     settings = request.app.state.runtime.settings
     entries = [archive.entry(settings, d) for d in archive.sent(session)]
-    return page(request, "archive.html", entries=entries)
+    return page(request, "archive.html", entries=entries, canonical=links.archive(settings))
 
 
 @router.get(links.ARCHIVE_PATH + ".atom")

@@ -10,9 +10,10 @@ from sqlalchemy.orm import selectinload
 from services.core import links
 from services.core.db.models import Comparison, PanelSeat, Scorecard, Tool, Verdict
 from services.core.domain import ComparisonState, ToolState, VerdictState
-from services.review import comparisons
+from services.review import comparisons, tool_profile
 from services.review.votes import community_percent
 from services.web.db import DbSession
+from services.web.public import structured_data
 from services.web.rendering import message, page
 
 router = APIRouter()
@@ -30,7 +31,9 @@ def comparison_page(request: Request, slug: str, session: DbSession) -> HTMLResp
     if found is None or found.state != ComparisonState.PUBLISHED:
         return message(request, "Not found", "No comparison by that name.", 404)
     view = comparisons.view(session, found)
-    return page(request, "comparison.html", c=view, base_url=request.app.state.runtime.settings.public_url)
+    settings = request.app.state.runtime.settings
+    return page(request, "comparison.html", c=view, base_url=settings.public_url,
+                json_ld=structured_data.comparison_page(settings, view))
 
 
 @router.get(links.TOOL_PATH + "{slug}", response_class=HTMLResponse)
@@ -50,5 +53,9 @@ def tool_page(request: Request, slug: str, session: DbSession) -> HTMLResponse:
         .options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b))
         .order_by(Comparison.published_at.desc()).limit(20)))
     community = community_percent(session, [tool.id])[tool.id]
+    settings = request.app.state.runtime.settings
     return page(request, "tool.html", tool=tool, verdict=verdict, community=community, cards=cards, pairs=pairs,
-                base_url=request.app.state.runtime.settings.public_url)
+                base_url=settings.public_url, releases=tool_profile.timeline(session, tool.id),
+                alternatives=tool_profile.alternatives(session, tool),
+                last_updated=tool_profile.last_updated(session, tool),
+                json_ld=structured_data.tool_page(settings, tool.slug, tool.name, tool.category, tool.entry_price))

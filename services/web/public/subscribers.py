@@ -6,6 +6,8 @@ a mail client's one-click POST carries no session, so those forms have no CSRF t
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -22,8 +24,10 @@ router = APIRouter()
 SAME_ANSWER = "If the address can receive mail, a confirmation link is on its way."
 
 
-def request_subscription(request: Request, session: Session, email: str) -> tuple[int, str]:
-    """The shared path of the form and the JSON API: (status, text). The same text whatever the list holds.
+def request_subscription(request: Request, session: Session, email: str) -> tuple[int, str, dict[str, str]]:
+    """The shared path of the form and the JSON API: (status, text, headers). The same text whatever the list holds.
+
+    429 with a ``Retry-After`` header once the client address used up its window.
 
     400 with the reason for an address that is not one, or that the mailer cannot deliver to
     (``services.core.addresses.mailable_identity``).
@@ -33,24 +37,27 @@ def request_subscription(request: Request, session: Session, email: str) -> tupl
     settings = request.app.state.runtime.settings
     client = request.client.host if request.client else "unknown"
     if not subscribe_limits.allowed(settings, "ip", client):
-        return 429, "Too many subscription requests from your network; try again later."
+        return (429, "Too many subscription requests from your network; try again later.",
+                {"Retry-After": str(subscribe_limits.retry_after(settings, time.time()))})
     try:
         address = mailable_identity(email, settings.mailer_smtputf8)
     except InvalidAddress as exc:
-        return 400, str(exc)
+        return 400, str(exc), {}
     if subscribe_limits.allowed(settings, "address", address):
         invited = subscribers.subscribe(session, address, smtputf8=settings.mailer_smtputf8)
         session.commit()
         if invited is not None:
             subscribers.mail_confirmation(settings, invited)
-    return 200, SAME_ANSWER
+    return 200, SAME_ANSWER, {}
 
 
 @router.post(links.SUBSCRIBE_PATH, response_class=HTMLResponse)
 def subscribe(request: Request, session: DbSession, email: str = Form("")) -> HTMLResponse:
-    status, text = request_subscription(request, session, email)
+    status, text, headers = request_subscription(request, session, email)
     title = {200: "Check your inbox", 400: "Check the address"}.get(status, "Slow down")
-    return message(request, title, text, status)
+    answer = message(request, title, text, status)
+    answer.headers.update(headers)
+    return answer
 
 
 @router.get(links.CONFIRM_PATH + "{token}", response_class=HTMLResponse)

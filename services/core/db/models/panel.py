@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.core import limits
@@ -57,6 +57,8 @@ class Scorecard(Base):
 
 class Comparison(Base):
     __tablename__ = "comparisons"
+    #: A category's page counts its published comparisons from this index alone.
+    __table_args__ = (Index("ix_comparisons_category_state", "category", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(300), unique=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core import limits
 from services.core.db.base import Base, UtcDateTime, string_enum, utcnow
-from services.core.domain import Role
+from services.core.domain import Role, TokenScope
 
 
 class User(Base):
@@ -20,6 +20,9 @@ class User(Base):
     role: Mapped[Role] = mapped_column(string_enum(Role, 16))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Bumped to end every session of the user at once (services/web/sessions.py): a cookie is only good
+    #: for the generation it was issued under.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -29,8 +32,13 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    #: The token's first characters, shown in listings so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    scope: Mapped[TokenScope] = mapped_column(string_enum(TokenScope, 16), default=TokenScope.FULL,
+                                              server_default=TokenScope.FULL.value)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class AuditEntry(Base):

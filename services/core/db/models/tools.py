@@ -15,7 +15,9 @@ from services.core.domain import EvidenceKind, ToolState
 class Tool(Base):
     __tablename__ = "tools"
     #: The review queue lists candidates of one state newest first: this index serves it without a sort.
-    __table_args__ = (Index("ix_tools_state_created_at", "state", "created_at"),)
+    #: A category's page counts and lists its approved tools by name from the second alone.
+    __table_args__ = (Index("ix_tools_state_created_at", "state", "created_at"),
+                      Index("ix_tools_category_state_name", "category", "state", "name"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
