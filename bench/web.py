@@ -85,7 +85,7 @@ def fill(engine: Engine, candidates: int, pairs: int) -> list[str]:
             "slug": f"judged-{n}", "name": f"Judged {n}", "vendor": "Acme", "score": 0.9, "reasons": ["seeded"],
             "state": "approved", "canonical_key": f"bench:j{n}", "revision": 2, "category": CATEGORIES[n % 6],
             "tagline": f"Judged tool number {n}", "entry_price": "Free", "description": "A judged tool. " * 8,
-            "created_at": now} for n in range(pairs * 2)]).scalars().all()
+            "created_at": now - dt.timedelta(days=30)} for n in range(pairs * 2)]).scalars().all()
         verdicts = connection.execute(insert(Verdict).returning(Verdict.id, Verdict.tool_id), [{
             "tool_id": tool_id, "state": "completed", "ship_percent": 75, "opened_at": now, "completed_at": now}
             for tool_id in judged]).all()
@@ -103,7 +103,8 @@ def fill(engine: Engine, candidates: int, pairs: int) -> list[str]:
 
 def fill_directory(engine: Engine, count: int) -> list[str]:
     """``count`` approved tools across ``DIRECTORY_CATEGORIES`` with made-up names and Zipf-worded taglines and
-    descriptions; returns words and names to search for (as readers would: common and rare words, names)."""
+    descriptions, detected before today's candidates (approved tools are older than the queue); returns words
+    and names to search for (as readers would: common and rare words, names)."""
     rng = random.Random(15)
     weights = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
     now = dt.datetime.now(dt.UTC)
@@ -119,7 +120,7 @@ def fill_directory(engine: Engine, count: int) -> list[str]:
                              "revision": 2, "category": DIRECTORY_CATEGORIES[n % len(DIRECTORY_CATEGORIES)],
                              "tagline": " ".join(rng.choices(VOCABULARY, weights, k=6)),
                              "description": " ".join(rng.choices(VOCABULARY, weights, k=40)),
-                             "entry_price": "Free", "created_at": now})
+                             "entry_price": "Free", "created_at": now - dt.timedelta(days=60, minutes=n)})
             connection.execute(insert(Tool), rows)
     return ([rng.choice(names).split()[0] for _ in range(40)] + [" ".join(rng.choices(VOCABULARY, weights, k=2))
                                                                  for _ in range(40)]

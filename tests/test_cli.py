@@ -42,7 +42,7 @@ def _env(rt: Runtime, **extra: str) -> dict[str, str]:
 
 def _cli(rt: Runtime, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=_env(rt, **env), capture_output=True,
-                          text=True, timeout=120, input=stdin)
+                          text=True, timeout=120, input=stdin, check=False)
 
 
 def _free_port() -> int:

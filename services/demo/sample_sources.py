@@ -19,7 +19,7 @@ from services.ingest import sources
 #: Where the feed server listens (``FeedServer``), at a port of its own each run.
 LOCAL = "http://127.0.0.1:"
 #: Why the sample sources are paused once the demo's flow is done (its feed server has stopped).
-SERVER_STOPPED = "the demo's feed server stopped at the end of the demo's flow"
+SERVER_STOPPED = "the demo's feed server has stopped"
 
 
 def register(session: Session, server: FeedServer) -> list[int]:

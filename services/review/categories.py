@@ -60,8 +60,9 @@ def category_page(session: Session, slug: str, page: int = 1) -> CategoryPage | 
     page = min(max(page, 1), pages)
     listed = list(session.scalars(select(Tool).where(*tools_in).order_by(Tool.name, Tool.id)
                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-    ships = dict(session.execute(select(Verdict.tool_id, Verdict.ship_percent)
-                                 .where(Verdict.tool_id.in_([tool.id for tool in listed]))).tuples().all()) if listed else {}
+    ships = dict(session.execute(
+        select(Verdict.tool_id, Verdict.ship_percent).where(Verdict.tool_id.in_([tool.id for tool in listed]))
+    ).tuples().all()) if listed else {}
     tools = [ToolHit(tool.slug, tool.name, tool.tagline, tool.category, ships.get(tool.id)) for tool in listed]
     comparisons = [comparison_hit(c) for c in session.scalars(
                        select(Comparison).where(*comparisons_in)

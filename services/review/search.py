@@ -113,8 +113,9 @@ def _tools(session: Session, ids: list[int]) -> list[ToolHit]:
 def _comparisons(session: Session, ids: list[int]) -> list[ComparisonHit]:
     if not ids:
         return []
-    rows = {c.id: c for c in session.scalars(select(Comparison).where(Comparison.id.in_(ids))
-                                               .options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b)))}
+    rows = {c.id: c for c in session.scalars(
+        select(Comparison).where(Comparison.id.in_(ids))
+        .options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b)))}
     return [comparison_hit(rows[i]) for i in ids if i in rows]
 
 

@@ -25,7 +25,7 @@ def _cli(rt: Runtime, *args: str, private_networks: bool = True, **environ: str)
                 "VERDICTS_VAR_DIR": str(rt.settings.var_dir),
                 "VERDICTS_ALLOW_PRIVATE_NETWORKS": "1" if private_networks else "0", "COLUMNS": "240", **environ})
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
 
 
 def test_seed_loads_the_default_catalog_once(rt: Runtime) -> None:

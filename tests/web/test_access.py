@@ -1,4 +1,5 @@
-"""Every route of the app that is not on the public list refuses anonymous and wrong-role requests.
+"""Every route of the app that is not on the public list refuses anonymous and wrong-role requests, and
+credentials that ended: a session cookie after sign-out, a deactivated person's, a revoked or expired token.
 
 The test walks the app's whole route table, so routes added later are covered without anyone
 remembering to add them here; only the public allow-list below is kept by hand.
@@ -30,6 +31,8 @@ PUBLIC_PATHS = {
     "/confirm/{token}", "/unsubscribe/{token}", "/prefs/{token}", "/vote/{token}", "/login", "/logout",
     "/webhooks/sendgrid", "/metrics", "/healthz", "/readyz", "/api/openapi.json",
     "/api/subscribe", "/api/subscribers",  # the public subscribe endpoint of the API
+    "/category/{slug}", "/search", "/comparisons.atom", "/comparisons.json", "/archive.json",  # browsing, feeds
+    "/sitemap.xml", "/sitemap-{page:int}.xml", "/robots.txt",  # for search engines
 }
 ROLES = (Role.EDITOR, Role.REVIEWER, Role.OPS)
 

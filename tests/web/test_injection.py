@@ -43,9 +43,13 @@ class _Dangers(HTMLParser):
         super().__init__()
         self.found: list[str] = []
         self._in_script = False
+        self._in_data = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._in_script = tag == "script"
+        # A JSON-LD block is data the browser never runs (HTML: a script of a non-JavaScript type), so its
+        # body is checked for what could end it early instead: no "<" at all
+        self._in_data = tag == "script" and dict(attrs).get("type") == "application/ld+json"
+        self._in_script = tag == "script" and not self._in_data
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}=…>")
@@ -56,11 +60,13 @@ class _Dangers(HTMLParser):
             self.found.append(f"<{tag}>")
 
     def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
+        self._in_script = self._in_data = False
 
     def handle_data(self, data: str) -> None:
         if self._in_script and "xss" in data:
             self.found.append(f"script running feed text: {data[:60]}")
+        if self._in_data and "<" in data:
+            self.found.append(f"markup inside a JSON-LD block: {data[:60]}")
 
 
 def _dangers(html: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""For search engines: JSON-LD on tool and comparison pages, robots.txt, the sitemap (paged past 50,000), canonical links."""
+"""For search engines: JSON-LD on tool and comparison pages, robots.txt, the sitemap (paged past 50,000),
+canonical links."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ def test_json_ld_cannot_close_its_script_element(rt: Runtime, client: TestClient
     # Given a tool whose name tries to end the script and open a comment
     with rt.sessions() as session, session.begin():
         comparison = factories.published_comparison(session, "Alpha", "Beta")
-        session.get(Tool, comparison.tool_a_id).name = "</script><script>alert(1)</script><!--"  # type: ignore[union-attr]
+        tool = session.get(Tool, comparison.tool_a_id)
+        assert tool is not None
+        tool.name = "</script><script>alert(1)</script><!--"
     # When its page is served
     html = client.get("/t/alpha").text
     # Then the script holds the name as escaped JSON: still one script element, the name intact when parsed

@@ -1,8 +1,9 @@
 """Schema objects the migrations create that no model describes, and the filter that keeps autogenerate off them.
 
 Full-text search (migration 0011): on PostgreSQL the generated ``search_vector`` and ``search_title``
-columns and their GIN indexes on ``tools`` and ``comparisons``; on SQLite the FTS5 tables ``tools_fts`` and ``comparisons_fts`` with the
-shadow tables FTS5 keeps beside them (``tools_fts_data``, ``…_idx``, ``…_docsize``, ``…_config``).
+columns and their GIN indexes on ``tools`` and ``comparisons``; on SQLite the FTS5 tables ``tools_fts`` and
+``comparisons_fts`` with the shadow tables FTS5 keeps beside them (``tools_fts_data``, ``…_idx``,
+``…_docsize``, ``…_config``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ router = APIRouter()
 
 
 @router.get(links.CATEGORY_PATH + "{slug}", response_class=HTMLResponse)
-def category_page(request: Request, slug: str, session: DbSession, page_number: int = Query(1, alias="page")) -> HTMLResponse:
+def category_page(request: Request, slug: str, session: DbSession,
+                  page_number: int = Query(1, alias="page")) -> HTMLResponse:
     found = categories.category_page(session, slug, page_number)
     if found is None:
         return message(request, "Not found", "No category by that name.", 404)

@@ -38,7 +38,7 @@ def test_models_and_migrations_agree(any_runtime: Runtime) -> None:
     # Given the migrated schema
     with any_runtime.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
-        # When autogenerate compares it with the models (leaving out the search objects no model describes, as env.py does)
+        # When autogenerate compares it with the models (without the search objects no model describes, as env.py)
         diff = compare_metadata(context, Base.metadata)
     # Then nothing is pending
     assert diff == []

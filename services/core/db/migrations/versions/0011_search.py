@@ -3,10 +3,11 @@
 PostgreSQL: a stored generated ``search_vector`` (English configuration) on ``tools`` (name and tagline
 weigh A, vendor and category B, description C) and on ``comparisons`` (headline A, category B, editor's
 note C), and a ``search_title`` of the A fields alone (so a word in names is found without reading every
-description that has it), each with a GIN index; b-tree indexes for a category's page (models). SQLite: external-content FTS5 tables ``tools_fts`` and
-``comparisons_fts`` (porter stemming) kept in step by triggers. Neither is a model: the names are listed
-in ``services.core.db.unmodelled`` so autogenerate leaves them alone. A later SQLite batch migration that
-recreates ``tools`` or ``comparisons`` drops their triggers and must create them again.
+description that has it), each with a GIN index; b-tree indexes for a category's page (models). SQLite:
+external-content FTS5 tables ``tools_fts`` and ``comparisons_fts`` (porter stemming) kept in step by
+triggers. Neither is a model: the names are listed in ``services.core.db.unmodelled`` so autogenerate
+leaves them alone. A later SQLite batch migration that recreates ``tools`` or ``comparisons`` drops their
+triggers and must create them again.
 
 Revision ID: 0011
 Revises: 0010
