@@ -1,4 +1,5 @@
-"""The scheduler's ticks: relay and sweep the outbox, enqueue due sources, compile the weekly digest.
+"""The scheduler's ticks: relay and sweep the outbox, give a dead worker's messages back, enqueue due
+sources, compile the weekly digest.
 
 Every tick is idempotent, so running two schedulers costs a little work and breaks nothing.
 """
@@ -10,7 +11,8 @@ import logging
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from services.core import outbox_actors, runtime
+from services.core import broker, outbox_actors, runtime
+from services.core.broker_requeue import requeue_from_dead_workers
 from services.delivery.actors import sweep_stuck_batches
 from services.digest.actors import compile_digest
 from services.ingest.actors import enqueue_due_sources
@@ -30,10 +32,17 @@ def _safely(job):  # noqa: ANN001, ANN202 - wraps a zero-argument tick
     return run
 
 
+def requeue_dead_workers() -> None:
+    """The requeue tick: a crashed worker's messages return within its heartbeat timeout plus this tick."""
+    requeue_from_dead_workers(broker.current())
+
+
 def add_ticks(scheduler: BaseScheduler) -> BaseScheduler:
     settings = runtime.current().settings
     scheduler.add_job(_safely(outbox_actors.relay_and_sweep), "interval", seconds=settings.relay_interval_seconds,
                       id="outbox", max_instances=1, coalesce=True)
+    scheduler.add_job(_safely(requeue_dead_workers), "interval", seconds=settings.relay_interval_seconds,
+                      id="requeue", max_instances=1, coalesce=True)
     scheduler.add_job(_safely(enqueue_due_sources), "interval", seconds=settings.poll_tick_seconds,
                       id="poll", max_instances=1, coalesce=True)
     scheduler.add_job(_safely(alerts.check), "interval", seconds=settings.alert_check_seconds, id="alerts",

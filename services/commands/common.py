@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,8 +12,15 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from services.core.errors import DomainError
+from services.core.limits import ROW_ID_MAX
 from services.core.runtime import Runtime
 from services.core.settings import Settings, SettingsError, load_settings
+
+#: A row id as commands take it: 1..``ROW_ID_MAX`` (the database's integer range), so an id past it is a
+#: usage error naming the argument, never an overflow in the database.
+ROW_ID: dict[str, int] = {"min": 1, "max": ROW_ID_MAX}
+#: The ``ID`` argument of a command acting on one row (``queue approve ID``, ``users revoke-token ID``…).
+RowIdArgument = Annotated[int, typer.Argument(**ROW_ID)]
 
 #: The width of a console that is not a terminal: no line of ours comes near it, so none is wrapped or cut.
 UNBOUNDED = 1_000_000

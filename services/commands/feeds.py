@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -76,6 +78,57 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
     common.console.print(table)
 
 
+@app.command("import")
+def feeds_import(path: Annotated[Path, typer.Argument(help="an OPML file (any name; other readers' exports too)")]) -> None:
+    """Watch every feed of an OPML file without fetching them; nested outlines and categories become
+    tags. URLs watched already and refused outlines are reported; exits 1 when nothing was added and
+    something was refused, or the file is no OPML we read."""
+    from rich.markup import escape
+
+    from services.ingest.errors import SourceError
+    from services.ingest.opml import import_opml
+
+    rt = common.plain(common.settings())
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        common.err.print(f"[red]error:[/red] cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(1) from exc
+    try:
+        with rt.sessions() as session, session.begin(), Progress(console=common.err, transient=True) as progress:
+            task = progress.add_task("importing", total=None)
+            report = import_opml(session, data, rt.settings.hub_endpoint,
+                                 lambda done, total: progress.update(task, completed=done, total=total))
+            added = [(source.id, source.url) for source in report.added]
+    except SourceError as exc:
+        common.err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    for source_id, url in added:
+        common.console.print(f"added source {source_id}: {url}", markup=False)
+    for url in report.already:
+        common.console.print(f"already watching {url}", markup=False)
+    for url, reason in report.failed:
+        common.err.print(f"[yellow]refused[/yellow] {escape(url)}: {escape(reason)}")
+    common.console.print(f"{len(added)} added, {len(report.already)} watched already, {len(report.failed)} refused")
+    if not added and report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def feeds_export(out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None) -> None:
+    """Every source as OPML 2.0, tags as nested outlines and ``category``."""
+    from services.ingest.opml import export_opml
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session:
+        document = export_opml(session)
+    if out is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(document)
+
+
 def _set_source_state(source_id: int, state: SourceState) -> None:
     from services.ingest.errors import SourceError
     from services.ingest.sources import set_state
@@ -91,13 +144,13 @@ def _set_source_state(source_id: int, state: SourceState) -> None:
 
 
 @app.command("pause")
-def feeds_pause(source_id: int) -> None:
+def feeds_pause(source_id: common.RowIdArgument) -> None:
     """Stop polling a source."""
     _set_source_state(source_id, SourceState.PAUSED)
 
 
 @app.command("resume")
-def feeds_resume(source_id: int) -> None:
+def feeds_resume(source_id: common.RowIdArgument) -> None:
     """Poll a paused source again, now."""
     _set_source_state(source_id, SourceState.ACTIVE)
 
@@ -131,7 +184,7 @@ def poll(
 
 
 @app.command("tie")
-def feeds_tie(source_id: int, tool: Annotated[str, typer.Option("--tool", help="key of the tool, e.g. github:owner/repo")]) -> None:
+def feeds_tie(source_id: common.RowIdArgument, tool: Annotated[str, typer.Option("--tool", help="key of the tool, e.g. github:owner/repo")]) -> None:
     """Tie a changelog source to a tool: its items become updates of that tool."""
     from services.ingest.errors import SourceError
     from services.ingest.ties import tie_source

@@ -62,7 +62,7 @@ def _with_edit_options(command: Callable[..., None]) -> Callable[..., None]:
 
 @app.command("approve")
 @_with_edit_options
-def queue_approve(tool_id: int, **edits: str | None) -> None:
+def queue_approve(tool_id: common.RowIdArgument, **edits: str | None) -> None:
     """Approve a candidate (with corrections) and open it for the panel."""
     from services.review.queue import approve
 
@@ -71,7 +71,7 @@ def queue_approve(tool_id: int, **edits: str | None) -> None:
 
 
 @app.command("reject")
-def queue_reject(tool_id: int, reason: Annotated[str, typer.Option("--reason", help="why")]) -> None:
+def queue_reject(tool_id: common.RowIdArgument, reason: Annotated[str, typer.Option("--reason", help="why")]) -> None:
     """Reject a candidate, with a reason."""
     from services.review.queue import reject
 
@@ -79,7 +79,7 @@ def queue_reject(tool_id: int, reason: Annotated[str, typer.Option("--reason", h
 
 
 @app.command("merge")
-def queue_merge(tool_id: int, into: Annotated[int, typer.Option("--into", help="id of the existing tool")]) -> None:
+def queue_merge(tool_id: common.RowIdArgument, into: Annotated[int, typer.Option("--into", **common.ROW_ID, help="id of the existing tool")]) -> None:
     """Fold a duplicate candidate into an existing tool."""
     from services.review.queue import merge
 
@@ -87,7 +87,7 @@ def queue_merge(tool_id: int, into: Annotated[int, typer.Option("--into", help="
 
 
 @app.command("snooze")
-def queue_snooze(tool_id: int, days: Annotated[int, typer.Option(min=1, max=365, help="days to put it aside")] = 7) -> None:
+def queue_snooze(tool_id: common.RowIdArgument, days: Annotated[int, typer.Option(min=1, max=365, help="days to put it aside")] = 7) -> None:
     """Put a candidate aside for some days."""
     from services.review.queue import snooze
 

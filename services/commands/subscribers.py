@@ -39,7 +39,7 @@ def import_csv(
                                          advance=lambda n: progress.advance(task, n))
     common.console.print(f"added {report.added}, already on the list {report.already}, rejected {len(report.rejected)}"
                          + (f" (of those on the list, {report.confirmed} pending confirmed now)" if confirmed
-                            else f" (confirmation mail sent to {report.added})"))
+                            else f" (confirmation mail on its way to {report.added})"))
     if report.rejected:
         table = common.table("row", "value", "reason", title="Rejected rows")
         for row, value, reason in report.rejected:
@@ -76,8 +76,6 @@ def add(
     with common.refusals(about=email), rt.sessions() as session, session.begin():
         added = subscribers.add(session, email, confirmed, smtputf8=rt.settings.mailer_smtputf8)
         confirmed_now = added is None and confirmed and subscribers.confirm_pending(session, [identity(email)])
-    if added is not None and not confirmed:
-        subscribers.mail_confirmation(rt.settings, added)  # after the commit: the link names a stored subscriber
     if added is not None:
         common.console.print(f"added {email}")
     elif confirmed_now:

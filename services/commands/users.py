@@ -170,7 +170,7 @@ def users_tokens(email: str) -> None:
 
 
 @app.command("revoke-token")
-def users_revoke_token(token_id: int) -> None:
+def users_revoke_token(token_id: common.RowIdArgument) -> None:
     """Revoke an API token by its id (see `verdicts users tokens`). On the audit log ("user.revoke_token")."""
     from services.web import accounts
 

@@ -36,10 +36,13 @@ class EventName(enum.StrEnum):
     COMPARISON_PUBLISHED = "comparison.published"
     DIGEST_COMPILED = "digest.compiled"
     DIGEST_APPROVED = "digest.approved"
+    DIGEST_TEST_DUE = "digest.test_due"
     DELIVERY_BATCHES_READY = "delivery.batches_ready"
     DELIVERY_BATCH_FAILED = "delivery.batch_failed"
     DELIVERY_BATCH_AMBIGUOUS = "delivery.batch_ambiguous"
     DIGEST_SENT = "digest.sent"
+    SUBSCRIBER_CONFIRMATION_DUE = "subscriber.confirmation_due"
+    SUBSCRIBER_WELCOME_DUE = "subscriber.welcome_due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ CATALOGUE: Mapping[str, EventType] = _catalogue(
     EventType(EventName.DIGEST_COMPILED, {"digest_id": int, "week": str}, None, "A week's digest was compiled."),
     EventType(EventName.DIGEST_APPROVED, {"digest_id": int}, "services.delivery.actors",
               "A digest was approved for sending; its batches are cut."),
+    EventType(EventName.DIGEST_TEST_DUE, {"digest_id": int, "address": str}, "services.digest.actors",
+              "An editor asked for a test mail of a digest to one address; the worker mails it as it stands."),
     EventType(EventName.DELIVERY_BATCHES_READY, {"batch_ids": list[int], "digest_id": int}, "services.delivery.actors",
               "Pending batches of a digest are ready; each is handed to the mail queue."),
     EventType(EventName.DELIVERY_BATCH_FAILED, {"batch_id": int, "digest_id": int}, "services.ops.alerts",
@@ -108,6 +113,12 @@ CATALOGUE: Mapping[str, EventType] = _catalogue(
     EventType(EventName.DELIVERY_BATCH_AMBIGUOUS, {"batch_id": int, "digest_id": int}, "services.ops.alerts",
               "A batch may or may not have gone out; ops are alerted to decide on a resend."),
     EventType(EventName.DIGEST_SENT, {"digest_id": int, "week": str}, None, "Every batch of a digest settled."),
+    # subscribers: the mails a change owes, recorded with it, sent by a worker
+    EventType(EventName.SUBSCRIBER_CONFIRMATION_DUE, {"subscriber_id": int}, "services.delivery.actors",
+              "An address asked to subscribe (or was added or imported pending); it is mailed the "
+              "confirmation link if it is still pending when the worker handles this."),
+    EventType(EventName.SUBSCRIBER_WELCOME_DUE, {"subscriber_id": int}, "services.delivery.actors",
+              "A subscriber confirmed; they are mailed the welcome if still confirmed when the worker handles this."),
 )
 
 

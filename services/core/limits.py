@@ -27,6 +27,8 @@ VENDOR = 200
 CATEGORY = 100
 TAGLINE = 300
 ENTRY_PRICE = 100
+#: A tool's description, on several lines: a few paragraphs, not a page (a ``Text`` column).
+DESCRIPTION = 5000
 #: A release's version tag.
 VERSION = 100
 #: A key a tool is known by (``github:owner/repo``, ``url:…``).
@@ -44,9 +46,20 @@ EVIDENCE_SNIPPET = 500
 LENS = 50
 QUOTE = 1000
 
+#: Why an editor rejected a candidate.
+REJECT_REASON = 1000
+
 #: A comparison's headline and the editor's note on it.
 HEADLINE = 300
 EDITOR_NOTE = 2000
+
+#: A week's label (``2026-W48``) and a digest section's id (``comparison-12``), as forms name them.
+WEEK_LABEL = 16
+SECTION_ID = 64
+#: One of a few named options a form posts: an action, a call, a kind of source.
+CHOICE = 32
+#: A password as typed: far past any passphrase, short of making its hash a chore.
+PASSWORD = 1024
 
 #: A digest's subject line, preheader and intro note.
 SUBJECT = 300
@@ -57,3 +70,7 @@ DIGEST_INTRO = 2000
 def clip(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters (unchanged when it is shorter)."""
     return text[:limit]
+
+#: The largest row id: PostgreSQL's ``integer`` holds -2^31..2^31-1 ("Numeric Types", table 8.2) and
+#: ids start at 1; SQLite's 64-bit rowid holds more, so the narrower range fits both.
+ROW_ID_MAX = 2**31 - 1

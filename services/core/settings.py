@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     sendgrid_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
     sendgrid_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     unsubscribe_mailto: str | None = Field(None, description="address for mailto: List-Unsubscribe (unset: URL only)")
+    list_id: str | None = Field(None, pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+                                description="the digest's List-Id (RFC 2919), a dotted name such as "
+                                "weekly.verdicts.example.org (unset: weekly. and the public URL's host)")
+    feedback_sender_id: str = Field("verdicts", pattern=r"^[A-Za-z0-9._-]+$", max_length=64,
+                                    description="sender id, the last field of Gmail's Feedback-ID header")
     mailer_smtputf8: bool = Field(False, description="the mailer delivers to addresses whose part before the @ is "
                                   "not ASCII (SMTPUTF8, RFC 6531): the file outbox can, SendGrid's v3 API cannot")
     soft_bounce_limit: Annotated[int, Field(ge=1, le=100, description="soft bounces in a row (no delivery between) "

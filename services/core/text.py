@@ -20,6 +20,10 @@ CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\u
 #: The line boundaries of ``str.splitlines``: CR LF, CR, LF, VT (a slide's soft line break), FF,
 #: the file, group and record separators, NEL, and the Unicode line and paragraph separators.
 LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+#: Bidirectional formatting characters (Unicode UAX #9 §2.1–2.6): embeddings and overrides U+202A–U+202E,
+#: isolates U+2066–U+2069, and the marks U+200E, U+200F and U+061C. In a name or a URL they make the text
+#: display as other text ("Trojan Source", CVE-2021-42574), so those fields refuse them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 #: In a single-line field a run of spaces, tabs and (by then) LFs is one space.
 SINGLE_LINE_BLANKS = re.compile("[ \t\n]+")
 
@@ -42,14 +46,30 @@ def clean_text(value: str, *, multiline: bool) -> str:
     return value.strip()
 
 
+def without_bidi(value: str, *, field: str, refuse: type[InvalidInput] = InvalidInput) -> str:
+    """``value`` unchanged when it holds none of ``BIDI_CONTROLS``.
+
+    Raises ``refuse`` naming ``field`` and the first such character's code point. Rule: UAX #9 (see
+    ``BIDI_CONTROLS``).
+    """
+    found = BIDI_CONTROLS.search(value)
+    if found:
+        raise refuse(f"the {field} holds a bidirectional control character (U+{ord(found.group()):04X}), "
+                     "which would make it display as other text")
+    return value
+
+
 def checked_text(value: str | None, *, field: str, max_length: int | None, multiline: bool = False,
-                 required: bool = False, refuse: type[InvalidInput] = InvalidInput) -> str:
+                 required: bool = False, plain: bool = False, refuse: type[InvalidInput] = InvalidInput) -> str:
     """``clean_text(value)`` ("" for None), checked: at most ``max_length`` characters (None: no limit).
 
     Raises ``refuse`` (the caller's package error, an ``InvalidInput``) naming ``field`` when the
-    cleaned value is longer than ``max_length``, or empty while ``required``.
+    cleaned value is longer than ``max_length``, or empty while ``required``, or, for a ``plain``
+    field (a name, a URL), holds a bidirectional control (``without_bidi``).
     """
     text = clean_text(value or "", multiline=multiline)
+    if plain:
+        without_bidi(text, field=field, refuse=refuse)
     if required and not text:
         raise refuse(f"the {field} cannot be empty")
     if max_length is not None and len(text) > max_length:

@@ -1,4 +1,10 @@
-"""Thin actors and event handlers of the delivery package."""
+"""Thin actors and event handlers of the delivery package.
+
+The confirmation and welcome handlers read the subscriber's state before mailing, so a handled-again
+event mails nobody who is no longer due it. They mail inside the event's transaction: a crash after
+the mail went out and before that commit handles the event again and sends the mail once more, which
+is acceptable for these mails (a second confirmation link or welcome harms no one; none is ever lost).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from services.core import events, runtime
 from services.core.broker import actor
-from services.delivery import send
+from services.core.db.models import Subscriber
+from services.core.domain import SubscriberState
+from services.delivery import send, subscribers
 from services.mail.mailers import mailer_for
 
 
@@ -35,3 +43,17 @@ def _enqueue_batches(session: Session, payload: events.Payload) -> None:
     # Handled twice after a crash, a batch gets a second message: its claim makes that one a no-op.
     for batch_id in payload["batch_ids"]:  # type: ignore[union-attr]
         send_batch.send(int(batch_id))
+
+
+@events.handles("subscriber.confirmation_due")
+def _mail_confirmation(session: Session, payload: events.Payload) -> None:
+    subscriber = session.get(Subscriber, int(payload["subscriber_id"]))  # type: ignore[arg-type]
+    if subscriber is not None and subscriber.state == SubscriberState.PENDING:
+        subscribers.mail_confirmation(runtime.current().settings, subscriber)
+
+
+@events.handles("subscriber.welcome_due")
+def _mail_welcome(session: Session, payload: events.Payload) -> None:
+    subscriber = session.get(Subscriber, int(payload["subscriber_id"]))  # type: ignore[arg-type]
+    if subscriber is not None and subscriber.state == SubscriberState.CONFIRMED:
+        subscribers.mail_welcome(runtime.current().settings, subscriber)

@@ -26,6 +26,7 @@ from services.core.domain import BatchState, Call, DigestState, SendControl, Sub
 from services.core.settings import Settings
 from services.delivery.errors import BatchNotFound, EmptyDigest, UnknownDigest
 from services.delivery.link_signing import LinkSigner, VoteLink
+from services.delivery.list_headers import digest_headers
 from services.mail import placeholders
 from services.mail.mailers import Mailer
 from services.mail.messages import BatchMail, Recipient, Rejected, Throttled, Uncertain
@@ -195,7 +196,8 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
             .order_by(Subscriber.id)) if subscriber_id in wanted]
         mail = BatchMail(subject=digest.subject, html=digest.html or "", text=digest.text or "",
                          categories=("digest", digest.week),
-                         recipients=recipients_for(settings, digest_id, digest.sections, batch_id, subscribers))
+                         recipients=recipients_for(settings, digest_id, digest.sections, batch_id, subscribers),
+                         headers=digest_headers(settings, digest_id, digest.week))
     state, error = _hand_off(mailer, mail, retry)
     # The request is done: keep trying to write its outcome through a database hiccup (never send again).
     for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_exponential(min=0.5, max=10), reraise=True,

@@ -3,6 +3,11 @@
 An address is stored and looked up by ``services.core.addresses.identity``; one coming onto the list must
 also be one the mailer can deliver to (``mailable_identity``). Nothing here tells a caller
 whether an address was already on the list (no enumeration): subscribe() answers the same way.
+
+The mails a change owes (a confirmation, a welcome) are recorded as events in the change's own
+transaction (``subscriber.confirmation_due``, ``subscriber.welcome_due``) and sent by a worker
+(``services.delivery.actors``): nothing here renders or sends inside a request, and a change that is
+stored is never left owed a mail that never comes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.core import links
+from services.core import events, links
 from services.core.addresses import InvalidAddress, identity, mailable_identity
 from services.core.csv_files import UnreadableRow
 from services.core.db.base import utcnow
@@ -30,12 +35,13 @@ CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
 CATEGORIES = ("comparisons", "new-tools")
 
 
-def subscribe(session: Session, address: str, *, smtputf8: bool) -> Subscriber | None:
+def subscribe(session: Session, address: str, *, smtputf8: bool) -> None:
     """Create or re-invite a pending subscriber; a confirmed one is left as it is.
 
-    Returns the subscriber to send the confirmation to (``mail_confirmation``, once the caller has
-    committed: the link must name a stored subscriber), or None when the address is confirmed
-    already and gets no mail. Raises ``InvalidAddress`` when ``address`` is not one, or is one the
+    Whatever the address's state, records one ``subscriber.confirmation_due`` event in the caller's
+    transaction and mails nothing: the worker's handler mails the confirmation only to a subscriber
+    still pending, so a request takes the same path for a new, a pending and a confirmed address (no
+    enumeration by timing). Raises ``InvalidAddress`` when ``address`` is not one, or is one the
     mailer cannot deliver to (``smtputf8``: settings' ``mailer_smtputf8``; see ``mailable_identity``).
     """
     address = mailable_identity(address, smtputf8)
@@ -44,17 +50,17 @@ def subscribe(session: Session, address: str, *, smtputf8: bool) -> Subscriber |
         subscriber = Subscriber(email=address)
         session.add(subscriber)
         session.flush()
-    elif subscriber.state == SubscriberState.CONFIRMED:
-        return None
-    subscriber.state = SubscriberState.PENDING
-    return subscriber
+    elif subscriber.state != SubscriberState.CONFIRMED:
+        subscriber.state = SubscriberState.PENDING
+    events.record(session, "subscriber.confirmation_due", subscriber_id=subscriber.id)
 
 
 def confirm(session: Session, secret: str, token: str) -> Subscriber | None:
     """Confirm the subscriber a confirmation link (``links.confirm``, valid 7 days) names.
 
-    Returns the subscriber when this confirmed them, to welcome (``mail_welcome``) once the caller has
-    committed; None when they were confirmed already. Raises ``SubscriberLinkError``.
+    Returns the subscriber when this confirmed them, with their welcome recorded as due
+    (``subscriber.welcome_due``, in the caller's transaction); None when they were confirmed already.
+    Raises ``SubscriberLinkError``.
     """
     subscriber = subscriber_for(session, secret, links.CONFIRM, token, CONFIRM_MAX_AGE_SECONDS)
     if subscriber.state == SubscriberState.CONFIRMED:
@@ -62,6 +68,7 @@ def confirm(session: Session, secret: str, token: str) -> Subscriber | None:
     subscriber.state = SubscriberState.CONFIRMED
     subscriber.confirmed_at = utcnow()
     subscriber.unsubscribed_at = None
+    events.record(session, "subscriber.welcome_due", subscriber_id=subscriber.id)
     return subscriber
 
 
@@ -110,8 +117,8 @@ def forget(session: Session, address: str) -> bool:
 def add(session: Session, address: str, confirmed: bool = False, *, smtputf8: bool) -> Subscriber | None:
     """Add one address, pending or (``confirmed``) opted in elsewhere; None when it is on the list already.
 
-    A new pending subscriber is due the confirmation mail (``mail_confirmation``) once the caller has
-    committed. Raises ``InvalidAddress`` when ``address`` is not one, or is one the mailer cannot
+    A new pending subscriber's confirmation is recorded as due (``subscriber.confirmation_due``, in
+    the caller's transaction). Raises ``InvalidAddress`` when ``address`` is not one, or is one the mailer cannot
     deliver to (``smtputf8``: settings' ``mailer_smtputf8``; see ``mailable_identity``).
     """
     address = mailable_identity(address, smtputf8)
@@ -120,6 +127,8 @@ def add(session: Session, address: str, confirmed: bool = False, *, smtputf8: bo
     subscriber = _new(address, confirmed)
     session.add(subscriber)
     session.flush()
+    if not confirmed:
+        events.record(session, "subscriber.confirmation_due", subscriber_id=subscriber.id)
     return subscriber
 
 
@@ -170,8 +179,8 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
     mailer cannot deliver to: ``mailable_identity``) are reported with their row number and reason,
     and the rest goes on. Takes a session factory,
     not a session, because it commits midway: each chunk of ``IMPORT_CHUNK`` addresses is committed
-    and then mailed its confirmations (unless ``confirmed``), so a long import stops with what it
-    stored and mailed so far. ``advance`` is told how many rows each step consumed.
+    with its confirmations recorded as due (unless ``confirmed``), so an import stopped midway leaves
+    what it stored, each new pending address with its confirmation on the way. ``advance`` is told how many rows each step consumed.
     """
     report = ImportReport()
     seen: set[str] = set()
@@ -200,17 +209,17 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
         seen.add(address)
         chunk.append((line, address))
         if len(chunk) >= IMPORT_CHUNK:
-            _import_chunk(sessions, settings, chunk, confirmed, report)
+            _import_chunk(sessions, chunk, confirmed, report)
             advance(len(chunk))
             chunk = []
     if chunk:
-        _import_chunk(sessions, settings, chunk, confirmed, report)
+        _import_chunk(sessions, chunk, confirmed, report)
         advance(len(chunk))
     return report
 
 
-def _import_chunk(sessions: sessionmaker[Session], settings: Settings, chunk: list[tuple[int, str]],
-                  confirmed: bool, report: ImportReport) -> None:
+def _import_chunk(sessions: sessionmaker[Session], chunk: list[tuple[int, str]], confirmed: bool,
+                  report: ImportReport) -> None:
     addresses = [address for _line, address in chunk]
     with sessions() as session, session.begin():
         known = set(session.scalars(select(Subscriber.email).where(Subscriber.email.in_(addresses))))
@@ -219,11 +228,11 @@ def _import_chunk(sessions: sessionmaker[Session], settings: Settings, chunk: li
         session.flush()
         if confirmed:
             report.confirmed += len(confirm_pending(session, known))
+        else:
+            for subscriber in fresh:
+                events.record(session, "subscriber.confirmation_due", subscriber_id=subscriber.id)
     report.added += len(fresh)
     report.already += len(known)
-    if not confirmed:
-        for subscriber in fresh:
-            mail_confirmation(settings, subscriber)
 
 
 def export_rows(session: Session) -> Iterator[list[str]]:
@@ -236,7 +245,7 @@ def export_rows(session: Session) -> Iterator[list[str]]:
 
 # --- mail ----------------------------------------------------------------------------------------------
 
-# Sent after the caller's commit: a link in the mail must name a stored subscriber.
+# Sent by the worker's event handlers (services.delivery.actors), after the commit that owed them.
 
 def mail_confirmation(settings: Settings, subscriber: Subscriber) -> None:
     """Mail ``subscriber`` the double opt-in link (``links.confirm``) through the configured mailer."""

@@ -19,12 +19,18 @@ from services.core.db.base import utcnow
 from services.core.db.models import Digest
 from services.core.domain import DigestState, parse_iso_week
 from services.core.settings import Settings
+from services.core.text import clean_text
 from services.digest import content
-from services.digest.errors import DigestNotFound, DigestRenderError, DigestWithoutBody, InvalidWeek
+from services.digest.errors import DigestNotFound, DigestRenderError, DigestTooLarge, DigestWithoutBody, InvalidWeek
 from services.mail import placeholders
 from services.mail.render import RenderedEmail, TemplateRenderError, renderer_for
 
 NEW_TOOLS_WINDOW = dt.timedelta(days=7)
+#: Gmail clips a message whose HTML is larger than about 102 KB, hiding the rest (the unsubscribe and
+#: postal address included) behind "[Message clipped]"; 102,000 bytes stays under either reading of "KB".
+GMAIL_CLIP_BYTES = 102_000
+#: How many of the largest fields a too-large digest's refusal names.
+LARGEST_NAMED = 3
 
 
 def week_start(settings: Settings, week: str) -> dt.datetime:
@@ -76,10 +82,11 @@ def compile_week(session: Session, settings: Settings, week: str, *, force: bool
 
 
 def _subject(week: str, sections: list[content.Section]) -> str:
+    """The subject line, on one line whatever the tool names hold (no CR or LF can reach the header)."""
     comparisons = content.comparisons_of(sections)
     if not comparisons:
         return f"Verdicts, week {week}"
-    return f"{comparisons[0]['title']} — and more"
+    return clean_text(f"{comparisons[0]['title']} — and more", multiline=False)
 
 
 def _preheader(sections: list[content.Section]) -> str:
@@ -101,10 +108,37 @@ def _preheader(sections: list[content.Section]) -> str:
 def render_digest(settings: Settings, digest: Digest) -> None:
     """Render once, with per-recipient markers in place of unsubscribe, preferences and vote links.
 
-    Raises ``DigestRenderError`` (see ``render``).
+    Raises ``DigestRenderError`` (see ``render``), or ``DigestTooLarge`` naming the largest fields when the
+    HTML is past ``GMAIL_CLIP_BYTES`` (Gmail clips it there).
     """
     rendered = render(settings, digest)
+    size = len(rendered.html.encode())
+    if size > GMAIL_CLIP_BYTES:
+        largest = ", ".join(f"{where} ({length:,} bytes)" for where, length in _largest_fields(digest))
+        raise DigestTooLarge(f"the digest of {digest.week} would be {size:,} bytes of HTML, past the "
+                             f"{GMAIL_CLIP_BYTES:,} at which Gmail clips it; the largest parts: {largest}")
     digest.html, digest.text = rendered.html, rendered.text
+
+
+def _largest_fields(digest: Digest) -> list[tuple[str, int]]:
+    """The ``LARGEST_NAMED`` longest texts of ``digest`` (in UTF-8 bytes), each named by where it is:
+    "intro", or "section 2 (A vs B): tools[0].tagline"."""
+    found: list[tuple[str, int]] = [("intro", len((digest.intro or "").encode()))]
+    for number, section in enumerate(digest.sections or [], start=1):
+        label = f"section {number} ({section.get('title') or section.get('kind')})"
+        found += [(f"{label}: {path}", length) for path, length in _texts(section, "")]
+    return sorted(found, key=lambda item: -item[1])[:LARGEST_NAMED]
+
+
+def _texts(value: object, path: str) -> list[tuple[str, int]]:
+    """Each text within ``value`` (nested dicts and lists) as (its path, its length in UTF-8 bytes)."""
+    if isinstance(value, str):
+        return [(path, len(value.encode()))]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _texts(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _texts(item, f"{path}[{index}]")]
+    return []
 
 
 def render(settings: Settings, digest: Digest, *, public: bool = False) -> RenderedEmail:

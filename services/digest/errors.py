@@ -29,5 +29,9 @@ class DigestRenderError(InvalidInput):
     """What the digest would say does not render as mail; the message names the template and the fault."""
 
 
+class DigestTooLarge(DigestRenderError):
+    """The digest's HTML is past the size at which Gmail clips a message; the message names the largest fields."""
+
+
 class DigestWithoutBody(Conflict):
     """The digest's mail was never rendered (its HTML or text is empty), so it cannot be approved."""

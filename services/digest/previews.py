@@ -1,5 +1,7 @@
 """What an editor checks before approving: the preview files and a test mail to one address.
 
+A test mail is asked for in the request (``request_test`` records ``digest.test_due``) and sent by a
+worker (``send_test``, from ``services.digest.actors``), like every other mail a request owes.
 Neither touches a subscriber: personal markers are filled with neutral public links (a vote link
 becomes the comparison's page, the unsubscribe and preferences links the subscribe page).
 """
@@ -7,8 +9,9 @@ becomes the comparison's page, the unsubscribe and preferences links the subscri
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import Session
 
-from services.core import links
+from services.core import events, links
 from services.core.db.models import Digest
 from services.core.domain import Call
 from services.core.settings import Settings
@@ -45,16 +48,29 @@ def preview_files(settings: Settings, digest: Digest) -> dict[str, str]:
             "digest.html": preview_html(settings, digest), "digest.txt": preview_text(settings, digest)}
 
 
+def request_test(session: Session, digest: Digest, address: str) -> str:
+    """Record a test mail of ``digest`` to ``address`` as due (``digest.test_due``) in the caller's
+    transaction; returns the normalized address. Raises ``BadTestAddress`` for an address that is not one.
+    """
+    recipient = _test_address(address)
+    events.record(session, "digest.test_due", digest_id=digest.id, address=recipient)
+    return recipient
+
+
 def send_test(settings: Settings, mailer: Mailer, digest: Digest, address: str) -> str:
     """Mail the digest as it stands to one address through the configured mailer; returns the mailer's id.
 
     Raises ``BadTestAddress`` for an address that is not one; what the mailer raises passes through.
     """
-    try:
-        recipient = validate_email(address.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise BadTestAddress(f"not an email address: {exc}") from exc
+    recipient = _test_address(address)
     return mailer.send(OutgoingMail(
         to=recipient, subject=TEST_PREFIX + digest.subject, html=preview_html(settings, digest),
         text=preview_text(settings, digest), headers={"X-Verdicts-Digest": digest.week},
         categories=("digest-test", digest.week)))
+
+
+def _test_address(address: str) -> str:
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise BadTestAddress(f"not an email address: {exc}") from exc

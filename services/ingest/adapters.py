@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from services.core import limits
 from services.core.domain import ParsedEntry, SourceKind
+from services.core.text import without_bidi
 from services.ingest import hub
 from services.ingest.cpu_turn import cpu_turn
 from services.ingest.errors import SourceUrlError
@@ -78,7 +79,7 @@ def parse_document(result: FetchResult) -> ParsedFeed:
 
 
 def _http_url(url: str) -> str:
-    parts = urlsplit(url.strip())
+    parts = urlsplit(without_bidi(url.strip(), field="URL", refuse=SourceUrlError))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SourceUrlError(f"not an http(s) URL: {url!r}")
     return url.strip()

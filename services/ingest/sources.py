@@ -167,6 +167,7 @@ def source_rows(session: Session) -> list[dict[str, object]]:
                 "kind": source.kind,
                 "title": source.title,
                 "tool_key": source.tool_key,
+                "tags": list(source.tags or []),
                 "state": source.state,
                 "state_reason": source.state_reason,
                 "entries": counts.get(source.id, 0),

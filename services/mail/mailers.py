@@ -83,7 +83,7 @@ class FileMailer:
 
 def personalized(mail: BatchMail, recipient: Recipient) -> OutgoingMail:
     """The message one recipient of a batch receives (what SendGrid's substitutions produce)."""
-    headers = {**recipient.headers, **{f"X-Verdicts-{key.replace('_', '-').title()}": value
+    headers = {**mail.headers, **recipient.headers, **{f"X-Verdicts-{key.replace('_', '-').title()}": value
                                        for key, value in recipient.custom_args.items()}}
     return OutgoingMail(
         to=recipient.address, subject=mail.subject,

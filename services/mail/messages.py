@@ -53,10 +53,11 @@ class Recipient(NamedTuple):
 
 @dataclass(frozen=True)
 class BatchMail:
-    """One rendered digest and the recipients of one ledger batch."""
+    """One rendered digest and the recipients of one ledger batch, with the headers all of them share."""
 
     subject: str
     html: str
     text: str
     categories: tuple[str, ...]
     recipients: list[Recipient]
+    headers: dict[str, str] = field(default_factory=dict)

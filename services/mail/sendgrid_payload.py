@@ -1,6 +1,6 @@
 """Mail Send v3 request bodies, and what a failed request means for the ledger.
 
-The shared part of a batch (from, subject, content, categories) is built with the ``sendgrid``
+The shared part of a batch (from, subject, content, categories, shared headers) is built with the ``sendgrid``
 library's helpers; the thousand personalizations are plain dicts of the same shape (building a
 thousand helper objects costs more CPU than the rest of the send). ``custom_args`` ride on each
 personalization: the published spec types a top-level ``custom_args`` as a string.
@@ -64,8 +64,14 @@ def single_body(sender: str, mail: OutgoingMail) -> dict[str, object]:
 
 
 def batch_body(sender: str, mail: BatchMail) -> dict[str, object]:
-    """One request for a whole batch: one personalization per recipient, in the batch's order."""
+    """One request for a whole batch: one personalization per recipient, in the batch's order.
+
+    The batch's shared headers go in the body's top-level ``headers`` (Mail Send v3 merges them with
+    each personalization's own, which hold the per-recipient List-Unsubscribe).
+    """
     body = _envelope(sender, mail.subject, mail.text, mail.html, mail.categories)
+    if mail.headers:
+        body["headers"] = dict(mail.headers)
     body["personalizations"] = [
         {"to": [{"email": transport_form(r.address)}], "substitutions": r.values, "headers": r.headers, "custom_args": r.custom_args}
         for r in mail.recipients

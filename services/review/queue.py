@@ -15,12 +15,12 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.core import events
+from services.core import events, limits
 from services.core.db.base import utcnow
 from services.core.db.models import AuditEntry, Evidence, Source, Tool, User, Verdict
 from services.core.domain import EvidenceKind, ToolState
 from services.core.errors import DomainError
-from services.core.text import clean_text
+from services.core.text import checked_text, clean_text
 from services.review.errors import CandidateNotFound, ReviewConflict, ReviewError
 from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits, cleaned
 
@@ -169,13 +169,13 @@ def approve(session: Session, tool_id: int, editor: User | None, edits: ToolEdit
 
 
 def reject(session: Session, tool_id: int, editor: User | None, reason: str, revision: int | None = None) -> Tool:
-    """Reject a candidate with the editor's reason (cleaned by ``services.core.text.clean_text``).
+    """Reject a candidate with the editor's reason (cleaned by ``services.core.text.checked_text``).
 
-    Raises ``CandidateNotFound``, ``ReviewConflict`` or ``ReviewError`` (an empty reason).
+    Raises ``CandidateNotFound``, ``ReviewConflict`` or ``ReviewError`` (an empty reason, or one over
+    ``limits.REJECT_REASON`` characters).
     """
-    reason = clean_text(reason, multiline=True)
-    if not reason:
-        raise ReviewError("a rejection needs a reason")
+    reason = checked_text(reason, field="reason", max_length=limits.REJECT_REASON, multiline=True, required=True,
+                          refuse=ReviewError)
     tool = _pending(session, tool_id, revision)
     tool.reject_reason = reason
     _decided(tool, editor, ToolState.REJECTED)

@@ -17,30 +17,34 @@ from services.review.errors import ReviewError
 @dataclass(frozen=True)
 class EditableField:
     """One editable fact: the ``Tool`` column (and form, API and CLI field) it is named for, how a
-    person reads it, its longest length in characters (None: unlimited, written on several lines),
-    and an example value."""
+    person reads it, its longest length in characters, an example value, and whether it is written on
+    several lines (line breaks kept) or on one, and whether it is plain (a name or an address: no
+    bidirectional controls, ``services.core.text.without_bidi``)."""
 
     name: str
     label: str
-    max_length: int | None
+    max_length: int
     example: str = ""
+    multiline: bool = False
+    plain: bool = False
 
 
-def _fact(label: str, max_length: int | None, example: str = "") -> Any:
-    return field(default=None, metadata={"label": label, "max_length": max_length, "example": example})
+def _fact(label: str, max_length: int, example: str = "", *, multiline: bool = False, plain: bool = False) -> Any:
+    return field(default=None, metadata={"label": label, "max_length": max_length, "example": example,
+                                         "multiline": multiline, "plain": plain})
 
 
 @dataclass(frozen=True)
 class ToolEdits:
     """An editor's corrections; a fact left None (or blank) stays as it is."""
 
-    name: str | None = _fact("Name", limits.TOOL_NAME)
-    vendor: str | None = _fact("Vendor", limits.VENDOR)
-    homepage: str | None = _fact("Homepage", limits.URL)
+    name: str | None = _fact("Name", limits.TOOL_NAME, plain=True)
+    vendor: str | None = _fact("Vendor", limits.VENDOR, plain=True)
+    homepage: str | None = _fact("Homepage", limits.URL, plain=True)
     category: str | None = _fact("Category", limits.CATEGORY)
     tagline: str | None = _fact("Tagline", limits.TAGLINE)
     entry_price: str | None = _fact("Entry price", limits.ENTRY_PRICE, "Free, $20/mo")
-    description: str | None = _fact("Description", None)
+    description: str | None = _fact("Description", limits.DESCRIPTION, multiline=True)
 
 
 EDITABLE_FIELDS = tuple(EditableField(f.name, **f.metadata) for f in fields(ToolEdits))
@@ -52,12 +56,13 @@ def cleaned(edits: ToolEdits | None) -> dict[str, str]:
     description), blanks left out.
 
     Raises ``ReviewError`` naming the fact for a value longer than its ``max_length`` (the column's
-    size, from ``services.core.limits``) or a homepage that is not an http:// or https:// address.
+    size, from ``services.core.limits``), a name, vendor or homepage with a bidirectional control, or a
+    homepage that is not an http:// or https:// address.
     """
     values: dict[str, str] = {}
     for fact in EDITABLE_FIELDS:
         value = checked_text(getattr(edits, fact.name, None), field=fact.label.lower(), max_length=fact.max_length,
-                             multiline=fact.max_length is None, refuse=ReviewError)
+                             multiline=fact.multiline, plain=fact.plain, refuse=ReviewError)
         if value:
             values[fact.name] = value
     homepage = values.get("homepage")

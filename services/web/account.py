@@ -12,6 +12,7 @@ from services.web import accounts
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
+from services.web.ids import RowId
 from services.web.rendering import page
 
 router = APIRouter(prefix="/account")
@@ -26,7 +27,7 @@ def account_page(request: Request, session: DbSession, user: User = Depends(sign
 
 
 @router.post("/tokens/{token_id}/revoke", dependencies=[Depends(csrf_protected)])
-def revoke_token(request: Request, token_id: int, session: DbSession,
+def revoke_token(request: Request, token_id: RowId, session: DbSession,
                  user: User = Depends(signed_in)) -> RedirectResponse:
     """Revoke one of the signed-in person's own tokens (on the audit log); 404 for anyone else's."""
     revoked = accounts.revoke_token(session, token_id, by=user.id, owner=user)

@@ -30,7 +30,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     from services.web.ops import metrics as ops_metrics
     from services.web.ops import pages as ops_pages
     from services.web.public import archive as public_archive
-    from services.web.public import browse, feeds, pages, seo, subscribers, votes
+    from services.web.public import browse, feeds, og_image, pages, seo, subscribers, votes
     from services.web.webhooks import sendgrid as sendgrid_webhook
 
     settings = runtime.settings
@@ -59,6 +59,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in (pages.router, subscribers.router, login.router, account.router, editor_routes.router,
                    health.router, votes.router, review_api.router, editor_digests.router, public_archive.router,
                    subscribers_api.router, editor_sends.router, sendgrid_webhook.router,
-                   ops_pages.router, ops_api.router, ops_metrics.router, editor_sources.router, browse.router, feeds.router, seo.router):
+                   ops_pages.router, ops_api.router, ops_metrics.router, editor_sources.router, browse.router, feeds.router, seo.router,
+                   og_image.router):
         app.include_router(router)
     return app

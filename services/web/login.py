@@ -7,6 +7,7 @@ import time
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from services.core import limits
 from services.core.db.models import User
 from services.core.domain import Role
 from services.web import sessions, signin_limits
@@ -27,8 +28,9 @@ def login_form(request: Request, next: str = "") -> HTMLResponse:
 
 
 @router.post("/login", response_model=None, dependencies=[Depends(csrf_protected)])
-def login(request: Request, session: DbSession, email: str = Form(""), password: str = Form(""),
-          next: str = Form("")) -> HTMLResponse | RedirectResponse:
+def login(request: Request, session: DbSession, email: str = Form("", max_length=limits.EMAIL),
+          password: str = Form("", max_length=limits.PASSWORD),
+          next: str = Form("", max_length=limits.URL)) -> HTMLResponse | RedirectResponse:
     """Sign in; 429 with Retry-After while the account or the client address is locked
     (``services.web.signin_limits``), 401 for a wrong email or password."""
     settings, now = request.app.state.runtime.settings, time.time()

@@ -14,6 +14,7 @@ from services.core.db.models import DeliveryBatch, Digest, Subscriber
 from services.core.domain import BatchState, DigestState
 from services.core.runtime import Runtime
 from services.core.tokens import unsign
+from services.delivery import subscribers
 from services.delivery.controls import cancel, pause, resend, resume
 from services.delivery.errors import EmptyDigest
 from services.delivery.progress import ambiguous_batches, summary
@@ -129,6 +130,34 @@ def test_the_mailto_unsubscribe_is_added_when_configured(rt: Runtime, tmp_path: 
     header = mailer.batches[0].recipients[0].headers["List-Unsubscribe"]
     url, mailto = header.split(", ")
     assert url.startswith("<https://") and mailto.startswith("<mailto:unsubscribe@verdicts.example.org?subject=")
+
+
+def test_every_batch_carries_the_list_id_and_feedback_id_once_for_all_its_recipients(rt: Runtime) -> None:
+    # Given a batch of two readers of the 2026-W48 digest
+    digest_id, batch_id = _one_batch(rt, 2)
+    mailer = ScriptedMailer()
+    # When it is sent
+    send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT)
+    # Then the batch's shared headers name the list (from the public host) and the campaign, sender last
+    [mail] = mailer.batches
+    assert mail.headers == {"List-Id": '"Verdicts weekly" <weekly.verdicts.example.org>',
+                            "Feedback-ID": f"digest:2026-W48:{digest_id}:verdicts"}
+    assert all("List-Id" not in r.headers for r in mail.recipients)
+
+
+def test_an_unsubscribe_between_two_batches_of_one_send_is_honoured_by_the_next_batch(rt: Runtime) -> None:
+    # Given a send cut into two batches of two, and the first batch sent
+    digest_id = _approved_digest(rt, 4)
+    with rt.sessions() as session, session.begin():
+        first, second = start_send(session, digest_id, batch_size=2)
+    mailer = ScriptedMailer()
+    send_batch(rt.sessions, rt.settings, mailer, first, "m1", NO_WAIT)
+    # When a reader of the second batch unsubscribes before it goes out
+    with rt.sessions() as session, session.begin():
+        subscribers.unsubscribe(session.get(Subscriber, _batch(rt, second).subscriber_ids[0]))
+    send_batch(rt.sessions, rt.settings, mailer, second, "m2", NO_WAIT)
+    # Then the second batch leaves them out
+    assert [r.address for r in mailer.batches[1].recipients] == ["reader3@example.org"]
 
 
 def test_a_redelivered_message_finds_its_batch_sending_and_marks_it_ambiguous(rt: Runtime) -> None:
@@ -262,6 +291,8 @@ def test_the_file_mailer_writes_one_complete_eml_per_recipient(rt: Runtime, tmp_
         text = message.get_body(("plain",)).get_content()
         assert url in text and "[[" not in text
         assert message["X-Verdicts-Batch-Id"] == str(batch_id)
+        assert message["List-Id"] == '"Verdicts weekly" <weekly.verdicts.example.org>'
+        assert message["Feedback-ID"].startswith("digest:2026-W48:")
     assert not list(outbox.glob("*.tmp"))
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 
@@ -21,27 +22,26 @@ from services.core.runtime import Runtime
 from services.delivery import subscribers
 from services.delivery.errors import SubscriberLinkError
 from tests import factories
+from tests.event_driver import handle_recorded_events
 
 
 def _mails(rt: Runtime) -> list[email.message.EmailMessage]:
+    """The outbox once the worker has handled what was recorded (the mails changes owe go out through events)."""
+    handle_recorded_events(rt)
     return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
             for p in sorted(rt.settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)]
 
 
 def _subscribe(rt: Runtime, address: str) -> None:
-    """What the subscribe form does: the change in a transaction, then the confirmation once it is committed."""
+    """What the subscribe form does: the change, with its confirmation recorded as due, in one transaction."""
     with rt.sessions() as session, session.begin():
-        invited = subscribers.subscribe(session, address, smtputf8=rt.settings.mailer_smtputf8)
-    if invited is not None:
-        subscribers.mail_confirmation(rt.settings, invited)
+        subscribers.subscribe(session, address, smtputf8=rt.settings.mailer_smtputf8)
 
 
 def _confirm(rt: Runtime, token: str) -> None:
-    """What the confirmation link does: confirm in a transaction, then the welcome once it is committed."""
+    """What the confirmation link does: confirm, with the welcome recorded as due, in one transaction."""
     with rt.sessions() as session, session.begin():
-        welcomed = subscribers.confirm(session, rt.settings.secret(), token)
-    if welcomed is not None:
-        subscribers.mail_welcome(rt.settings, welcomed)
+        subscribers.confirm(session, rt.settings.secret(), token)
 
 
 def test_subscribing_mails_a_link_that_confirms_and_welcomes(rt: Runtime) -> None:
@@ -109,6 +109,25 @@ def test_importing_without_confirmed_mails_each_new_address_a_confirmation(rt: R
     assert (report.added, report.already, report.rejected) == (2, 1, [])
     assert sorted(m["To"] for m in _mails(rt)) == ["x@example.org", "y@example.org"]
     assert {m["Subject"] for m in _mails(rt)} == {"Confirm your Verdicts subscription"}
+
+
+def test_an_import_killed_midway_leaves_every_stored_pending_address_its_confirmation(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an import committed in chunks of two, whose input dies after the third row
+    monkeypatch.setattr(subscribers, "IMPORT_CHUNK", 2)
+
+    def rows() -> Iterator[list[str]]:
+        yield from (["p@example.org"], ["q@example.org"], ["r@example.org"])
+        raise KeyboardInterrupt("the import was killed")
+
+    # When it runs and is killed
+    with pytest.raises(KeyboardInterrupt):
+        subscribers.import_rows(rt.sessions, rt.settings, rows(), confirmed=False)
+    # Then every address it stored is mailed its confirmation by the worker, none left owed
+    with rt.sessions() as session:
+        stored = sorted(session.scalars(select(Subscriber.email)))
+    assert stored == ["p@example.org", "q@example.org"]
+    assert sorted(m["To"] for m in _mails(rt)) == stored
 
 
 def test_export_add_and_remove_from_the_command_line(rt: Runtime) -> None:

@@ -1,4 +1,4 @@
-"""`verdicts feeds seed | add | list` and `verdicts poll --once [--all]`, run as the real command."""
+"""`verdicts feeds seed | add | list | import | export` and `verdicts poll --once [--all]`, run as the real command."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from services.core.db.models import Source
 from services.core.domain import SourceKind
 from services.core.runtime import Runtime
 from services.ingest.catalog import BLOGS, GITHUB_REPOSITORIES, HUB_AUTHORS
+from services.ingest.opml import read_opml
 from tests.local_http import LocalServer, Reply
 
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Acme news</title>
@@ -180,3 +182,35 @@ def test_poll_once_exits_non_zero_only_when_every_polled_source_failed(rt: Runti
     some = _cli(rt, "poll", "--once", "--all")
     assert some.returncode == 0, some.stderr
     assert "polled 2 source(s): 1 new entries, 1 failed" in " ".join(some.stdout.split())
+
+
+def test_import_adds_an_opml_file_without_fetching_and_export_writes_it_back(rt: Runtime, tmp_path: Path) -> None:
+    # Given a Tiny Tiny RSS export (no .opml extension) and one of its feeds watched already
+    sample = Path(__file__).parent / "opml" / "ttrss-export"
+    with rt.sessions() as session, session.begin():
+        session.add(Source(url="https://delta.example.org/rss", kind=SourceKind.FEED))
+    # When it is imported, and everything exported to stdout and to a file
+    done = _cli(rt, "feeds", "import", str(sample))
+    exported = _cli(rt, "feeds", "export")
+    out = tmp_path / "sources.opml"
+    assert _cli(rt, "feeds", "export", "--out", str(out)).returncode == 0
+    # Then the new feed is added, the watched one reported, and the export lists both with the tag
+    text = " ".join(done.stdout.split())
+    assert done.returncode == 0 and "1 added, 1 watched already, 0 refused" in text
+    assert "already watching https://delta.example.org/rss" in text
+    assert exported.returncode == 0 and read_opml(out.read_bytes()) == read_opml(exported.stdout.encode())
+    assert 'xmlUrl="https://gamma.example.org/rss"' in exported.stdout and 'category="/AI"' in exported.stdout
+
+
+def test_import_exits_1_when_nothing_was_added_and_something_was_refused(rt: Runtime, tmp_path: Path) -> None:
+    # Given a file whose only feed has a scheme the fetcher refuses, and a file that is no OPML
+    bad = tmp_path / "bad.opml"
+    bad.write_bytes(b'<opml version="2.0"><body><outline text="x" xmlUrl="ftp://x.example.org/feed"/></body></opml>')
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"not xml")
+    # When each is imported
+    refused, broken = _cli(rt, "feeds", "import", str(bad)), _cli(rt, "feeds", "import", str(notes))
+    # Then both exit 1 with the reason, and nothing was added
+    assert refused.returncode == 1 and "ftp://x.example.org/feed" in refused.stderr
+    assert broken.returncode == 1 and "not an XML document" in broken.stderr
+    assert json.loads(_cli(rt, "feeds", "list", "--json").stdout) == []

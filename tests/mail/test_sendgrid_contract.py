@@ -101,7 +101,7 @@ def test_a_full_digest_batch_of_1000_is_valid(rt: Runtime, prism: str) -> None:
     send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1")
     body = batch_body(SENDER, mailer.batches[0])
     # When it is sent through the library to the validating mock, Then it is accepted with no violation
-    assert len(body["personalizations"]) == 1000
+    assert len(body["personalizations"]) == 1000 and "List-Id" in body["headers"]
     assert _post(prism, body) == (202, [])
 
 

@@ -11,9 +11,12 @@ from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits, cleaned
 
 def test_each_editable_fact_is_a_tool_column_and_its_limit_is_the_columns_size() -> None:
     # Given the list of editable facts, When each is looked up on the tools table
-    # Then it is a column there, limited exactly as long as the column (None for unlimited text)
+    # Then it is a column there, limited exactly as long as the column; a multi-line fact is a Text column
+    # (no length of its own) and has a limit of ours all the same
     for fact in EDITABLE_FIELDS:
-        assert getattr(Tool.__table__.c[fact.name].type, "length", None) == fact.max_length, fact.name
+        column_length = getattr(Tool.__table__.c[fact.name].type, "length", None)
+        assert column_length == (None if fact.multiline else fact.max_length), fact.name
+        assert fact.max_length > 0, fact.name
 
 
 def test_corrections_are_trimmed_and_blank_ones_left_out() -> None:

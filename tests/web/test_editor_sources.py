@@ -1,4 +1,5 @@
-"""The editor's sources page: list with state and errors, add (with feed discovery), pause, resume, poll now."""
+"""The editor's sources page: list with state and errors, add (with feed discovery), pause, resume, poll now,
+OPML import and export."""
 
 from __future__ import annotations
 
@@ -191,3 +192,42 @@ def test_an_editor_ties_a_changelog_to_a_tool_and_clears_it_and_both_are_audit_l
         ("source.tie", f"source:{source_id}", {"tool_key": "github:acme-labs/forge"}),
         ("source.untie", f"source:{source_id}", {"tool_key": "github:acme-labs/forge"})]
     assert all(user_id is not None for *_, user_id in logged)
+
+
+OPML = (b'<?xml version="1.0"?><opml version="1.0"><body><outline text="AI">'
+        b'<outline text="Acme" xmlurl="https://acme.example.org/rss" ttrss:updateInterval="0"/></outline>'
+        b'<outline text="Bad" xmlUrl="file:///etc/passwd"/></body></opml>')
+
+
+def test_an_editor_imports_an_opml_file_and_exports_the_sources_back(rt: Runtime, client: TestClient) -> None:
+    # Given an editor and an OPML file with one good feed in a folder and one refused outline
+    token = _editor(rt, client)
+    # When it is uploaded with the CSRF token, and the sources exported
+    done = client.post("/editor/sources/opml", data={"csrf_token": token},
+                       files={"file": ("subscriptions", OPML, "application/octet-stream")}, follow_redirects=True)
+    exported = client.get("/editor/sources/opml")
+    # Then the good feed is a source tagged with its folder, the refused one is reported
+    assert done.status_code == 200 and 'id="opml-import"' in done.text and 'href="/editor/sources/opml"' in done.text
+    assert "Imported 1 source(s) from subscriptions" in done.text and "file:///etc/passwd" in done.text
+    with rt.sessions() as session:
+        [source] = session.scalars(select(Source))
+    assert (source.url, source.title, source.tags) == ("https://acme.example.org/rss", "Acme", ["AI"])
+    assert "tags: AI" in done.text
+    # And the export is an OPML download listing it
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/x-opml")
+    assert "attachment" in exported.headers["content-disposition"]
+    assert 'xmlUrl="https://acme.example.org/rss"' in exported.text
+
+
+def test_an_opml_upload_needs_the_csrf_token_and_a_readable_file(rt: Runtime, client: TestClient) -> None:
+    # Given an editor
+    token = _editor(rt, client)
+    # When a file is posted without the token, and a file that is no OPML with it
+    forged = client.post("/editor/sources/opml", files={"file": ("a.opml", OPML, "text/xml")})
+    broken = client.post("/editor/sources/opml", data={"csrf_token": token},
+                         files={"file": ("notes.txt", b"not xml", "text/plain")})
+    # Then the first is refused, the second answers 422 with why, and nothing was added
+    assert forged.status_code == 403
+    assert broken.status_code == 422 and 'id="import-error"' in broken.text and "not an XML document" in broken.text
+    with rt.sessions() as session:
+        assert session.scalars(select(Source)).all() == []

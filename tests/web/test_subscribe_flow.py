@@ -11,13 +11,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from services.core import links
-from services.core.db.models import Subscriber
+from services.core.db.models import Event, Subscriber
 from services.core.runtime import Runtime
 from services.web.app import create_app
 from tests import factories
+from tests.event_driver import handle_recorded_events
 
 
 def _mails(rt: Runtime) -> list[email.message.EmailMessage]:
+    """The outbox once the worker has handled what was recorded (the mails changes owe go out through events)."""
+    handle_recorded_events(rt)
     return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
             for p in sorted(rt.settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)]
 
@@ -39,6 +42,29 @@ def test_the_answer_is_the_same_for_new_pending_and_confirmed_addresses(rt: Runt
     assert len({re.sub(r"\s+", " ", a.text) for a in answers}) == 1
     assert _subscriber(rt, "new@example.org").state == "pending"
     assert [m["To"] for m in _mails(rt)] == ["new@example.org", "new@example.org"]
+
+
+def test_new_pending_and_confirmed_addresses_take_the_same_path_with_no_mail_sent_in_the_request(
+        rt: Runtime, client: TestClient) -> None:
+    # Given one confirmed and one pending address
+    with rt.sessions() as session, session.begin():
+        factories.confirmed_subscriber(session, "known@example.org")
+    client.post("/subscribe", data={"email": "waiting@example.org"})
+    handle_recorded_events(rt)
+    mailed_before = len(list(rt.settings.outbox_dir.glob("*.eml")))
+    # When a new, the pending and the confirmed address subscribe
+    for address in ("fresh@example.org", "waiting@example.org", "known@example.org"):
+        client.post("/subscribe", data={"email": address})
+    # Then each request recorded exactly one confirmation-due event and nothing was mailed in the requests
+    with rt.sessions() as session:
+        due = session.scalars(select(Event.payload).where(Event.type == "subscriber.confirmation_due",
+                                                          Event.handled_at.is_(None)).order_by(Event.id)).all()
+        ids = [session.scalar(select(Subscriber.id).where(Subscriber.email == address))
+               for address in ("fresh@example.org", "waiting@example.org", "known@example.org")]
+    assert due == [{"subscriber_id": subscriber_id} for subscriber_id in ids]
+    assert len(list(rt.settings.outbox_dir.glob("*.eml"))) == mailed_before
+    # And the worker mails the two still pending, and not the confirmed one
+    assert [m["To"] for m in _mails(rt)][mailed_before:] == ["fresh@example.org", "waiting@example.org"]
 
 
 def test_the_json_api_subscribes_the_same_way(rt: Runtime, client: TestClient) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from services.core import limits
 from services.web.db import DbSession
 from services.web.public.subscribers import request_subscription
 
@@ -13,10 +16,19 @@ router = APIRouter(prefix="/api")
 
 
 class SubscribeRequest(BaseModel):
-    email: str
+    email: str = Field(max_length=limits.EMAIL)
 
 
-@router.post("/subscribers", status_code=202)
+class SubscribeAnswer(BaseModel):
+    status: Literal["accepted", "refused"]
+    message: str
+
+
+#: Each status this answers with has the one body shape.
+ANSWERS: dict[int | str, dict[str, object]] = {code: {"model": SubscribeAnswer} for code in (202, 400, 429)}
+
+
+@router.post("/subscribers", status_code=202, response_model=SubscribeAnswer, responses=ANSWERS)
 def subscribe(request: Request, body: SubscribeRequest, session: DbSession) -> JSONResponse:
     status, text, headers = request_subscription(request, session, body.email)
     return JSONResponse({"status": "accepted" if status == 200 else "refused", "message": text},

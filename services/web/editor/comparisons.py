@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.core import links
+from services.core import limits, links
 from services.core.db.models import Comparison, User
 from services.core.domain import Role
 from services.review import comparisons
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
+from services.web.forms import checked_text_field
+from services.web.ids import FormRowId, RowId
 from services.web.rendering import message, page
 
 router = APIRouter()
@@ -25,14 +27,14 @@ def comparisons_page(request: Request, session: DbSession, user: User = Depends(
 
 
 @router.post("/comparisons", dependencies=[Depends(csrf_protected)], response_model=None)
-def create(session: DbSession, tool_a_id: int = Form(...), tool_b_id: int = Form(...),
+def create(session: DbSession, tool_a_id: FormRowId, tool_b_id: FormRowId,
            user: User = Depends(editor)) -> Response:
     comparison_id = comparisons.create(session, tool_a_id, tool_b_id, user=user).id
     return RedirectResponse(f"/editor/comparisons/{comparison_id}", status_code=303)
 
 
 @router.get("/comparisons/{comparison_id}", response_class=HTMLResponse)
-def edit_page(request: Request, comparison_id: int, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
+def edit_page(request: Request, comparison_id: RowId, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
     found = session.get(Comparison, comparison_id)
     if found is None:
         return message(request, "Not found", "No such comparison.", 404)
@@ -41,7 +43,7 @@ def edit_page(request: Request, comparison_id: int, session: DbSession, user: Us
 
 
 @router.get("/comparisons/{comparison_id}/preview", response_class=HTMLResponse)
-def preview(request: Request, comparison_id: int, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
+def preview(request: Request, comparison_id: RowId, session: DbSession, user: User = Depends(editor)) -> HTMLResponse:
     found = session.get(Comparison, comparison_id)
     if found is None:
         return message(request, "Not found", "No such comparison.", 404)
@@ -50,8 +52,10 @@ def preview(request: Request, comparison_id: int, session: DbSession, user: User
 
 
 @router.post("/comparisons/{comparison_id}", dependencies=[Depends(csrf_protected)], response_model=None)
-def edit(request: Request, comparison_id: int, session: DbSession, headline: str = Form(""),
-         editor_note: str = Form(""), position: int = Form(0), swap: bool = Form(False),
+def edit(request: Request, comparison_id: RowId, session: DbSession,
+         headline: str = checked_text_field(limits.HEADLINE),
+         editor_note: str = checked_text_field(limits.EDITOR_NOTE),
+         position: int = Form(0, ge=-limits.ROW_ID_MAX, le=limits.ROW_ID_MAX), swap: bool = Form(False),
          user: User = Depends(editor)) -> Response:
     comparisons.update(session, comparison_id, headline=headline, editor_note=editor_note, position=position,
                        swap_sides=swap, user=user)
@@ -60,7 +64,7 @@ def edit(request: Request, comparison_id: int, session: DbSession, headline: str
 
 
 @router.post("/comparisons/{comparison_id}/publish", dependencies=[Depends(csrf_protected)], response_model=None)
-def publish(request: Request, comparison_id: int, session: DbSession, user: User = Depends(editor)) -> Response:
+def publish(request: Request, comparison_id: RowId, session: DbSession, user: User = Depends(editor)) -> Response:
     slug = comparisons.publish(session, comparison_id, user=user).slug
     request.session["flash"] = f"Published at {links.COMPARISON_PATH}{slug}; the next digest picks it up."
     return RedirectResponse(f"/editor/comparisons/{comparison_id}", status_code=303)

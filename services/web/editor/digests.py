@@ -8,15 +8,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from services.core import limits
 from services.core.db.models import Digest, User
 from services.core.domain import DigestState, Role, iso_week
 from services.delivery.progress import progress
 from services.digest import compose, editing, previews
-from services.digest.errors import BadTestAddress
-from services.mail.mailers import mailer_for
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
+from services.web.forms import checked_text_field
 from services.web.rendering import message, page
 
 router = APIRouter(prefix="/editor/digests")
@@ -39,7 +39,8 @@ def digest_list(request: Request, session: DbSession, user: User = Depends(edito
 
 
 @router.post("/compile", response_model=None, dependencies=protected)
-def digest_compile(request: Request, session: DbSession, week: str = Form(...), force: bool = Form(False),
+def digest_compile(request: Request, session: DbSession, week: str = Form(..., max_length=limits.WEEK_LABEL),
+                   force: bool = Form(False),
                    user: User = Depends(editor)) -> Response:
     week = week.strip()
     digest = compose.compile_week(session, request.app.state.runtime.settings, week, force=force)
@@ -65,15 +66,17 @@ def digest_html(request: Request, week: str, session: DbSession, user: User = De
 
 
 @router.post("/{week}/edit", response_model=None, dependencies=protected)
-def digest_edit(request: Request, week: str, session: DbSession, subject: str = Form(""),
-                preheader: str = Form(""), intro: str = Form(""), user: User = Depends(editor)) -> Response:
+def digest_edit(request: Request, week: str, session: DbSession, subject: str = checked_text_field(limits.SUBJECT),
+                preheader: str = checked_text_field(limits.PREHEADER),
+                intro: str = checked_text_field(limits.DIGEST_INTRO), user: User = Depends(editor)) -> Response:
     edits = editing.TextEdits(subject=subject, preheader=preheader, intro=intro)
     editing.edit_text(session, request.app.state.runtime.settings, compose.of_week(session, week).id, edits)
     return _back(request, week, "Subject, preheader and intro saved.")
 
 
 @router.post("/{week}/move", response_model=None, dependencies=protected)
-def digest_move(request: Request, week: str, session: DbSession, section: str = Form(...), step: int = Form(...),
+def digest_move(request: Request, week: str, session: DbSession, section: str = Form(..., max_length=limits.SECTION_ID),
+                step: int = Form(...),
                 user: User = Depends(editor)) -> Response:
     editing.move_section(session, request.app.state.runtime.settings, compose.of_week(session, week).id, section,
                          1 if step > 0 else -1)
@@ -87,14 +90,8 @@ def digest_approve(request: Request, week: str, session: DbSession, user: User =
 
 
 @router.post("/{week}/test", response_model=None, dependencies=protected)
-def digest_send_test(request: Request, week: str, session: DbSession, address: str = Form(""),
+def digest_send_test(request: Request, week: str, session: DbSession, address: str = Form("", max_length=limits.EMAIL),
                      user: User = Depends(editor)) -> Response:
-    settings = request.app.state.runtime.settings
-    digest = compose.of_week(session, week)
-    try:
-        previews.send_test(settings, mailer_for(settings), digest, address)
-    except BadTestAddress:
-        raise  # the app's refusal page says what is wrong with the address
-    except Exception as exc:  # the mailer refused or could not be reached: say so, keep the page usable
-        return message(request, "The test mail was not sent", f"{type(exc).__name__}: {exc}", 502)
-    return _back(request, week, f"Test sent to {address.strip()}.")
+    """Records the test mail as due (a bad address is refused by the app's page); a worker sends it."""
+    recipient = previews.request_test(session, compose.of_week(session, week), address)
+    return _back(request, week, f"Test mail on its way to {recipient}.")

@@ -6,12 +6,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from services.core import limits
 from services.core.db.models import PanelSeat, User
 from services.core.domain import Call, Role, VerdictState
 from services.review import panel
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
+from services.web.forms import checked_text_field
+from services.web.ids import FormRowId, RowId
 from services.web.rendering import message, page
 
 router = APIRouter()
@@ -36,8 +39,9 @@ def panel_page(request: Request, session: DbSession, user: User = Depends(paneli
 
 
 @router.post("/panel/{verdict_id}/call", dependencies=[Depends(csrf_protected)], response_model=None)
-def submit_call(request: Request, verdict_id: int, session: DbSession, seat_id: int = Form(...),
-                call: str = Form(""), quote: str = Form(""), user: User = Depends(reviewer)) -> Response:
+def submit_call(request: Request, verdict_id: RowId, session: DbSession, seat_id: FormRowId,
+                call: str = Form("", max_length=limits.CHOICE),
+                quote: str = checked_text_field(limits.QUOTE), user: User = Depends(reviewer)) -> Response:
     if call not in (Call.SHIP, Call.SKIP):
         return message(request, "Pick ship or skip", "A call is either ship or skip.", 400)
     seat = session.get(PanelSeat, seat_id)
@@ -51,14 +55,15 @@ def submit_call(request: Request, verdict_id: int, session: DbSession, seat_id: 
 
 
 @router.post("/panel/seats", dependencies=[Depends(csrf_protected)], response_model=None)
-def add_seat(request: Request, session: DbSession, lens: str = Form(""), user: User = Depends(editor)) -> Response:
+def add_seat(request: Request, session: DbSession, lens: str = checked_text_field(limits.LENS),
+             user: User = Depends(editor)) -> Response:
     seat = panel.add_seat(session, lens)
     request.session["flash"] = f"Added the {seat.lens} seat."
     return RedirectResponse("/editor/panel", status_code=303)
 
 
 @router.post("/panel/seats/{seat_id}/active", dependencies=[Depends(csrf_protected)], response_model=None)
-def seat_active(request: Request, seat_id: int, session: DbSession, active: bool = Form(...),
+def seat_active(request: Request, seat_id: RowId, session: DbSession, active: bool = Form(...),
                 user: User = Depends(editor)) -> Response:
     seat = panel.set_active(session, seat_id, active)
     request.session["flash"] = f"The {seat.lens} seat is {'active' if active else 'inactive'}."

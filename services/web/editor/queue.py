@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from services.core import limits
 from services.core.db.models import Tool, User
 from services.core.domain import Role, ToolState
 from services.review import queue
@@ -20,6 +21,8 @@ from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
 from services.web.errors import echo
+from services.web.forms import checked_text_field
+from services.web.ids import BodyRowId, RowId, typed_row_id
 from services.web.rendering import page
 
 router = APIRouter()
@@ -65,7 +68,7 @@ async def _form_edits(request: Request) -> ToolEdits:
 
 
 @router.post("/queue/{tool_id}/approve", dependencies=[Depends(csrf_protected)], response_model=None)
-def approve(request: Request, tool_id: int, session: DbSession, revision: int | None = Form(None),
+def approve(request: Request, tool_id: RowId, session: DbSession, revision: int | None = Form(None),
             edits: ToolEdits = Depends(_form_edits), user: User = Depends(editor)) -> Response:
     echo(request, "; ".join(f"{k}: {v.strip()}" for k, v in asdict(edits).items() if v and v.strip()))
     tool = queue.approve(session, tool_id, user, edits, revision)
@@ -73,7 +76,8 @@ def approve(request: Request, tool_id: int, session: DbSession, revision: int | 
 
 
 @router.post("/queue/{tool_id}/reject", dependencies=[Depends(csrf_protected)], response_model=None)
-def reject(request: Request, tool_id: int, session: DbSession, reason: str = Form(""),
+def reject(request: Request, tool_id: RowId, session: DbSession,
+           reason: str = checked_text_field(limits.REJECT_REASON),
            revision: int | None = Form(None), user: User = Depends(editor)) -> Response:
     echo(request, f"reject because {reason.strip()}")
     tool = queue.reject(session, tool_id, user, reason, revision)
@@ -82,8 +86,8 @@ def reject(request: Request, tool_id: int, session: DbSession, reason: str = For
 
 def _merge_target(session: Session, into: str) -> int:
     into = into.strip()
-    if into.isdigit():
-        return int(into)
+    if (typed := typed_row_id(into)) is not None:
+        return typed
     target = session.scalar(
         select(Tool.id).where(or_(func.lower(Tool.name) == into.lower(), Tool.slug == into.lower()),
                               Tool.state == ToolState.APPROVED).limit(1))
@@ -93,22 +97,23 @@ def _merge_target(session: Session, into: str) -> int:
 
 
 @router.post("/queue/{tool_id}/merge", dependencies=[Depends(csrf_protected)], response_model=None)
-def merge(request: Request, tool_id: int, session: DbSession, into: str = Form(""),
+def merge(request: Request, tool_id: RowId, session: DbSession, into: str = Form("", max_length=limits.TOOL_NAME),
           revision: int | None = Form(None), user: User = Depends(editor)) -> Response:
     tool = queue.merge(session, tool_id, _merge_target(session, into), user, revision)
     return _back(request, f"{tool.name}: merged into the existing tool.")
 
 
 @router.post("/queue/{tool_id}/snooze", dependencies=[Depends(csrf_protected)], response_model=None)
-def snooze(request: Request, tool_id: int, session: DbSession, days: int = Form(7),
+def snooze(request: Request, tool_id: RowId, session: DbSession, days: int = Form(7, ge=1, le=365),
            revision: int | None = Form(None), user: User = Depends(editor)) -> Response:
     tool = queue.snooze(session, tool_id, user, days, revision)
     return _back(request, f"{tool.name}: snoozed for {days} days.")
 
 
 @router.post("/queue/bulk", dependencies=[Depends(csrf_protected)], response_model=None)
-def bulk(request: Request, session: DbSession, action: str = Form(""), ids: list[int] = Form([]),
-         reason: str = Form(""), user: User = Depends(editor)) -> Response:
+def bulk(request: Request, session: DbSession, action: str = Form("", max_length=limits.CHOICE),
+         ids: list[BodyRowId] = Form([]),
+         reason: str = checked_text_field(limits.REJECT_REASON), user: User = Depends(editor)) -> Response:
     if not ids:
         return _back(request, "Select at least one candidate first.")
     outcomes = queue.bulk(session, action, ids, user, reason)

@@ -17,6 +17,7 @@ from services.digest import compose
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
+from services.web.ids import RowId
 from services.web.rendering import page
 
 router = APIRouter(prefix="/editor/sends")
@@ -70,6 +71,6 @@ def cancel(week: str, session: DbSession, user: Editor) -> RedirectResponse:
 
 
 @router.post("/{week}/batches/{batch_id}/resend", dependencies=protected, response_model=None)
-def resend(week: str, batch_id: int, session: DbSession, user: Watcher) -> RedirectResponse:
+def resend(week: str, batch_id: RowId, session: DbSession, user: Watcher) -> RedirectResponse:
     controls.resend(session, batch_id)
     return RedirectResponse(f"/editor/sends/{week}", status_code=303)

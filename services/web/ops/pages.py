@@ -20,6 +20,7 @@ from services.ops.queues import queue_depths
 from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
+from services.web.ids import RowId
 from services.web.ops.overview import gather
 from services.web.rendering import page
 
@@ -98,19 +99,19 @@ def _set_source(session: Session, user: User, source_id: int, state: SourceState
 
 
 @router.post("/sources/{source_id}/pause", dependencies=protected)
-def pause_source(source_id: int, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
+def pause_source(source_id: RowId, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     _set_source(session, user, source_id, SourceState.PAUSED)
     return _back("/ops", f"Source {source_id} paused.")
 
 
 @router.post("/sources/{source_id}/resume", dependencies=protected)
-def resume_source(source_id: int, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
+def resume_source(source_id: RowId, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     _set_source(session, user, source_id, SourceState.ACTIVE)
     return _back("/ops", f"Source {source_id} resumed.")
 
 
 @router.post("/sources/{source_id}/poll", dependencies=protected)
-def poll_now(source_id: int, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
+def poll_now(source_id: RowId, session: DbSession, user: User = Depends(ops)) -> RedirectResponse:
     from services.ingest.actors import poll_source
     from services.ingest.sources import get_source
 

@@ -13,7 +13,7 @@ from services.core.domain import ComparisonState, ToolState, VerdictState
 from services.review import comparisons, tool_profile
 from services.review.votes import community_percent
 from services.web.db import DbSession
-from services.web.public import structured_data
+from services.web.public import og_image, structured_data
 from services.web.rendering import message, page
 
 router = APIRouter()
@@ -33,7 +33,7 @@ def comparison_page(request: Request, slug: str, session: DbSession) -> HTMLResp
     view = comparisons.view(session, found)
     settings = request.app.state.runtime.settings
     return page(request, "comparison.html", c=view, base_url=settings.public_url,
-                json_ld=structured_data.comparison_page(settings, view))
+                json_ld=structured_data.comparison_page(settings, view), og_image=og_image.image_url(settings, view))
 
 
 @router.get(links.TOOL_PATH + "{slug}", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from services.core import links
+from services.core import limits, links
 from services.core.addresses import InvalidAddress, mailable_identity
 from services.core.db.models import Subscriber
 from services.core.domain import SubscriberState
@@ -32,7 +32,8 @@ def request_subscription(request: Request, session: Session, email: str) -> tupl
     400 with the reason for an address that is not one, or that the mailer cannot deliver to
     (``services.core.addresses.mailable_identity``).
 
-    Commits ``session`` before the confirmation mail goes out, so the link names a stored subscriber.
+    Renders and sends nothing: ``subscribers.subscribe`` records the confirmation as due in the
+    request's transaction, whatever the address's state, and a worker mails it.
     """
     settings = request.app.state.runtime.settings
     client = request.client.host if request.client else "unknown"
@@ -44,15 +45,12 @@ def request_subscription(request: Request, session: Session, email: str) -> tupl
     except InvalidAddress as exc:
         return 400, str(exc), {}
     if subscribe_limits.allowed(settings, "address", address):
-        invited = subscribers.subscribe(session, address, smtputf8=settings.mailer_smtputf8)
-        session.commit()
-        if invited is not None:
-            subscribers.mail_confirmation(settings, invited)
+        subscribers.subscribe(session, address, smtputf8=settings.mailer_smtputf8)
     return 200, SAME_ANSWER, {}
 
 
 @router.post(links.SUBSCRIBE_PATH, response_class=HTMLResponse)
-def subscribe(request: Request, session: DbSession, email: str = Form("")) -> HTMLResponse:
+def subscribe(request: Request, session: DbSession, email: str = Form("", max_length=limits.EMAIL)) -> HTMLResponse:
     status, text, headers = request_subscription(request, session, email)
     title = {200: "Check your inbox", 400: "Check the address"}.get(status, "Slow down")
     answer = message(request, title, text, status)
@@ -62,11 +60,7 @@ def subscribe(request: Request, session: DbSession, email: str = Form("")) -> HT
 
 @router.get(links.CONFIRM_PATH + "{token}", response_class=HTMLResponse)
 def confirm(request: Request, token: str, session: DbSession) -> HTMLResponse:
-    settings = request.app.state.runtime.settings
-    welcomed = subscribers.confirm(session, settings.secret(), token)
-    session.commit()  # the welcome's links must name a confirmed subscriber
-    if welcomed is not None:
-        subscribers.mail_welcome(settings, welcomed)
+    subscribers.confirm(session, request.app.state.runtime.settings.secret(), token)  # the welcome is recorded as due
     return message(request, "You're in", "Your subscription is confirmed.")
 
 

@@ -38,6 +38,8 @@ class Source(Base):
     last_error_status: Mapped[int | None] = mapped_column(Integer)
     #: The tool a changelog source is tied to (set by an editor, or inferred from matching versions).
     tool_key: Mapped[str | None] = mapped_column(String(limits.TOOL_KEY))
+    #: Names an editor groups sources by, e.g. "AI/Labs" (from nested OPML outlines and categories).
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     entries: Mapped[list[Entry]] = relationship(back_populates="source", cascade="all, delete-orphan")

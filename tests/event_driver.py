@@ -1,0 +1,19 @@
+"""Running recorded events inline, as the scheduler's relay and a worker would."""
+
+from __future__ import annotations
+
+from services.core import events
+from services.core.runtime import Runtime
+
+
+def handle_recorded_events(rt: Runtime) -> int:
+    """Relay every recorded event and handle each, until none is left (handlers may record more); how many ran."""
+    handled = 0
+    while True:
+        published: list[int] = []
+        events.relay(rt.sessions, published.append)
+        if not published:
+            return handled
+        for event_id in published:
+            events.handle(rt.sessions, event_id)
+        handled += len(published)
