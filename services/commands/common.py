@@ -60,7 +60,7 @@ def booted(loaded: Settings, *, migrate: bool = False) -> Runtime:
     """Broker, runtime and actors, for commands that send messages or run workers.
 
     ``migrate``: first bring the database to this version's schema (embedded `web` and `demo`, which own
-    their SQLite file); otherwise a database not at that schema ends the command (``migrated``).
+    their SQLite file); otherwise a database that lacks a migration ends the command (``migrated``).
     """
     from services.workers import boot
 
@@ -79,17 +79,17 @@ def plain(loaded: Settings) -> Runtime:
 
 
 def migrated(rt: Runtime) -> Runtime:
-    """``rt`` when its database is at this version's schema; otherwise exit 2 with one line that says to run
-    `verdicts db upgrade`, instead of a traceback at the first query ("no such table: sources").
+    """``rt`` unless its database lacks migrations of this version (``migrate.behind``): then exit 2 with one
+    line that says to run `verdicts db upgrade`, instead of a traceback at the first query ("no such table").
 
     Nothing migrates by itself here: a command run in the wrong folder would otherwise quietly create and
     fill a new embedded database there, and production's schema changes when its operator says so.
     """
-    from services.core.db.migrate import at_head
+    from services.core.db.migrate import behind
 
-    if not at_head(rt.engine):
+    if behind(rt.engine):
         where = escape(rt.engine.url.render_as_string(hide_password=True))
-        err.print(f"[red]error:[/red] the database {where} is not at this version's schema: "
+        err.print(f"[red]error:[/red] the database {where} lacks migrations of this version: "
                   "run `verdicts db upgrade` first")
         raise typer.Exit(2)
     return rt

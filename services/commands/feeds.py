@@ -116,7 +116,7 @@ def feeds_import(path: Annotated[Path, typer.Argument(help="an OPML file (any na
 
 @app.command("export")
 def feeds_export(out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None) -> None:
-    """Every source as OPML 2.0, tags as nested outlines and ``category``."""
+    """Every source as OPML 2.0, tags as nested outlines and a category attribute."""
     from services.ingest.opml import export_opml
 
     rt = common.plain(common.settings())

@@ -20,7 +20,7 @@ from tests.web.test_webhook_sendgrid import Signer
 
 #: Examples per operation: enough to reach the edges (huge ids, long and odd text), few enough for a
 #: run well under a minute on two cores.
-EXAMPLES = 25
+EXAMPLES = 15
 
 
 def _api_schema(rt: Runtime) -> BaseSchema:

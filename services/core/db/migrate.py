@@ -29,13 +29,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def at_head(engine: Engine) -> bool:
-    """True when the database behind ``engine`` carries every migration of this version (the revisions in
-    its ``alembic_version`` table are the scripts' heads); False for a database never migrated, or one left
-    behind or ahead. Reads the table itself: Alembic's MigrationContext would log at info on every command."""
+def behind(engine: Engine) -> bool:
+    """True when the database behind ``engine`` lacks a migration of this version: never migrated, or at an
+    older revision (its ``alembic_version`` revisions are all known to these scripts, and are not their heads).
+
+    A database a newer release has migrated (a revision unknown here) is not behind: processes of the older
+    release keep running on it during a rolling deploy. Reads the table itself, where Alembic's
+    MigrationContext would log at info on every command.
+    """
     script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
-            return False
+            return True
         current = set(connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
-    return current == set(script.get_heads())
+    known = {revision.revision for revision in script.walk_revisions()}
+    return current <= known and current != set(script.get_heads())

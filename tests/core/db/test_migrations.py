@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from services.core.db.base import Base
-from services.core.db.migrate import alembic_config, upgrade
+from services.core.db.migrate import VERSION_TABLE, alembic_config, behind, upgrade
+from services.core.db.session import make_engine
 from services.core.db.unmodelled import include_object
 from services.core.runtime import Runtime
 
@@ -66,3 +69,19 @@ def test_only_the_search_objects_are_left_out_of_the_comparison(any_runtime: Run
                                                                          for s in diff)]
     assert found and all(kind in ("table", "index", "column") for kind, _ in found)
     assert not any(include_object(None, name, kind, True, None) for kind, name in found)
+
+
+def test_a_database_is_behind_until_migrated_to_head_but_not_once_a_newer_release_migrated_it(tmp_path: Path) -> None:
+    # Given an empty SQLite database
+    engine = make_engine(f"sqlite:///{tmp_path / 'behind.db'}")
+    # Then it is behind before any migration, and at the first revision
+    assert behind(engine)
+    upgrade(engine, "0001")
+    assert behind(engine)
+    # And not once at head, nor when a newer release has moved it to a revision this one does not know
+    upgrade(engine)
+    assert not behind(engine)
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = 'a-newer-release'"))
+    assert not behind(engine)
+    engine.dispose()
