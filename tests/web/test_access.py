@@ -32,7 +32,7 @@ PUBLIC_PATHS = {
     "/webhooks/sendgrid", "/metrics", "/healthz", "/readyz", "/api/openapi.json",
     "/api/subscribe", "/api/subscribers",  # the public subscribe endpoint of the API
     "/category/{slug}", "/search", "/comparisons.atom", "/comparisons.json", "/archive.json",  # browsing, feeds
-    "/sitemap.xml", "/sitemap-{page:int}.xml", "/robots.txt",  # for search engines
+    "/sitemap.xml", "/sitemap-{page:int}.xml", "/robots.txt", "/c/{slug}/og.png",  # for search engines and sharing
 }
 ROLES = (Role.EDITOR, Role.REVIEWER, Role.OPS)
 

@@ -18,6 +18,7 @@ from services.core.runtime import Runtime
 from services.web.app import create_app
 from services.web.auth import issue_token
 from tests import factories
+from tests.conftest import REDIS_NAMESPACE
 from tests.web.conftest import add_user
 from tests.web.test_webhook_sendgrid import Signer
 
@@ -28,13 +29,15 @@ EXAMPLES = 10
 
 def _api_schema(rt: Runtime) -> BaseSchema:
     """The API's own OpenAPI document over the ASGI app (its SendGrid webhook configured, so unsigned
-    posts are refused rather than unserved), every request with an admin's Bearer token, and a
+    posts are refused rather than unserved; its rate limits in a Redis namespace of its own, so the
+    fuzzer's many subscribe posts throttle no later test), every request with an admin's Bearer token, and a
     candidate to act on."""
     user = add_user(rt, "fuzz@example.org", "admin")
     with rt.sessions() as session, session.begin():
         token = issue_token(session, session.merge(user), rt.settings.api_token_days)
         factories.candidate(session, "Fuzzed")
-    configured = rt.settings.model_copy(update={"sendgrid_webhook_key": SecretStr(Signer().public_b64)})
+    configured = rt.settings.model_copy(update={"sendgrid_webhook_key": SecretStr(Signer().public_b64),
+                                                "redis_namespace": f"{REDIS_NAMESPACE}-fuzz"})
     app = create_app(Runtime(settings=configured, engine=rt.engine, sessions=rt.sessions))
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     schema.config.headers = {"authorization": f"Bearer {token}"}
