@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.commands import common
+from services.core.text import clean_text
 
 app = typer.Typer(help="The subscriber list.", no_args_is_help=True)
 
@@ -43,7 +45,10 @@ def import_csv(
     if report.rejected:
         table = common.table("row", "value", "reason", title="Rejected rows")
         for row, value, reason in report.rejected:
-            table.add_row(str(row), value, reason)
+            # A rejected cell is untrusted: without control characters and with rich's markup escaped, it can
+            # neither send escape sequences to the terminal nor restyle the table.
+            shown = [escape(clean_text(cell, multiline=False)) for cell in (value, reason)]
+            table.add_row(str(row), *shown)
         common.console.print(table)
     if report.imported_nothing:
         common.err.print(f"[red]error:[/red] nothing imported from {file}")

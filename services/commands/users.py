@@ -49,6 +49,7 @@ def users_add(
         user = User(email=address, role=role, password_hash=hash_password(password))
         session.add(user)
         session.flush()
+        seat_name = None
         if role is Role.REVIEWER and lens:
             from services.review.panel import PanelError, add_seat, seat_of_lens
 
@@ -58,7 +59,8 @@ def users_add(
                 common.err.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc
             seat.user_id = user.id
-    common.console.print(f"added {address} as {role}" + (f" on the {lens} seat" if lens else ""))
+            seat_name = seat.lens
+    common.console.print(f"added {address} as {role}" + (f" on the {seat_name} seat" if seat_name else ""))
     if not password_stdin:
         common.console.print(f"password (shown once): {password}")
 

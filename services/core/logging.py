@@ -15,11 +15,13 @@ from typing import Any
 
 MASK = "•••"
 #: ``scheme://user:password@host`` → the password is hidden, the rest kept for diagnosis.
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+(?=@)", re.IGNORECASE)
+#: Every quantifier is bounded: a log line can hold a request's whole URL (any length a client sends), and
+#: unbounded runs here made masking quadratic in the line's length (a 20,000-character URL took seconds).
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]{0,31}://[^/\s:@]{0,256}:)[^@\s/]{1,256}(?=@)", re.IGNORECASE)
 _BEARER = re.compile(r"(?P<head>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _SENDGRID_KEY = re.compile(r"\bSG\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 _NAMED = re.compile(
-    r"(?P<head>\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization)[\w-]*['\"]?\s*[=:]\s*['\"]?)"
+    r"(?P<head>(?:password|passwd|secret|token|api[_-]?key|authorization)[\w-]{0,64}['\"]?\s{0,8}[=:]\s{0,8}['\"]?)"
     r"[^\s'\",&}]+",
     re.IGNORECASE,
 )

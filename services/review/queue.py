@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -61,8 +61,13 @@ def _filtered(query: Select, flt: QueueFilter, now: dt.datetime) -> Select:  # t
         query = query.where(Tool.category == flt.category)
     if flt.min_score is not None:
         query = query.where(Tool.score >= flt.min_score)
-    if flt.search and flt.search.strip():
-        pattern = "%" + flt.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    term = (flt.search or "").strip()
+    if len(term) > max(limits.TOOL_NAME, limits.VENDOR):
+        # Longer than any name or vendor can be, so it matches nothing; and SQLite refuses LIKE patterns
+        # past its length limit (50,000 bytes) instead of answering.
+        query = query.where(false())
+    elif term:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Tool.name.ilike(pattern, escape="\\"), Tool.vendor.ilike(pattern, escape="\\")))
     return query
 

@@ -209,6 +209,18 @@ def test_an_import_that_adds_nothing_exits_non_zero_and_names_each_rejected_row(
     assert _emails(rt) == []
 
 
+def test_rejected_rows_are_listed_without_control_characters_or_markup(rt: Runtime, tmp_path: Path) -> None:
+    # Given rows that hold a terminal escape sequence and rich markup instead of addresses
+    path = tmp_path / "list.csv"
+    path.write_bytes(b"email\n\x1b[2Jwipe\n[bold red]loud[/bold red]\n")
+    # When the file is imported
+    result = _cli(rt, "subscribers", "import", str(path), "--confirmed")
+    # Then the rows are listed as text: no control character reaches the terminal, the markup shows as written
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout and "[2Jwipe" in result.stdout
+    assert "[bold red]loud[/bold red]" in result.stdout
+
+
 def test_an_unreadable_row_is_reported_and_the_rows_after_it_are_imported(rt: Runtime) -> None:
     # Given a row the CSV parser refused between two good ones
     unreadable = UnreadableRow("not readable as CSV: field larger than field limit (131072)")

@@ -108,6 +108,17 @@ def test_filters_and_search_narrow_the_queue(any_runtime: Runtime) -> None:
         assert queue.search(session, QueueFilter()).total == 2
 
 
+def test_a_search_term_longer_than_any_name_finds_nothing_instead_of_failing(any_runtime: Runtime) -> None:
+    # Given a candidate whose name the term begins with
+    with any_runtime.sessions() as session, session.begin():
+        factories.candidate(session, "x" * 40)
+    # When the queue is searched with a term of 100,000 characters (SQLite refuses LIKE patterns that long)
+    with any_runtime.sessions() as session:
+        found = queue.search(session, QueueFilter(search="x" * 100_000))
+    # Then nothing matches, and no error is raised
+    assert found.tools == [] and found.total == 0
+
+
 def test_a_snoozed_candidate_leaves_the_queue_until_its_time(any_runtime: Runtime) -> None:
     rt = any_runtime
     with rt.sessions() as session, session.begin():
