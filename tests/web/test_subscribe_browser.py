@@ -10,14 +10,24 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from services.core import runtime
 from services.core.db.models import Subscriber
 from services.core.runtime import Runtime
 from tests.browser import screenshot_path
+from tests.event_driver import handle_recorded_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def _link(served: Runtime, pattern: str) -> str:
+    # The worker's part: owed mails are events whose handlers render with the installed runtime's settings,
+    # so the served site's (its base URL is the live server's address) is installed while they run.
+    previous = runtime.current()
+    runtime.install(served)
+    try:
+        handle_recorded_events(served)
+    finally:
+        runtime.install(previous)
     mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
              for p in sorted(served.settings.outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)]
     text = mails[-1].get_body(("plain",)).get_content()
