@@ -287,3 +287,21 @@ def test_ctrl_c_stops_embedded_web_cleanly(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert "Traceback" not in out + err
     assert _error_lines(err) == []
+
+
+def test_an_out_path_that_cannot_be_written_gives_one_line_not_a_traceback(rt: Runtime, tmp_path: Path) -> None:
+    # Given a folder where the exports expect a file, and a path under a file where preview expects a folder
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session)
+    assert _cli(rt, "digest", "compile", "--week", "2026-W48").returncode == 0
+    for args in (("feeds", "export", "--out", str(folder)), ("subscribers", "export", "--out", str(folder)),
+                 ("digest", "preview", "--week", "2026-W48", "--out", str(a_file / "preview"))):
+        # When the command is told to write there
+        done = _cli(rt, *args)
+        # Then it fails with one line naming the path, and no traceback
+        assert done.returncode == 1, args
+        assert "Traceback" not in done.stderr and "cannot write" in done.stderr, (args, done.stderr)

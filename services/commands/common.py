@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -105,3 +106,13 @@ def refusals(exit_code: int = 1, about: str | None = None) -> Iterator[None]:
         err.print(f"[red]error:[/red] {about + ': ' if about else ''}{exc}")
         raise typer.Exit(exit_code) from exc
 
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` while writing ``path`` (a folder where a file belongs, a missing or read-only
+    parent, a full disk) into one line on stderr and exit 1, instead of a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot write {path}: {exc.strerror or exc}")
+        raise typer.Exit(1) from exc

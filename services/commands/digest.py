@@ -58,7 +58,8 @@ def digest_preview(
                              f"run `verdicts digest compile --week {label}` first")
             raise typer.Exit(1)
         files = preview_files(rt.settings, digest)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, body in files.items():
-        (out / name).write_text(body, encoding="utf-8")
+    with common.writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+        for name, body in files.items():
+            (out / name).write_text(body, encoding="utf-8")
     common.console.print(f"wrote {', '.join(files)} to {out}")

@@ -126,7 +126,8 @@ def feeds_export(out: Annotated[Path | None, typer.Option("--out", help="write h
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
     else:
-        out.write_bytes(document)
+        with common.writing(out):
+            out.write_bytes(document)
 
 
 def _set_source_state(source_id: int, state: SourceState) -> None:

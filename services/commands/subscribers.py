@@ -62,9 +62,10 @@ def export(out: Annotated[Path | None, typer.Option("--out", help="file to write
     from services.delivery import subscribers
 
     rt = common.plain(common.settings())
-    target = open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
-    with rt.sessions() as session, target as handle:
-        csv_files.write_rows(handle, subscribers.export_rows(session))
+    with common.writing(out or Path("-")):
+        target = open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
+        with rt.sessions() as session, target as handle:
+            csv_files.write_rows(handle, subscribers.export_rows(session))
 
 
 @app.command("add")

@@ -17,6 +17,10 @@ class InvalidAddress(InvalidInput):
     """Not a usable email address; the message says why, in email-validator's words."""
 
 
+#: RFC 5321 §4.5.3.1.1: the longest local part servers must accept (email-validator checks it only when strict).
+LOCAL_PART_MAX_OCTETS = 64
+
+
 def identity(address: str) -> str:
     """The stored form of ``address``: email-validator's normalised form, lower-cased.
 
@@ -37,12 +41,15 @@ def mailable_identity(address: str, smtputf8: bool) -> str:
 
     Input: an address as typed, and whether the mailer can send SMTPUTF8 (RFC 6531), the extension a
     local part (before the @) that is not ASCII needs (setting ``mailer_smtputf8``; SendGrid's v3 Mail
-    Send cannot). Output: the identity. Raises ``InvalidAddress`` as ``identity`` does, and when the
-    local part is not ASCII and ``smtputf8`` is False. An internationalised domain is always fine: it
+    Send cannot). Output: the identity. Raises ``InvalidAddress`` as ``identity`` does, when the local
+    part is longer than 64 octets, and when it is not ASCII and ``smtputf8`` is False. An internationalised domain is always fine: it
     travels as IDNA (``transport_form``).
     """
     stored = identity(address)
     local = stored.rpartition("@")[0]
+    if len(local.encode()) > LOCAL_PART_MAX_OCTETS:
+        raise InvalidAddress(f"the part before the @ is {len(local.encode())} characters long; mail servers accept "
+                             f"at most {LOCAL_PART_MAX_OCTETS} (RFC 5321, section 4.5.3.1.1)")
     if not smtputf8 and not local.isascii():
         raise InvalidAddress(f"the part before the @ ({local}) has characters outside ASCII, which our mail service "
                              "cannot deliver to (it needs SMTPUTF8); please give an address without them")

@@ -56,3 +56,12 @@ def test_an_internationalised_domain_is_welcome_and_travels_as_idna(spelled: str
 
 def test_an_ascii_address_travels_as_it_is_stored() -> None:
     assert transport_form("reader@example.org") == "reader@example.org"
+
+
+def test_a_local_part_longer_than_64_octets_is_refused_and_64_is_welcome() -> None:
+    # Given addresses whose part before the @ is 65 and 64 characters long
+    too_long, longest = "a" * 65 + "@example.com", "a" * 64 + "@example.com"
+    # When they come onto the list, Then the longer one is refused saying why (RFC 5321's limit), the other kept
+    with pytest.raises(InvalidAddress, match="at most 64"):
+        mailable_identity(too_long, smtputf8=False)
+    assert mailable_identity(longest, smtputf8=False) == longest
