@@ -71,9 +71,12 @@ def test_metrics_parse_with_the_project_figures_and_the_workers_dramatiq_metrics
         def scraped() -> dict:
             found = families(client.get("/metrics").text)
             done = found.get("dramatiq_messages", ("", {}))[1]
-            return found if sum(done.values()) == 3 else {}
+            # The worker counts a message before its consumer moves a failed one to the dead letters:
+            # both must have happened, or a scrape between the two sees the failure but no dead letter.
+            dead = found.get("verdicts_queue_messages", ("", {}))[1].get((("queue", probe.queue), ("state", "dead")))
+            return found if sum(done.values()) == 3 and dead == 1 else {}
 
-        # When /metrics is scraped (until the worker has counted its three messages)
+        # When /metrics is scraped (until the worker has counted its three messages and the failed one is dead)
         found = wait_until(scraped, what="the worker's dramatiq metrics")
         response = client.get("/metrics")
 
