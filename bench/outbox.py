@@ -3,7 +3,7 @@ a real dramatiq worker. Prints a table and writes bench/results/outbox.json.
 
 Half the events are of a handled type (``source.paused``: the alert handler opens one incident per
 paused source), half of a type nothing handles (``entry.ingested``, the bulk of real traffic),
-which the relay marks handled without publishing. The check: one incident per handled event, and
+which is written handled and never published. The check: one incident per handled event, and
 not one message for the others.
 
     python bench/outbox.py [--events N]

@@ -147,10 +147,7 @@ def worker(
     `--queues ingest detect` names several queues after one flag, as the dramatiq CLI does.
     """
     queues = [*(queues or ()), *ctx.args]
-    settings = common.settings()
-    if settings.embedded:
-        err.print("[red]error:[/red] VERDICTS_REDIS_URL is not set; in embedded mode `verdicts web` runs the worker")
-        raise typer.Exit(2)
+    common.with_redis("in embedded mode `verdicts web` runs the worker")
     unknown = set(queues or ()) - set(QUEUES)
     if unknown:
         err.print(f"[red]error:[/red] unknown queue(s) {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}")

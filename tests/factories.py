@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from services.core.db.base import utcnow
@@ -57,11 +58,19 @@ def confirmed_subscriber(session: Session, email: str) -> Subscriber:
     return subscriber
 
 
+def confirmed_subscribers(session: Session, readers: int) -> None:
+    """``readers`` confirmed subscribers, reader0@example.org, reader1@example.org, …, in one bulk insert."""
+    confirmed_at = utcnow()
+    rows = [{"email": f"reader{n}@example.org", "state": SubscriberState.CONFIRMED.value, "confirmed_at": confirmed_at}
+            for n in range(readers)]
+    if rows:  # SQLAlchemy reads an empty list as one row of defaults
+        session.execute(insert(Subscriber), rows)
+
+
 def approved_digest(session: Session, settings: Settings, readers: int, week: str = "2026-W48") -> int:
     """A published comparison, ``readers`` confirmed subscribers and the week's digest, approved; its id."""
     published_comparison(session)
-    for n in range(readers):
-        confirmed_subscriber(session, f"reader{n}@example.org")
+    confirmed_subscribers(session, readers)
     digest = compose.compile_week(session, settings, week)
     compose.approve(session, digest.id)
     return digest.id

@@ -4,45 +4,29 @@ source and queue commands read and change the database."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from services.core import events, outbox_actors
-from services.core.db.models import ApiToken, AuditEntry, Event, User
+from services.core import events, limits, outbox_actors
+from services.core.db.models import ApiToken, AuditEntry, Event, Source, User
 from services.core.db.scratch import create_database, drop_database
 from services.core.passwords import verify_password
 from services.core.runtime import Runtime
 from tests import factories
+from tests.cli import cli_env, run_cli
 from tests.conftest import RUN_ID
 from tests.local_http import Reply, serving
 from tests.services_check import PG_ADMIN_URL
-
-
-def _env(rt: Runtime, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
-    env.update({
-        "VERDICTS_DATABASE_URL": rt.settings.database_url,
-        "VERDICTS_SECRET_KEY": rt.settings.secret(),
-        "VERDICTS_VAR_DIR": str(rt.settings.var_dir),
-        **extra,
-    })
-    return env
-
-
-def _cli(rt: Runtime, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=_env(rt, **env), capture_output=True,
-                          text=True, timeout=120, input=stdin, check=False)
 
 
 def _free_port() -> int:
@@ -59,8 +43,9 @@ def test_the_worker_command_handles_events_from_redis(rt: Runtime, redis_require
         event_id = event.id
     events.relay(rt.sessions, outbox_actors.publish)
     # When `verdicts worker` runs on the events queue
-    env = _env(rt, VERDICTS_REDIS_URL=str(rt.settings.redis_url), VERDICTS_REDIS_NAMESPACE=rt.settings.redis_namespace,
-               dramatiq_prom_port=str(_free_port()), dramatiq_prom_db=str(tmp_path / "prom"))
+    env = cli_env(rt, VERDICTS_REDIS_URL=str(rt.settings.redis_url),
+                  VERDICTS_REDIS_NAMESPACE=rt.settings.redis_namespace,
+                  dramatiq_prom_port=str(_free_port()), dramatiq_prom_db=str(tmp_path / "prom"))
     worker = subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--queues", "events", "--processes", "1",
                                "--threads", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -78,13 +63,12 @@ def test_the_worker_command_handles_events_from_redis(rt: Runtime, redis_require
 
 
 def test_the_worker_command_refuses_embedded_mode(rt: Runtime) -> None:
-    done = _cli(rt, "worker")
+    done = run_cli(rt, "worker")
     assert done.returncode == 2 and "VERDICTS_REDIS_URL" in done.stderr
 
 
 def test_a_bad_setting_stops_the_command_with_the_variables_name(rt: Runtime) -> None:
-    done = subprocess.run([sys.executable, "-m", "services.cli", "feeds", "list"],
-                          env=_env(rt, VERDICTS_BASE_URL="nonsense"), capture_output=True, text=True, timeout=60)
+    done = run_cli(rt, "feeds", "list", timeout=60, VERDICTS_BASE_URL="nonsense")
     assert done.returncode == 2 and "VERDICTS_BASE_URL" in done.stderr
 
 
@@ -95,36 +79,36 @@ def test_feeds_add_list_pause_and_resume(rt: Runtime) -> None:
 <item><title>Introducing Widget 3</title><guid>w3</guid></item></channel></rss>""")
         url = http.url("/feed.xml")
         # When it is added, then listed, paused and resumed
-        added = _cli(rt, "feeds", "add", url, "--kind", "feed", VERDICTS_ALLOW_PRIVATE_NETWORKS="1")
+        added = run_cli(rt, "feeds", "add", url, "--kind", "feed", VERDICTS_ALLOW_PRIVATE_NETWORKS="1")
     assert added.returncode == 0, added.stderr
-    [row] = json.loads(_cli(rt, "feeds", "list", "--json").stdout)
+    [row] = json.loads(run_cli(rt, "feeds", "list", "--json").stdout)
     assert {"id", "url", "kind", "state", "entries", "last_success_at", "last_error", "consecutive_failures",
             "next_poll_at"} <= set(row)
     assert (row["url"], row["kind"], row["state"]) == (url, "feed", "active")
-    assert _cli(rt, "feeds", "pause", str(row["id"])).returncode == 0
-    assert json.loads(_cli(rt, "feeds", "list", "--json").stdout)[0]["state"] == "paused"
-    assert _cli(rt, "feeds", "resume", str(row["id"])).returncode == 0
-    assert json.loads(_cli(rt, "feeds", "list", "--json").stdout)[0]["state"] == "active"
-    assert _cli(rt, "feeds", "pause", "999").returncode == 1
+    assert run_cli(rt, "feeds", "pause", str(row["id"])).returncode == 0
+    assert json.loads(run_cli(rt, "feeds", "list", "--json").stdout)[0]["state"] == "paused"
+    assert run_cli(rt, "feeds", "resume", str(row["id"])).returncode == 0
+    assert json.loads(run_cli(rt, "feeds", "list", "--json").stdout)[0]["state"] == "active"
+    assert run_cli(rt, "feeds", "pause", "999").returncode == 1
 
 
 def test_queue_list_approve_and_reject(rt: Runtime) -> None:
     with rt.sessions() as session, session.begin():
         keep, drop = factories.candidate(session, "Keep").id, factories.candidate(session, "Drop").id
-    listed = json.loads(_cli(rt, "queue", "list", "--json").stdout)
+    listed = json.loads(run_cli(rt, "queue", "list", "--json").stdout)
     assert {row["name"] for row in listed} == {"Keep", "Drop"}
-    assert _cli(rt, "queue", "approve", str(keep)).returncode == 0
-    assert _cli(rt, "queue", "reject", str(drop), "--reason", "blog noise").returncode == 0
-    assert json.loads(_cli(rt, "queue", "list", "--json").stdout) == []
-    again = _cli(rt, "queue", "approve", str(keep))
+    assert run_cli(rt, "queue", "approve", str(keep)).returncode == 0
+    assert run_cli(rt, "queue", "reject", str(drop), "--reason", "blog noise").returncode == 0
+    assert json.loads(run_cli(rt, "queue", "list", "--json").stdout) == []
+    again = run_cli(rt, "queue", "approve", str(keep))
     assert again.returncode == 1 and "already approved" in again.stderr
 
 
 def test_digest_compile_and_preview_write_the_files(rt: Runtime, tmp_path: Path) -> None:
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session, "Alpha", "Beta")
-    assert _cli(rt, "digest", "compile", "--week", "2026-W48").returncode == 0
-    done = _cli(rt, "digest", "preview", "--week", "2026-W48", "--out", str(tmp_path / "preview"))
+    assert run_cli(rt, "digest", "compile", "--week", "2026-W48").returncode == 0
+    done = run_cli(rt, "digest", "preview", "--week", "2026-W48", "--out", str(tmp_path / "preview"))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "preview" / "subject.txt").read_text().startswith("Alpha vs Beta")
     assert "Alpha vs Beta" in (tmp_path / "preview" / "digest.html").read_text()
@@ -132,9 +116,7 @@ def test_digest_compile_and_preview_write_the_files(rt: Runtime, tmp_path: Path)
 
 
 def test_db_upgrade_migrates_an_empty_sqlite_file(rt: Runtime, tmp_path: Path) -> None:
-    env = _env(rt, VERDICTS_DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}")
-    done = subprocess.run([sys.executable, "-m", "services.cli", "db", "upgrade"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = run_cli(rt, "db", "upgrade", VERDICTS_DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}")
     assert done.returncode == 0, done.stderr
     assert "database at head" in done.stdout
     assert (tmp_path / "fresh.db").stat().st_size > 0
@@ -145,10 +127,9 @@ def test_db_upgrade_migrates_an_empty_sqlite_file(rt: Runtime, tmp_path: Path) -
 def test_a_command_on_a_database_never_migrated_says_to_run_db_upgrade(rt: Runtime, tmp_path: Path,
                                                                        command: tuple[str, ...]) -> None:
     # Given a SQLite database no one has migrated
-    env = _env(rt, VERDICTS_DATABASE_URL=f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    never_migrated = f"sqlite:///{tmp_path / 'never-migrated.db'}"
     # When a command that reads or writes it runs
-    done = subprocess.run([sys.executable, "-m", "services.cli", *command], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = run_cli(rt, *command, VERDICTS_DATABASE_URL=never_migrated)
     # Then it stops with one line that says what to run, and no traceback
     assert done.returncode == 2
     assert "run `verdicts db upgrade` first" in done.stderr
@@ -161,9 +142,7 @@ def test_a_command_on_a_postgresql_database_never_migrated_says_to_run_db_upgrad
     url = create_database(PG_ADMIN_URL, name)
     try:
         # When `feeds list` runs against it
-        done = subprocess.run([sys.executable, "-m", "services.cli", "feeds", "list"],
-                              env=_env(rt, VERDICTS_DATABASE_URL=url), capture_output=True, text=True, timeout=120,
-                              check=False)
+        done = run_cli(rt, "feeds", "list", VERDICTS_DATABASE_URL=url)
     finally:
         drop_database(PG_ADMIN_URL, name)
     # Then it says to migrate, naming the database without its password
@@ -174,10 +153,10 @@ def test_a_command_on_a_postgresql_database_never_migrated_says_to_run_db_upgrad
 
 def test_users_set_password_replaces_a_forgotten_password_on_the_audit_log(rt: Runtime) -> None:
     # Given a staff user whose password is forgotten
-    assert _cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
+    assert run_cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
                 stdin="the forgotten one\n").returncode == 0
     # When an admin sets a new one from stdin
-    done = _cli(rt, "users", "set-password", "Ann@Example.org", "--password-stdin", stdin="a brand new one\n")
+    done = run_cli(rt, "users", "set-password", "Ann@Example.org", "--password-stdin", stdin="a brand new one\n")
     # Then only the new password signs in, and the change is on the audit log
     assert done.returncode == 0, done.stderr
     assert "ann@example.org" in done.stdout and "a brand new one" not in done.stdout
@@ -192,11 +171,11 @@ def test_users_set_password_replaces_a_forgotten_password_on_the_audit_log(rt: R
 
 def test_users_set_role_and_deactivate_end_every_session_on_the_audit_log(rt: Runtime) -> None:
     # Given a staff user
-    assert _cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
+    assert run_cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
                 stdin="a long password\n").returncode == 0
     # When an admin makes her a reviewer, then deactivates her
-    role = _cli(rt, "users", "set-role", "ann@example.org", "--role", "reviewer")
-    gone = _cli(rt, "users", "deactivate", "ann@example.org")
+    role = run_cli(rt, "users", "set-role", "ann@example.org", "--role", "reviewer")
+    gone = run_cli(rt, "users", "deactivate", "ann@example.org")
     # Then each change ended her sessions (a new session generation), she is inactive, and both are audited
     assert role.returncode == 0 and gone.returncode == 0, role.stderr + gone.stderr
     with rt.sessions() as session:
@@ -206,18 +185,18 @@ def test_users_set_role_and_deactivate_end_every_session_on_the_audit_log(rt: Ru
         actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.subject == f"user:{user.id}")))
         assert actions == {"user.set_role", "user.deactivate"}
     # And a deactivated user is no longer found by name
-    assert _cli(rt, "users", "deactivate", "ann@example.org").returncode == 1
+    assert run_cli(rt, "users", "deactivate", "ann@example.org").returncode == 1
 
 
 def test_users_tokens_lists_and_revoke_token_revokes_on_the_audit_log(rt: Runtime) -> None:
     # Given a staff user with a read-only token issued at the command line
-    assert _cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
+    assert run_cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
                 stdin="a long password\n").returncode == 0
-    issued = _cli(rt, "users", "token", "ann@example.org", "--read-only", "--days", "7")
+    issued = run_cli(rt, "users", "token", "ann@example.org", "--read-only", "--days", "7")
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     # When her tokens are listed
-    listed = _cli(rt, "users", "tokens", "ann@example.org")
+    listed = run_cli(rt, "users", "tokens", "ann@example.org")
     # Then the listing shows the token's prefix and scope, never the token
     assert listed.returncode == 0, listed.stderr
     assert token[:12] in listed.stdout and "read" in listed.stdout and "never" in listed.stdout
@@ -225,19 +204,19 @@ def test_users_tokens_lists_and_revoke_token_revokes_on_the_audit_log(rt: Runtim
     # When the token is revoked by its id, Then it is gone, and both actions are on the audit log
     with rt.sessions() as session:
         [token_id] = session.scalars(select(ApiToken.id)).all()
-    assert _cli(rt, "users", "revoke-token", str(token_id)).returncode == 0
-    assert "no API tokens" in _cli(rt, "users", "tokens", "ann@example.org").stdout
+    assert run_cli(rt, "users", "revoke-token", str(token_id)).returncode == 0
+    assert "no API tokens" in run_cli(rt, "users", "tokens", "ann@example.org").stdout
     with rt.sessions() as session:
         actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions == ["user.issue_token", "user.revoke_token"]
     # And an unknown id is an error
-    assert _cli(rt, "users", "revoke-token", str(token_id)).returncode == 1
+    assert run_cli(rt, "users", "revoke-token", str(token_id)).returncode == 1
 
 
 def test_users_set_password_refuses_an_unknown_address_and_a_short_password(rt: Runtime) -> None:
-    unknown = _cli(rt, "users", "set-password", "nobody@example.org", "--password-stdin", stdin="long enough pw\n")
+    unknown = run_cli(rt, "users", "set-password", "nobody@example.org", "--password-stdin", stdin="long enough pw\n")
     assert unknown.returncode == 1 and "no active user" in unknown.stderr
-    short = _cli(rt, "users", "set-password", "nobody@example.org", "--password-stdin", stdin="short\n")
+    short = run_cli(rt, "users", "set-password", "nobody@example.org", "--password-stdin", stdin="short\n")
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
 
 
@@ -245,18 +224,18 @@ def test_users_set_password_refuses_an_unknown_address_and_a_short_password(rt: 
 def _serving_web(folder: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """`verdicts web --port P` in embedded mode (nothing configured) in ``folder``, once /readyz answers."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
     process = subprocess.Popen([sys.executable, "-m", "services.cli", "web", "--port", str(port)], cwd=folder,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 180
-        while process.poll() is None and time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
+        ready = False
+        while not ready and process.poll() is None and time.monotonic() < deadline:
+            with suppress(httpx.TransportError):
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+            if not ready:
                 time.sleep(0.2)
         assert process.poll() is None, process.communicate()
+        assert ready, f"/readyz on port {port} never answered 200 within 180 s"
         yield process, port
     finally:
         if process.poll() is None:
@@ -297,11 +276,62 @@ def test_an_out_path_that_cannot_be_written_gives_one_line_not_a_traceback(rt: R
     a_file.write_text("x")
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
-    assert _cli(rt, "digest", "compile", "--week", "2026-W48").returncode == 0
+    assert run_cli(rt, "digest", "compile", "--week", "2026-W48").returncode == 0
     for args in (("feeds", "export", "--out", str(folder)), ("subscribers", "export", "--out", str(folder)),
-                 ("digest", "preview", "--week", "2026-W48", "--out", str(a_file / "preview"))):
+                 ("digest", "preview", "--week", "2026-W48", "--out", str(a_file / "preview")),
+                 ("detect", "train", "--out", str(folder))):
         # When the command is told to write there
-        done = _cli(rt, *args)
+        done = run_cli(rt, *args)
         # Then it fails with one line naming the path, and no traceback
         assert done.returncode == 1, args
         assert "Traceback" not in done.stderr and "cannot write" in done.stderr, (args, done.stderr)
+
+
+def test_a_refusal_shows_what_was_typed_as_written_not_as_markup(rt: Runtime) -> None:
+    # Given refusals of values that rich would read as markup: an unknown state, two addresses
+    for args, code, shown in ((("queue", "list", "--state", "[/x]"), 2, "'[/x]'"),
+                              (("subscribers", "add", "[/red]@x"), 1, "[/red]@x: "),
+                              (("users", "add", "[bold]@x", "--role", "editor"), 2, "[bold]@x: ")):
+        # When the command is run
+        done = run_cli(rt, *args)
+        # Then it is one error line with the value as typed, not a MarkupError traceback or swallowed tags
+        assert done.returncode == code, (args, done.stderr)
+        assert "Traceback" not in done.stderr and shown in done.stderr, (args, done.stderr)
+
+
+def test_feeds_list_shows_a_last_error_as_written_not_as_markup(rt: Runtime) -> None:
+    # Given a source whose remote fetch left an error holding rich markup
+    with rt.sessions() as session, session.begin():
+        session.add(Source(url="https://feeds.example.org/[a].xml", last_error_kind="http",
+                           last_error="[bold]x[/bold]"))
+    # When the sources are listed as a table
+    done = run_cli(rt, "feeds", "list")
+    # Then the error and the URL are shown as they are
+    assert done.returncode == 0, done.stderr
+    assert "http: [bold]x[/bold]" in done.stdout and "https://feeds.example.org/[a].xml" in done.stdout
+
+
+def test_a_password_longer_than_the_sign_in_form_takes_is_refused(rt: Runtime) -> None:
+    # Given a password one character past what the sign-in form takes
+    too_long = "x" * (limits.PASSWORD + 1) + "\n"
+    # When it is given to `users add` and to `users set-password`
+    added = run_cli(rt, "users", "add", "long@example.org", "--role", "editor", "--password-stdin", stdin=too_long)
+    reset = run_cli(rt, "users", "set-password", "long@example.org", "--password-stdin", stdin=too_long)
+    # Then both refuse it (exit 2), and nobody was added with a password that could never sign in
+    for done in (added, reset):
+        assert done.returncode == 2 and f"at most {limits.PASSWORD} characters" in done.stderr, done.stderr
+    with rt.sessions() as session:
+        assert session.scalar(select(User).where(User.email == "long@example.org")) is None
+
+
+def test_a_commands_environment_leaves_out_the_developers_own_verdicts_and_dramatiq_variables(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a shell with a developer's own VERDICTS_* and dramatiq_* variables
+    monkeypatch.setenv("VERDICTS_REDIS_URL", "redis://developer.example.org:6379/0")
+    monkeypatch.setenv("dramatiq_prom_port", "9191")
+    # When a test builds the environment of a command over its runtime
+    env = cli_env(rt, COLUMNS="100")
+    # Then only the runtime's settings and the test's own variables are in it
+    assert {k for k in env if k.startswith(("VERDICTS_", "dramatiq_"))} == {
+        "VERDICTS_DATABASE_URL", "VERDICTS_SECRET_KEY", "VERDICTS_VAR_DIR", "VERDICTS_OUTBOX_DIR"}
+    assert (env["VERDICTS_OUTBOX_DIR"], env["COLUMNS"]) == (str(rt.settings.outbox_dir), "100")

@@ -1,4 +1,8 @@
-"""What every command shares: the consoles, loading settings, building a runtime, printing a refusal."""
+"""What every command shares: the consoles, loading settings, building a runtime, printing a refusal.
+
+Whatever a person typed or a remote server sent (an address, a URL, an error) may hold ``[...]``, which
+rich reads as markup: refusals escape it (``rich.markup.escape``) and tables show their cells as written.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.style import StyleType
 from rich.table import Column, Table
+from rich.text import Text
 
 from services.core.errors import DomainError
 from services.core.limits import ROW_ID_MAX
@@ -22,6 +28,9 @@ from services.core.settings import Settings, SettingsError, load_settings
 ROW_ID: dict[str, int] = {"min": 1, "max": ROW_ID_MAX}
 #: The ``ID`` argument of a command acting on one row (``queue approve ID``, ``users revoke-token ID``…).
 RowIdArgument = Annotated[int, typer.Argument(**ROW_ID)]
+
+#: The audit log's note on changes made at the command line (they have no signed-in user).
+BY_CLI = "by the command line"
 
 #: The width of a console that is not a terminal: no line of ours comes near it, so none is wrapped or cut.
 UNBOUNDED = 1_000_000
@@ -41,11 +50,22 @@ console = _console()
 err = _console(stderr=True)
 
 
+class _LiteralTable(Table):
+    """A ``Table`` whose ``str`` cells are shown as written (as ``rich.text.Text``), never read as markup."""
+
+    def add_row(self, *renderables: RenderableType | None, style: StyleType | None = None,
+                end_section: bool = False) -> None:
+        """``Table.add_row`` with each ``str`` cell made a ``Text``; other renderables (a styled ``Text``) as given."""
+        cells = (Text(cell) if isinstance(cell, str) else cell for cell in renderables)
+        super().add_row(*cells, style=style, end_section=end_section)
+
+
 def table(*headers: str, **options: object) -> Table:
     """A rich ``Table`` with these column headers whose cells are never cut: at a terminal too narrow for a
     value (a URL, an address, an error), the value folds onto more lines and the row grows, instead of
-    ending in "…". ``options`` are ``Table``'s own (title, caption…)."""
-    return Table(*(Column(header, overflow="fold") for header in headers), **options)  # type: ignore[arg-type]
+    ending in "…". ``str`` cells are shown as written: "[bold]" in a remote error is text, not markup (a
+    styled cell is a ``rich.text.Text``). ``options`` are ``Table``'s own (title, caption…)."""
+    return _LiteralTable(*(Column(header, overflow="fold") for header in headers), **options)  # type: ignore[arg-type]
 
 
 def settings(**overrides: object) -> Settings:
@@ -53,8 +73,18 @@ def settings(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+
+
+def with_redis(instead: str) -> Settings:
+    """The settings (``settings``) of a command that needs the Redis broker; exit 2 in embedded mode (no
+    ``VERDICTS_REDIS_URL``) with one line that ends in ``instead``: what to use there."""
+    loaded = settings()
+    if loaded.embedded:
+        err.print(f"[red]error:[/red] VERDICTS_REDIS_URL is not set; {instead}")
+        raise typer.Exit(2)
+    return loaded
 
 
 def booted(loaded: Settings, *, migrate: bool = False) -> Runtime:
@@ -99,20 +129,22 @@ def migrated(rt: Runtime) -> Runtime:
 @contextmanager
 def refusals(exit_code: int = 1, about: str | None = None) -> Iterator[None]:
     """Turn a domain refusal (``services.core.errors.DomainError``) raised inside into one line on stderr
-    ("error: [about: ]message") and exit ``exit_code``; open the transaction inside, so it rolls back first."""
+    ("error: [about: ]message", both printed as written, never as markup) and exit ``exit_code``; open the
+    transaction inside, so it rolls back first."""
     try:
         yield
     except DomainError as exc:
-        err.print(f"[red]error:[/red] {about + ': ' if about else ''}{exc}")
+        err.print(f"[red]error:[/red] {escape(about) + ': ' if about else ''}{escape(str(exc))}")
         raise typer.Exit(exit_code) from exc
 
 
 @contextmanager
-def writing(path: Path) -> Iterator[None]:
+def writing(path: Path, verb: str = "write") -> Iterator[None]:
     """Turn an ``OSError`` while writing ``path`` (a folder where a file belongs, a missing or read-only
-    parent, a full disk) into one line on stderr and exit 1, instead of a traceback."""
+    parent, a full disk), or while reading it with ``verb="read"``, into one line on stderr ("error: cannot
+    <verb> <path>: <reason>") and exit 1, instead of a traceback."""
     try:
         yield
     except OSError as exc:
-        err.print(f"[red]error:[/red] cannot write {path}: {exc.strerror or exc}")
+        err.print(f"[red]error:[/red] cannot {verb} {escape(str(path))}: {escape(exc.strerror or str(exc))}")
         raise typer.Exit(1) from exc

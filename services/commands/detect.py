@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from services.commands import common
 
@@ -21,19 +22,21 @@ def detect_train(
     out: Annotated[Path | None, typer.Option(help="where to write the model (default: the package's artefact)")] = None,
 ) -> None:
     """Fit the model on the labelled corpus and write it into the package, or to ``--out`` (same corpus,
-    same bytes). Exits 1 when the corpus cannot be read or an entry has no label."""
+    same bytes). Exits 1 when the corpus cannot be read, an entry has no label, or the model cannot be
+    written (``common.writing``)."""
     from services.ingest.detector import corpus, model, training
 
     try:
         labelled = corpus.load_corpus(feeds or corpus.SHARED_FEEDS)
     except (LookupError, OSError) as exc:
-        common.err.print(f"[red]error:[/red] {exc}")
+        common.err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     examples = [training.Example(e.entry, e.source, e.is_release) for e in labelled]
     target = out or model.ARTEFACT
     if not with_decisions:
         fitted = training.fit(examples)
-        model.save(fitted, target)
+        with common.writing(target):
+            model.save(fitted, target)
         common.console.print(f"trained {fitted.version} on {len(examples)} labelled entries "
                              f"({len(fitted.weights)} weights); wrote {target}")
         return
@@ -47,5 +50,6 @@ def detect_train(
     common.console.print(f"{len(decided)} decided entries; held back {outcome.held_back}: F1 current "
                          f"{outcome.current_f1:.3f}, refit {outcome.candidate_f1:.3f}: {verdict}")
     if outcome.replaced:
-        model.save(outcome.model, target)
+        with common.writing(target):
+            model.save(outcome.model, target)
         common.console.print(f"wrote {outcome.model.version} to {target}")

@@ -25,22 +25,16 @@ def feeds_add(
     """Watch one more source once it has been fetched and parsed; a web page's own feed is found
     from its <link rel="alternate">. Exits 1, adding nothing, when nothing there reads as a source
     or the address is one the fetcher refuses (a private or local network)."""
-    from rich.markup import escape
-
-    from services.ingest.errors import SourceError
     from services.ingest.refresh import policy_from
     from services.ingest.sources import add_source, readable_source
 
     rt = common.plain(common.settings())
-    try:
+    with common.refusals():
         feed_url, feed_kind = readable_source(url, kind, policy_from(rt.settings), rt.settings.hub_endpoint)
         with rt.sessions() as session, session.begin():
             source = add_source(session, feed_url, feed_kind, title, rt.settings.hub_endpoint)
             common.console.print(f"added source {source.id}: {source.url} ({feed_kind})"
                                  + (f", found on {url}" if feed_url != url else ""), markup=False)
-    except SourceError as exc:
-        common.err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from exc
 
 
 @app.command("seed")
@@ -52,7 +46,7 @@ def feeds_seed() -> None:
     with rt.sessions() as session, session.begin():
         added = seed_catalog(session)
         for source in added:
-            common.console.print(f"added {source.id}: {source.url} ({source.kind})")
+            common.console.print(f"added {source.id}: {source.url} ({source.kind})", markup=False)
     common.console.print(f"{len(added)} source(s) added; the rest were watched already")
 
 
@@ -85,24 +79,17 @@ def feeds_import(path: Annotated[Path, typer.Argument(help="an OPML file (any na
     something was refused, or the file is no OPML we read."""
     from rich.markup import escape
 
-    from services.ingest.errors import SourceError
     from services.ingest.opml import import_opml
 
     rt = common.plain(common.settings())
-    try:
+    with common.writing(path, verb="read"):
         data = path.read_bytes()
-    except OSError as exc:
-        common.err.print(f"[red]error:[/red] cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}")
-        raise typer.Exit(1) from exc
-    try:
-        with rt.sessions() as session, session.begin(), Progress(console=common.err, transient=True) as progress:
-            task = progress.add_task("importing", total=None)
-            report = import_opml(session, data, rt.settings.hub_endpoint,
-                                 lambda done, total: progress.update(task, completed=done, total=total))
-            added = [(source.id, source.url) for source in report.added]
-    except SourceError as exc:
-        common.err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from exc
+    with (common.refusals(), rt.sessions() as session, session.begin(),
+          Progress(console=common.err, transient=True) as progress):
+        task = progress.add_task("importing", total=None)
+        report = import_opml(session, data, rt.settings.hub_endpoint,
+                             lambda done, total: progress.update(task, completed=done, total=total))
+        added = [(source.id, source.url) for source in report.added]
     for source_id, url in added:
         common.console.print(f"added source {source_id}: {url}", markup=False)
     for url in report.already:
@@ -131,16 +118,11 @@ def feeds_export(out: Annotated[Path | None, typer.Option("--out", help="write h
 
 
 def _set_source_state(source_id: int, state: SourceState) -> None:
-    from services.ingest.errors import SourceError
     from services.ingest.sources import set_state
 
     rt = common.plain(common.settings())
-    try:
-        with rt.sessions() as session, session.begin():
-            set_state(session, source_id, state, reason="by the command line" if state is not SourceState.ACTIVE else None)
-    except SourceError as exc:
-        common.err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    with common.refusals(), rt.sessions() as session, session.begin():
+        set_state(session, source_id, state, reason=common.BY_CLI if state is not SourceState.ACTIVE else None)
     common.console.print(f"source {source_id} is {state}")
 
 
@@ -187,14 +169,9 @@ def poll(
 @app.command("tie")
 def feeds_tie(source_id: common.RowIdArgument, tool: Annotated[str, typer.Option("--tool", help="key of the tool, e.g. github:owner/repo")]) -> None:
     """Tie a changelog source to a tool: its items become updates of that tool."""
-    from services.ingest.errors import SourceError
     from services.ingest.ties import tie_source
 
     rt = common.plain(common.settings())
-    try:
-        with rt.sessions() as session, session.begin():
-            source = tie_source(session, source_id, tool)
-            common.console.print(f"source {source.id} is tied to {source.tool_key}")
-    except SourceError as exc:
-        common.err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    with common.refusals(), rt.sessions() as session, session.begin():
+        source = tie_source(session, source_id, tool)
+        common.console.print(f"source {source.id} is tied to {source.tool_key}", markup=False)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from services.commands import common
 
@@ -24,7 +25,7 @@ def table(rows: list[dict[str, object]]) -> Table:
     grid = common.table("queue", "ready", "delayed", "in flight", "dead", "processed 1 h", "failed 1 h",
                         title="Broker queues", caption=time.strftime("%H:%M:%S"))
     for row in rows:
-        dead = f"[red]{row['dead']}[/red]" if row["dead"] else "0"
+        dead = Text(str(row["dead"]), style="red") if row["dead"] else "0"
         grid.add_row(str(row["name"]), str(row["ready"]), str(row["delayed"]), str(row["in_flight"]), dead,
                      str(row["processed_last_hour"]), str(row["failed_last_hour"]))
     return grid
@@ -35,11 +36,7 @@ def queues(
     watch: Annotated[bool, typer.Option("--watch", help="refresh every 2 s until Ctrl-C")] = False,
 ) -> None:
     """Every queue in the broker: ready, delayed, in flight, dead-lettered, and the last hour."""
-    settings = common.settings()
-    if settings.embedded:
-        common.err.print("[red]error:[/red] VERDICTS_REDIS_URL is not set; the embedded broker lives inside "
-                         "`verdicts web` (see its /ops page)")
-        raise typer.Exit(2)
+    settings = common.with_redis("the embedded broker lives inside `verdicts web` (see its /ops page)")
     from services.core import broker
     from services.workers import boot
 

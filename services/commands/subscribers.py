@@ -32,7 +32,7 @@ def import_csv(
 
     rt = common.plain(common.settings())
     form = csv_files.sniff(file)
-    common.err.print(f"reading {file} as {form.encoding}, delimiter {form.delimiter!r}")
+    common.err.print(f"reading {escape(str(file))} as {form.encoding}, delimiter {escape(repr(form.delimiter))}")
     rows = sum(1 for _ in csv_files.read_rows(file, form))
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=common.err) as progress:
@@ -45,13 +45,13 @@ def import_csv(
     if report.rejected:
         table = common.table("row", "value", "reason", title="Rejected rows")
         for row, value, reason in report.rejected:
-            # A rejected cell is untrusted: without control characters and with rich's markup escaped, it can
-            # neither send escape sequences to the terminal nor restyle the table.
-            shown = [escape(clean_text(cell, multiline=False)) for cell in (value, reason)]
+            # A rejected cell is untrusted: without control characters (and shown as written, ``common.table``),
+            # it can neither send escape sequences to the terminal nor restyle the table.
+            shown = [clean_text(cell, multiline=False) for cell in (value, reason)]
             table.add_row(str(row), *shown)
         common.console.print(table)
     if report.imported_nothing:
-        common.err.print(f"[red]error:[/red] nothing imported from {file}")
+        common.err.print(f"[red]error:[/red] nothing imported from {escape(str(file))}")
         raise typer.Exit(1)
 
 
@@ -75,19 +75,17 @@ def add(
 ) -> None:
     """Add one address (a confirmation mail goes out unless --confirmed); --confirmed also confirms an
     address on the list that is waiting for its confirmation."""
-    from services.core.addresses import identity
     from services.delivery import subscribers
 
     rt = common.plain(common.settings())
     with common.refusals(about=email), rt.sessions() as session, session.begin():
-        added = subscribers.add(session, email, confirmed, smtputf8=rt.settings.mailer_smtputf8)
-        confirmed_now = added is None and confirmed and subscribers.confirm_pending(session, [identity(email)])
-    if added is not None:
-        common.console.print(f"added {email}")
-    elif confirmed_now:
-        common.console.print(f"{email} was waiting for its confirmation: confirmed now")
+        done = subscribers.add(session, email, confirmed, smtputf8=rt.settings.mailer_smtputf8)
+    if done.added:
+        common.console.print(f"added {escape(email)}")
+    elif done.confirmed:
+        common.console.print(f"{escape(email)} was waiting for its confirmation: confirmed now")
     else:
-        common.console.print(f"{email} is already on the list")
+        common.console.print(f"{escape(email)} is already on the list")
 
 
 @app.command("remove")
@@ -99,6 +97,6 @@ def remove(email: str) -> None:
     with common.refusals(about=email), rt.sessions() as session, session.begin():
         removed = subscribers.forget(session, email)
     if not removed:
-        common.err.print(f"[red]error:[/red] no subscriber {email}")
+        common.err.print(f"[red]error:[/red] no subscriber {escape(email)}")
         raise typer.Exit(1)
-    common.console.print(f"removed {email} and their data")
+    common.console.print(f"removed {escape(email)} and their data")

@@ -7,8 +7,10 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from services.commands import common
+from services.core import limits
 from services.core.domain import Role
 
 if TYPE_CHECKING:
@@ -17,8 +19,8 @@ if TYPE_CHECKING:
     from services.core.db.models import User
 
 app = typer.Typer(help="People who sign in.", no_args_is_help=True)
-#: The audit log's note on changes made at the command line (they have no signed-in user).
-BY_CLI = "by the command line"
+#: The fewest characters of a password set here; the most is what the sign-in form takes (``limits.PASSWORD``).
+PASSWORD_MIN = 10
 
 
 @app.command("add")
@@ -31,15 +33,12 @@ def users_add(
     """Add a person; prints a generated password unless one comes on stdin."""
     from sqlalchemy import select
 
-    from services.core.addresses import InvalidAddress, identity
+    from services.core.addresses import identity
     from services.core.db.models import User
     from services.core.passwords import hash_password
 
-    try:
+    with common.refusals(exit_code=2, about=email):
         address = identity(email)
-    except InvalidAddress as exc:
-        common.err.print(f"[red]error:[/red] {email}: {exc}")
-        raise typer.Exit(2) from exc
     password = _password(password_stdin)
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():
@@ -51,13 +50,10 @@ def users_add(
         session.flush()
         seat_name = None
         if role is Role.REVIEWER and lens:
-            from services.review.panel import PanelError, add_seat, seat_of_lens
+            from services.review.panel import add_seat, seat_of_lens
 
-            try:
+            with common.refusals(exit_code=2):
                 seat = seat_of_lens(session, lens) or add_seat(session, lens)
-            except PanelError as exc:
-                common.err.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(2) from exc
             seat.user_id = user.id
             seat_name = seat.lens
     common.console.print(f"added {address} as {role}" + (f" on the {seat_name} seat" if seat_name else ""))
@@ -81,7 +77,7 @@ def users_set_password(
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():
         user = _active(session, email)
-        accounts.set_password(session, user, password, by=None, note=BY_CLI)
+        accounts.set_password(session, user, password, by=None, note=common.BY_CLI)
     common.console.print(f"set a new password for {user.email}")
     if not password_stdin:
         common.console.print(f"password (shown once): {password}")
@@ -95,7 +91,7 @@ def users_set_role(email: str, role: Annotated[Role, typer.Option(help="what the
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():
         user = _active(session, email)
-        accounts.set_role(session, user, role, by=None, note=BY_CLI)
+        accounts.set_role(session, user, role, by=None, note=common.BY_CLI)
     common.console.print(f"{user.email} is now {role}")
 
 
@@ -108,7 +104,7 @@ def users_deactivate(email: str) -> None:
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():
         user = _active(session, email)
-        accounts.deactivate(session, user, by=None, note=BY_CLI)
+        accounts.deactivate(session, user, by=None, note=common.BY_CLI)
     common.console.print(f"deactivated {user.email}")
 
 
@@ -118,16 +114,24 @@ def _active(session: Session, email: str) -> User:
 
     user = active_user(session, email)
     if user is None:
-        common.err.print(f"[red]error:[/red] no active user {email.strip()}")
+        common.err.print(f"[red]error:[/red] no active user {escape(email.strip())}")
         raise typer.Exit(1)
     return user
 
 
 def _password(from_stdin: bool) -> str:
-    """The first line of stdin (``from_stdin``) or a generated password; exit 2 when shorter than 10 characters."""
+    """The first line of stdin (``from_stdin``) or a generated password, for `users add` and `set-password`.
+
+    Exits 2 when it is shorter than ``PASSWORD_MIN`` or longer than ``limits.PASSWORD`` characters: the
+    sign-in form takes no more, so a longer one could never sign in.
+    """
     password = sys.stdin.readline().rstrip("\n") if from_stdin else secrets.token_urlsafe(12)
-    if len(password) < 10:
-        common.err.print("[red]error:[/red] a password needs at least 10 characters")
+    if len(password) < PASSWORD_MIN:
+        common.err.print(f"[red]error:[/red] a password needs at least {PASSWORD_MIN} characters")
+        raise typer.Exit(2)
+    if len(password) > limits.PASSWORD:
+        common.err.print(f"[red]error:[/red] a password has at most {limits.PASSWORD} characters (the sign-in form "
+                         "takes no more)")
         raise typer.Exit(2)
     return password
 
@@ -148,7 +152,7 @@ def users_token(
     scope = TokenScope.READ if read_only else TokenScope.FULL
     with rt.sessions() as session, session.begin():
         token = accounts.new_token(session, _active(session, email), days or loaded.api_token_days, scope, by=None,
-                                   note=BY_CLI)
+                                   note=common.BY_CLI)
     print(token)
 
 
@@ -178,7 +182,7 @@ def users_revoke_token(token_id: common.RowIdArgument) -> None:
 
     rt = common.plain(common.settings())
     with rt.sessions() as session, session.begin():
-        revoked = accounts.revoke_token(session, token_id, by=None, note=BY_CLI)
+        revoked = accounts.revoke_token(session, token_id, by=None, note=common.BY_CLI)
     if revoked is None:
         common.err.print(f"[red]error:[/red] no API token {token_id}")
         raise typer.Exit(1)

@@ -2,8 +2,8 @@
 
 ``events.record()`` refuses a type that is not listed here, or a payload whose keys differ from the
 listed ones; ``events.handles()`` accepts a handler only from the module a type names. A type whose
-``handled_by`` is ``None`` is recorded for the record only (history, audit, the ops page): the relay
-marks its events handled at once and never publishes them, so they cost no broker message.
+``handled_by`` is ``None`` is recorded for the record only (history, audit, the ops page): its rows
+are written already handled (``events.row``), so the relay never sees them and they cost no broker message.
 
 Core imports no feature package, so a handler's module is named as a string; a test imports each
 named module and checks that it registers the handlers listed here, and only those.
@@ -77,7 +77,7 @@ def _catalogue(*kinds: EventType) -> Mapping[str, EventType]:
 
 
 CATALOGUE: Mapping[str, EventType] = _catalogue(
-    # ingest (bulk-inserted by services.ingest.pipeline as well as recorded)
+    # ingest (bulk-inserted through events.row by services.ingest.store and candidates)
     EventType(EventName.ENTRY_INGESTED, {"entry_id": int, "source_id": int}, None,
               "A new entry of a source was stored."),
     EventType(EventName.TOOL_DETECTED, {"tool_id": int, "entry_id": int, "score": float}, None,
@@ -130,8 +130,8 @@ def lookup(name: str) -> EventType:
     return kind
 
 
-def validate(name: str, payload: Mapping[str, object]) -> None:
-    """Check an event before it is recorded: one lookup and one set comparison.
+def validate(name: str, payload: Mapping[str, object]) -> EventType:
+    """Check an event before it is recorded (one lookup and one set comparison); its catalogue entry.
 
     Raises ``UnknownEventType`` for a name not in the catalogue, ``PayloadMismatch`` when the
     payload's keys are not exactly the listed ones (naming the missing and the extra keys).
@@ -140,8 +140,4 @@ def validate(name: str, payload: Mapping[str, object]) -> None:
     if payload.keys() != kind.keys:
         missing, extra = sorted(kind.keys - payload.keys()), sorted(payload.keys() - kind.keys)
         raise PayloadMismatch(f"event '{name}': payload keys missing {missing}, unexpected {extra}")
-
-
-def handled_types() -> list[str]:
-    """The names of the types some module handles: the only ones the relay publishes."""
-    return [name for name, kind in CATALOGUE.items() if kind.handled_by is not None]
+    return kind

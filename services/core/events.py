@@ -6,9 +6,9 @@ publishes again any row not handled within the grace period (a lost message, a R
 crashed worker). ``handle()`` runs the handlers and marks the row handled in one transaction,
 with the row locked, so a duplicate delivery finds it handled and does nothing.
 
-``services.core.event_types`` lists every type: ``record()`` refuses one it does not list (or a
-payload with other keys), ``handles()`` a handler it does not expect, and the relay and sweeper
-mark the events of a type nothing handles handled at once instead of publishing them.
+``services.core.event_types`` lists every type: ``record()`` and ``row()`` refuse one it does not
+list (or a payload with other keys), ``handles()`` a handler it does not expect. An event of a type
+nothing handles is written handled, so the relay and the sweeper never publish it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core import event_types, limits
@@ -71,25 +71,32 @@ def registered() -> dict[str, tuple[Handler, ...]]:
     return {event_type: tuple(handlers) for event_type, handlers in _handlers.items()}
 
 
+def row(event_type: str, **payload: object) -> dict[str, object]:
+    """The column values of one event row, for a bulk ``insert(Event)`` of many (``record()`` writes one).
+
+    Output: ``{"type", "payload", "handled_at"}``; ``handled_at`` is now for a type nothing handles
+    (it is on the record only, and the relay never publishes it), else None. Raises
+    ``UnknownEventType`` or ``PayloadMismatch`` (see ``event_types.validate``).
+    """
+    kind = event_types.validate(event_type, payload)
+    return {"type": event_type, "payload": payload, "handled_at": None if kind.handled_by else utcnow()}
+
+
 def record(session: Session, event_type: str, **payload: object) -> Event:
-    """Write an event in the caller's transaction; it is published only if that transaction commits.
+    """Write an event in the caller's transaction; it is published only if that transaction commits
+    (and only if something handles its type: see ``row``).
 
     Raises ``UnknownEventType`` or ``PayloadMismatch`` (see ``event_types.validate``).
     """
-    event_types.validate(event_type, payload)
-    event = Event(type=event_type, payload=payload)
+    event = Event(**row(event_type, **payload))
     session.add(event)
     return event
 
 
 def _publish(sessions: sessionmaker[Session], publish: Publish, stale_before: dt.datetime | None) -> int:
-    handled_types = event_types.handled_types()
     with sessions() as session, session.begin():
         now = utcnow()
-        record_only = select(Event.id).where(Event.handled_at.is_(None), Event.type.not_in(handled_types))
-        session.execute(update(Event).where(Event.id.in_(record_only.with_for_update(skip_locked=True)))
-                        .values(handled_at=now).execution_options(synchronize_session=False))
-        pending = select(Event).where(Event.handled_at.is_(None), Event.type.in_(handled_types))
+        pending = select(Event).where(Event.handled_at.is_(None))
         if stale_before is None:
             pending = pending.where(Event.published_at.is_(None))
         else:
@@ -107,7 +114,6 @@ def _publish(sessions: sessionmaker[Session], publish: Publish, stale_before: dt
 def relay(sessions: sessionmaker[Session], publish: Publish) -> int:
     """Publish events that were never published; returns how many.
 
-    Events of a type nothing handles are marked handled in the same transaction, never published.
     Takes a session factory, not a session: a scheduler tick, not a caller's unit of work, owns the
     transaction that marks the batch it handed to the broker.
     """
@@ -115,10 +121,7 @@ def relay(sessions: sessionmaker[Session], publish: Publish) -> int:
 
 
 def sweep(sessions: sessionmaker[Session], publish: Publish, grace_seconds: int) -> int:
-    """Publish again events still unhandled ``grace_seconds`` after their last publish; returns how many.
-
-    Like ``relay()``, it marks events of a type nothing handles handled instead of publishing them.
-    """
+    """Publish again events still unhandled ``grace_seconds`` after their last publish; returns how many."""
     return _publish(sessions, publish, stale_before=utcnow() - dt.timedelta(seconds=grace_seconds))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from services.core import events, limits
+from services.core import events, limits, links
 from services.core.db.base import utcnow
 from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
 from services.core.domain import BatchState, Call, DigestState, SendControl, SubscriberState
@@ -38,8 +38,6 @@ CANCELLED_ERROR = "cancelled before it was sent"
 AMBIGUOUS_ERROR = "the worker stopped mid-send; some recipients may have received it"
 #: Twice the send actor's time limit: no live worker can still be sending such a batch.
 STUCK_AFTER = dt.timedelta(minutes=30)
-#: RFC 8058's List-Unsubscribe-Post value.
-ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 @dataclass(frozen=True)
@@ -118,9 +116,10 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
 
 def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, Any]], batch_id: int,
                    subscribers: list[tuple[int, str]]) -> list[Recipient]:
-    """Each recipient's signed links (as marker values), one-click headers and tracking ids.
+    """Each recipient's signed links (as marker values), List-Unsubscribe header and tracking ids.
 
-    ``sections`` are the digest's: each side of a comparison gets a ship and a skip vote link.
+    ``sections`` are the digest's: each side of a comparison gets a ship and a skip vote link. The
+    one-click ``List-Unsubscribe-Post`` is the same for all, so it is among ``digest_headers``.
     """
     votes = [VoteLink(placeholders.vote(int(side["tool_id"]), call), int(side["tool_id"]), call)
              for section in sections for side in section.get("sides", ()) for call in Call]
@@ -129,19 +128,19 @@ def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, 
     digest_ref, batch_ref = str(digest_id), str(batch_id)  # custom_args values are strings
     addresses = dict(subscribers)
     recipients = []
+    signer = LinkSigner(settings)
+    token_at = len(signer.base) + len(links.UNSUBSCRIBE_PATH)  # where an unsubscribe URL's token starts
     # The hot loop of a send: every dict built here goes into the request body as it is.
-    for links in LinkSigner(settings).links_for(addresses, votes):
-        unsubscribe = links.unsubscribe
-        values = {placeholders.UNSUBSCRIBE: unsubscribe, placeholders.PREFERENCES: links.preferences}
-        values.update(zip(markers, links.votes))
+    for signed in signer.links_for(addresses, votes):
+        unsubscribe = signed.unsubscribe
+        values = {placeholders.UNSUBSCRIBE: unsubscribe, placeholders.PREFERENCES: signed.preferences}
+        values.update(zip(markers, signed.votes))
         list_unsubscribe = f"<{unsubscribe}>"
         if mailto:
-            token = unsubscribe.rsplit("/", 1)[1]
-            list_unsubscribe += f", <mailto:{mailto}?subject=unsubscribe%20{token}>"
+            list_unsubscribe += f", <mailto:{mailto}?subject=unsubscribe%20{unsubscribe[token_at:]}>"
         recipients.append(Recipient(
-            addresses[links.subscriber_id], values,
-            {"List-Unsubscribe": list_unsubscribe, "List-Unsubscribe-Post": ONE_CLICK},
-            {"digest_id": digest_ref, "batch_id": batch_ref, "subscriber_id": str(links.subscriber_id)},
+            addresses[signed.subscriber_id], values, {"List-Unsubscribe": list_unsubscribe},
+            {"digest_id": digest_ref, "batch_id": batch_ref, "subscriber_id": str(signed.subscriber_id)},
         ))
     return recipients
 

@@ -106,7 +106,7 @@ def forget(session: Session, address: str) -> bool:
 
     Raises ``InvalidAddress`` when ``address`` is not one.
     """
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == identity(address)))
+    subscriber = by_address(session, address)
     if subscriber is None:
         return False
     session.execute(delete(Vote).where(Vote.subscriber_id == subscriber.id))
@@ -114,35 +114,58 @@ def forget(session: Session, address: str) -> bool:
     return True
 
 
-def add(session: Session, address: str, confirmed: bool = False, *, smtputf8: bool) -> Subscriber | None:
-    """Add one address, pending or (``confirmed``) opted in elsewhere; None when it is on the list already.
+def by_address(session: Session, address: str) -> Subscriber | None:
+    """The subscriber ``address`` names, in whatever case or IDN form it is spelt; None when there is none.
 
-    A new pending subscriber's confirmation is recorded as due (``subscriber.confirmation_due``, in
-    the caller's transaction). Raises ``InvalidAddress`` when ``address`` is not one, or is one the mailer cannot
+    Raises ``InvalidAddress`` when ``address`` is not one.
+    """
+    return session.scalar(select(Subscriber).where(Subscriber.email == identity(address)))
+
+
+@dataclass
+class Additions:
+    """What adding addresses did: how many were new, how many on the list already, and how many of
+    those, pending, were confirmed now (``confirmed``: on an operator's word that they opted in elsewhere)."""
+
+    added: int = 0
+    already: int = 0
+    confirmed: int = 0
+
+
+def add(session: Session, address: str, confirmed: bool = False, *, smtputf8: bool) -> Additions:
+    """Add one address, pending or (``confirmed``) opted in elsewhere; returns what that did (``Additions``).
+
+    See ``_add_all``. Raises ``InvalidAddress`` when ``address`` is not one, or is one the mailer cannot
     deliver to (``smtputf8``: settings' ``mailer_smtputf8``; see ``mailable_identity``).
     """
-    address = mailable_identity(address, smtputf8)
-    if session.scalar(select(Subscriber.id).where(Subscriber.email == address)) is not None:
-        return None
-    subscriber = _new(address, confirmed)
-    session.add(subscriber)
-    session.flush()
-    if not confirmed:
-        events.record(session, "subscriber.confirmation_due", subscriber_id=subscriber.id)
-    return subscriber
+    done = Additions()
+    _add_all(session, [mailable_identity(address, smtputf8)], confirmed, done)
+    return done
 
 
-def confirm_pending(session: Session, addresses: Iterable[str]) -> list[Subscriber]:
-    """Confirm the pending subscribers among ``addresses`` (stored identities) on an operator's word that they
-    opted in elsewhere (``subscribers add|import --confirmed``); returns those this confirmed.
+def _add_all(session: Session, addresses: list[str], confirmed: bool, tally: Additions) -> None:
+    """Add the distinct stored identities ``addresses``, counting in ``tally`` what that did.
 
-    A confirmed, unsubscribed or suppressed subscriber is left as it is: only the person undoes an unsubscribe.
+    Their rows are loaded once. A new address is stored pending with its confirmation recorded as due
+    (``subscriber.confirmation_due``, in the caller's transaction), or, when ``confirmed``, confirmed at
+    once. With ``confirmed``, an address on the list that is pending is confirmed too; a confirmed,
+    unsubscribed or suppressed subscriber is left as it is: only the person undoes an unsubscribe.
     """
-    pending = list(session.scalars(select(Subscriber).where(Subscriber.email.in_(list(addresses)),
-                                                            Subscriber.state == SubscriberState.PENDING)))
-    for subscriber in pending:
-        subscriber.state, subscriber.confirmed_at = SubscriberState.CONFIRMED, utcnow()
-    return pending
+    known = list(session.scalars(select(Subscriber).where(Subscriber.email.in_(addresses))))
+    stored = {subscriber.email for subscriber in known}
+    fresh = [_new(address, confirmed) for address in addresses if address not in stored]
+    session.add_all(fresh)
+    session.flush()
+    if confirmed:
+        for subscriber in known:
+            if subscriber.state == SubscriberState.PENDING:
+                subscriber.state, subscriber.confirmed_at = SubscriberState.CONFIRMED, utcnow()
+                tally.confirmed += 1
+    else:
+        for subscriber in fresh:
+            events.record(session, "subscriber.confirmation_due", subscriber_id=subscriber.id)
+    tally.added += len(fresh)
+    tally.already += len(known)
 
 
 def _new(address: str, confirmed: bool) -> Subscriber:
@@ -154,11 +177,9 @@ def _new(address: str, confirmed: bool) -> Subscriber:
 # --- CSV import and export ---------------------------------------------------------------------------
 
 @dataclass
-class ImportReport:
-    added: int = 0
-    already: int = 0
-    #: Of ``already``, pending addresses an import ``confirmed`` (opted in elsewhere) confirmed.
-    confirmed: int = 0
+class ImportReport(Additions):
+    """What an import did (``already`` also counts addresses repeated in the file), and the rows it rejected."""
+
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (row, value, reason)
 
     @property
@@ -220,19 +241,8 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
 
 def _import_chunk(sessions: sessionmaker[Session], chunk: list[tuple[int, str]], confirmed: bool,
                   report: ImportReport) -> None:
-    addresses = [address for _line, address in chunk]
     with sessions() as session, session.begin():
-        known = set(session.scalars(select(Subscriber.email).where(Subscriber.email.in_(addresses))))
-        fresh = [_new(address, confirmed) for address in addresses if address not in known]
-        session.add_all(fresh)
-        session.flush()
-        if confirmed:
-            report.confirmed += len(confirm_pending(session, known))
-        else:
-            for subscriber in fresh:
-                events.record(session, "subscriber.confirmation_due", subscriber_id=subscriber.id)
-    report.added += len(fresh)
-    report.already += len(known)
+        _add_all(session, [address for _line, address in chunk], confirmed, report)
 
 
 def export_rows(session: Session) -> Iterator[list[str]]:

@@ -14,7 +14,7 @@ import binascii
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from services.core import limits
 from services.core.addresses import InvalidAddress, identity
 from services.core.db.base import utcnow
 from services.core.db.models import DigestSend, Subscriber, WebhookEvent
-from services.core.domain import SubscriberState
+from services.delivery import subscribers
 from services.delivery.suppression_rules import Disposition, classify
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
@@ -101,10 +101,12 @@ def _apply(session: Session, event: dict[str, object], soft_bounce_limit: int) -
                              subscriber_id=subscriber_id))
     session.flush()  # a concurrent duplicate fails here, inside the savepoint
     disposition = classify(event)
-    subscriber = _subscriber(session, subscriber_id, event.get("email")) \
-        if disposition != Disposition.IGNORE else None
-    if subscriber is not None:
-        _dispose(session, subscriber, disposition, kind, soft_bounce_limit)
+    if disposition == Disposition.DELIVERED:
+        _end_soft_bounce_run(session, subscriber_id, event.get("email"))
+    elif disposition != Disposition.IGNORE:
+        subscriber = _subscriber(session, subscriber_id, event.get("email"))
+        if subscriber is not None:
+            _dispose(session, subscriber, disposition, kind, soft_bounce_limit)
     if kind in COUNTERS and digest_id is not None:
         column = COUNTERS[kind]
         session.execute(update(DigestSend).where(DigestSend.digest_id == digest_id).values({column: column + 1}))
@@ -119,12 +121,27 @@ def _dispose(session: Session, subscriber: Subscriber, disposition: Disposition,
                               .returning(Subscriber.soft_bounce_run)).scalar_one()
         if run >= soft_bounce_limit:
             _suppress(subscriber, f"soft bounces in a row: {run}")
-    elif disposition == Disposition.DELIVERED:
-        subscriber.soft_bounce_run = 0
     else:  # SUPPRESS or OPT_OUT
         _suppress(subscriber, kind)
-        if disposition == Disposition.OPT_OUT and subscriber.state != SubscriberState.UNSUBSCRIBED:
-            subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED, utcnow()
+        if disposition == Disposition.OPT_OUT:
+            subscribers.unsubscribe(subscriber)
+
+
+def _end_soft_bounce_run(session: Session, subscriber_id: int | None, address: object) -> None:
+    """A delivery ends the subscriber's run of soft bounces: one UPDATE of a run above 0, no row loaded.
+
+    The subscriber is the one ``subscriber_id`` names, or without one the one the event's ``email`` names.
+    """
+    if subscriber_id is not None:
+        named = Subscriber.id == subscriber_id
+    elif isinstance(address, str):
+        try:
+            named = Subscriber.email == identity(address)
+        except InvalidAddress:
+            return
+    else:
+        return
+    session.execute(update(Subscriber).where(named, Subscriber.soft_bounce_run > 0).values(soft_bounce_run=0))
 
 
 def _suppress(subscriber: Subscriber, reason: str) -> None:
@@ -135,13 +152,8 @@ def _suppress(subscriber: Subscriber, reason: str) -> None:
 def _subscriber(session: Session, subscriber_id: int | None, address: object) -> Subscriber | None:
     subscriber = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
     if subscriber is None and isinstance(address, str):
-        subscriber = _by_address(session, address)
+        try:
+            subscriber = subscribers.by_address(session, address)
+        except InvalidAddress:
+            return None
     return subscriber
-
-
-def _by_address(session: Session, address: str) -> Subscriber | None:
-    """The subscriber an event's ``email`` names, in whatever case or IDN form SendGrid spells it."""
-    try:
-        return session.scalar(select(Subscriber).where(Subscriber.email == identity(address)))
-    except InvalidAddress:
-        return None

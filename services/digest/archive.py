@@ -7,9 +7,10 @@ the subscribe page).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.core import links
@@ -39,10 +40,19 @@ class ArchivedDigest:
 
 
 def sent(session: Session, limit: int | None = None) -> list[Digest]:
-    """Sent digests, the newest first."""
-    query = (select(Digest).where(Digest.state == DigestState.SENT)
-             .order_by(Digest.sent_at.desc(), Digest.week.desc()))
-    return list(session.scalars(query.limit(limit) if limit else query))
+    """Sent digests, the newest first, at most ``limit`` (None: all)."""
+    return list(session.scalars(_newest_sent(select(Digest)).limit(limit)))
+
+
+def sent_weeks(session: Session) -> list[tuple[str, dt.datetime]]:
+    """The week and sending time of every sent digest, the newest first, without the rest of the row (the
+    sitemap's list)."""
+    return [(week, at) for week, at in session.execute(_newest_sent(select(Digest.week, Digest.sent_at)))]
+
+
+def _newest_sent(query: Select) -> Select:  # type: ignore[type-arg]
+    """``query`` over digests narrowed to the sent ones, the newest first."""
+    return query.where(Digest.state == DigestState.SENT).order_by(Digest.sent_at.desc(), Digest.week.desc())
 
 
 def readable_week(session: Session, week: str) -> Digest | None:

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from services.core import events, limits, links
 from services.core.db.base import utcnow
 from services.core.db.models import Digest
-from services.core.domain import DigestState, parse_iso_week
+from services.core.domain import Call, DigestState, parse_iso_week
 from services.core.settings import Settings
 from services.core.text import clean_text
-from services.digest import content
+from services.digest import content, previews
 from services.digest.errors import DigestNotFound, DigestRenderError, DigestTooLarge, DigestWithoutBody, InvalidWeek
 from services.mail import placeholders
 from services.mail.render import RenderedEmail, TemplateRenderError, renderer_for
@@ -31,6 +31,10 @@ NEW_TOOLS_WINDOW = dt.timedelta(days=7)
 GMAIL_CLIP_BYTES = 102_000
 #: How many of the largest fields a too-large digest's refusal names.
 LARGEST_NAMED = 3
+#: Subscriber and tool ids as long as any will get (ten digits): the ids of the link that measures
+#: what a per-recipient marker grows to when it is signed at send time. Its digits do not repeat:
+#: itsdangerous would compress a repetitive payload, which the fast signer of a send never does.
+LONGEST_ID = 9_876_543_210
 
 
 def week_start(settings: Settings, week: str) -> dt.datetime:
@@ -109,15 +113,27 @@ def render_digest(settings: Settings, digest: Digest) -> None:
     """Render once, with per-recipient markers in place of unsubscribe, preferences and vote links.
 
     Raises ``DigestRenderError`` (see ``render``), or ``DigestTooLarge`` naming the largest fields when the
-    HTML is past ``GMAIL_CLIP_BYTES`` (Gmail clips it there).
+    HTML a recipient gets (``_mailed_size``) is past ``GMAIL_CLIP_BYTES`` (Gmail clips it there).
     """
     rendered = render(settings, digest)
-    size = len(rendered.html.encode())
+    size = _mailed_size(settings, digest, rendered.html)
     if size > GMAIL_CLIP_BYTES:
         largest = ", ".join(f"{where} ({length:,} bytes)" for where, length in _largest_fields(digest))
         raise DigestTooLarge(f"the digest of {digest.week} would be {size:,} bytes of HTML, past the "
                              f"{GMAIL_CLIP_BYTES:,} at which Gmail clips it; the largest parts: {largest}")
     digest.html, digest.text = rendered.html, rendered.text
+
+
+def _mailed_size(settings: Settings, digest: Digest, html: str) -> int:
+    """The UTF-8 size of ``digest``'s rendered ``html`` once each per-recipient marker is a signed link.
+
+    A marker (16 to 19 bytes) is counted as the longest link it can become: a vote link (the longest
+    path and payload of the three kinds) for ``LONGEST_ID`` ids, minted now by ``links.vote`` (the fast
+    signer at send time makes the same tokens). Raises nothing.
+    """
+    longest = len(links.vote(settings, LONGEST_ID, LONGEST_ID, Call.SKIP))
+    growth = sum(html.count(marker) * (longest - len(marker)) for marker in previews.neutral_values(settings, digest))
+    return len(html.encode()) + growth
 
 
 def _largest_fields(digest: Digest) -> list[tuple[str, int]]:

@@ -22,7 +22,7 @@ class DigestEditError(InvalidInput):
 
 
 class BadTestAddress(InvalidInput):
-    """The address for a test mail is not a valid email address."""
+    """The address for a test mail is not a valid email address, or not one the mailer can deliver to."""
 
 
 class DigestRenderError(InvalidInput):

@@ -8,10 +8,10 @@ becomes the comparison's page, the unsubscribe and preferences links the subscri
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from services.core import events, links
+from services.core.addresses import InvalidAddress, mailable_identity
 from services.core.db.models import Digest
 from services.core.domain import Call
 from services.core.settings import Settings
@@ -48,29 +48,24 @@ def preview_files(settings: Settings, digest: Digest) -> dict[str, str]:
             "digest.html": preview_html(settings, digest), "digest.txt": preview_text(settings, digest)}
 
 
-def request_test(session: Session, digest: Digest, address: str) -> str:
+def request_test(session: Session, digest: Digest, address: str, *, smtputf8: bool) -> str:
     """Record a test mail of ``digest`` to ``address`` as due (``digest.test_due``) in the caller's
-    transaction; returns the normalized address. Raises ``BadTestAddress`` for an address that is not one.
+    transaction; returns the address as stored (``mailable_identity``; ``smtputf8``: settings'
+    ``mailer_smtputf8``). Raises ``BadTestAddress`` for an address that is not one the mailer can deliver to.
     """
-    recipient = _test_address(address)
+    try:
+        recipient = mailable_identity(address, smtputf8)
+    except InvalidAddress as exc:
+        raise BadTestAddress(f"not an email address: {exc}") from exc
     events.record(session, "digest.test_due", digest_id=digest.id, address=recipient)
     return recipient
 
 
 def send_test(settings: Settings, mailer: Mailer, digest: Digest, address: str) -> str:
-    """Mail the digest as it stands to one address through the configured mailer; returns the mailer's id.
-
-    Raises ``BadTestAddress`` for an address that is not one; what the mailer raises passes through.
+    """Mail the digest as it stands to ``address`` (checked by ``request_test``) through the configured
+    mailer; returns the mailer's id. What the mailer raises passes through.
     """
-    recipient = _test_address(address)
     return mailer.send(OutgoingMail(
-        to=recipient, subject=TEST_PREFIX + digest.subject, html=preview_html(settings, digest),
+        to=address, subject=TEST_PREFIX + digest.subject, html=preview_html(settings, digest),
         text=preview_text(settings, digest), headers={"X-Verdicts-Digest": digest.week},
         categories=("digest-test", digest.week)))
-
-
-def _test_address(address: str) -> str:
-    try:
-        return validate_email(address.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise BadTestAddress(f"not an email address: {exc}") from exc

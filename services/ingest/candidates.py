@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.core import limits
+from services.core import events, limits
 from services.core.db.models import Event, Evidence, Source, Tool, ToolKey
 from services.core.domain import Detection, EvidenceKind, ParsedEntry, ToolState
 from services.ingest import resolve
@@ -109,6 +109,7 @@ def _queue(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[
                     by_key[key] = tool
                     new_keys.append((tool, key))
             outcomes.append((outcome, tool, entry, detection))
+    outcomes = _once_per_tool(outcomes)
     session.flush()  # new tools get their ids
     session.execute(insert(EVIDENCE), [
         {"tool_id": tool.id, "entry_id": entry.id, "source_url": entry.source.url, "url": entry.item.link,
@@ -124,12 +125,11 @@ def _queue(session: Session, sightings: list[tuple[Stored, Detection]]) -> dict[
     new_per_source: dict[int, int] = {}
     for outcome, tool, entry, detection in outcomes:
         if outcome == "new":
-            happened.append({"type": "tool.detected",
-                             "payload": {"tool_id": tool.id, "entry_id": entry.id, "score": detection.score}})
-            happened.append({"type": "tool.queued", "payload": {"tool_id": tool.id}})
+            happened.append(events.row("tool.detected", tool_id=tool.id, entry_id=entry.id, score=detection.score))
+            happened.append(events.row("tool.queued", tool_id=tool.id))
             new_per_source[entry.source.id] = new_per_source.get(entry.source.id, 0) + 1
         else:
-            happened.append({"type": "tool.updated" if outcome == "update" else "tool.evidence_added",
-                             "payload": {"tool_id": tool.id, "entry_id": entry.id}})
-    session.execute(insert(EVENTS), happened)  # the rows events.record() writes, in one statement
+            happened.append(events.row("tool.updated" if outcome == "update" else "tool.evidence_added",
+                                       tool_id=tool.id, entry_id=entry.id))
+    session.execute(insert(EVENTS), happened)  # what events.record() writes, in one statement for the batch
     return new_per_source

@@ -15,20 +15,16 @@ are its strongest signals. The names and keys come from the entry's shape:
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
+from services.core import limits
 from services.core.domain import Detection, ParsedEntry, SourceFacts
-from services.ingest.detector import keys, names, versions
+from services.ingest.detector import keys, names
 from services.ingest.detector.features import features
 from services.ingest.detector.model import Model, current_model
-from services.ingest.detector.signals import (
-    changelog_entry,
-    github_release,
-    hub_original,
-    hub_repo,
-    linked_repositories,
-)
+from services.ingest.detector.signals import Reading, github_release, read
 
 BASE_MODEL_TAG = re.compile(r"^base_model:(?:(?:quantized|finetune|adapter|merge):)?([\w.-]+/[\w.-]+)$")
 
@@ -43,73 +39,82 @@ def detect(entry: ParsedEntry, source: SourceFacts | None = None, model: Model |
     """
     model = model or current_model()
     source = source or SourceFacts(kind="github-releases" if github_release(entry.link) else "feed")
-    found, signals = features(entry, source, model.families)
+    reading = read(entry, source)
+    found, signals = features(reading, model.families)
     score = round(model.score(found), 3)
     common = {"score": score, "reasons": model.reasons(found, signals), "model_version": model.version,
               "threshold": model.threshold if threshold is None else threshold}
-    shaped = _github(entry) or _hub(entry, source) or _changelog(entry, source) or _announcement(entry)
+    shaped = _github(reading) or _hub(reading) or _changelog(reading) or _announcement(reading)
     every_name = tuple(str(d["name"]) for d in shaped)
     return [Detection(**common, **d, names=every_name) for d in shaped]  # type: ignore[arg-type]
 
 
-def _github(entry: ParsedEntry) -> list[dict[str, object]] | None:
-    release = github_release(entry.link)
-    if not release:
+def _github(reading: Reading) -> list[dict[str, object]] | None:
+    if not reading.release:
         return None
-    owner, repo, tag = release
-    version = (entry.version or tag)[:100]
+    owner, repo, tag = reading.release
+    version = limits.clip(reading.entry.version or tag, limits.VERSION)
     return [{"name": repo, "vendor": owner, "homepage": f"https://github.com/{owner}/{repo}", "version": version,
              "key": f"github:{owner.lower()}/{repo.lower()}", "kind": "update",
              "aliases": tuple(k for k in (keys.release_key(repo, version),) if k)}]
 
 
-def _hub(entry: ParsedEntry, source: SourceFacts) -> list[dict[str, object]] | None:
-    repo = hub_repo(entry.link)
-    if not repo or source.kind != "hf-models":
+def _hub(reading: Reading) -> list[dict[str, object]] | None:
+    if not reading.hub or reading.source.kind != "hf-models":
         return None
-    owner, model = repo
-    based_on = next((m.group(1) for m in map(BASE_MODEL_TAG.match, entry.tags) if m), None)
-    original = hub_original(model)
+    owner, model = reading.hub
+    based_on = next((m.group(1) for m in map(BASE_MODEL_TAG.match, reading.entry.tags) if m), None)
+    original = reading.original
     if based_on or original:  # a copy: evidence for the model it copies, under that model's keys
         name = based_on.split("/")[1] if based_on else original
         key = f"hf:{based_on.lower()}" if based_on else keys.name_key(name or "")
-        return [{"name": name, "vendor": based_on.split("/")[0] if based_on else None,
+        return [{"name": limits.clip(name or "", limits.TOOL_NAME),
+                 "vendor": based_on.split("/")[0] if based_on else None,
                  "homepage": f"https://huggingface.co/{based_on}" if based_on else None, "key": key,
                  "aliases": tuple(k for k in (keys.name_key(name or ""), f"hf:{owner.lower()}/{model.lower()}") if k)}]
-    return [{"name": model, "vendor": owner, "homepage": f"https://huggingface.co/{owner}/{model}",
+    return [{"name": limits.clip(model, limits.TOOL_NAME), "vendor": owner,
+             "homepage": f"https://huggingface.co/{owner}/{model}",
              "key": f"hf:{owner.lower()}/{model.lower()}", "aliases": tuple(k for k in (keys.name_key(model),) if k)}]
 
 
-def _changelog(entry: ParsedEntry, source: SourceFacts) -> list[dict[str, object]] | None:
+def _changelog(reading: Reading) -> list[dict[str, object]] | None:
     """An entry of a changelog (``signals.changelog_entry``) is an update of its product, or of the
     tool the source is tied to; with a version, also keyed as that release of that name, so the
     GitHub release of the same version lands on the same candidate in either order."""
-    if not changelog_entry(entry, source):
+    if not reading.changelog:
         return None
-    version = versions.bare_version(names.GLUED_DATE.sub("", entry.title))
-    product = names.source_product(source.title) or _host_word(source.url or entry.link)
+    entry, source = reading.entry, reading.source
+    version = limits.clip(reading.bare, limits.VERSION) if reading.bare else None
+    product = _product(source) or (None if source.url else _host_word(entry.link))
     key = source.tool_key or (keys.name_key(product) if product else None)
     if not product or not key:
         return None
     tied_name = key.split(":", 1)[1].rsplit("/", 1)[-1] if source.tool_key else product
     aliases = tuple(dict.fromkeys(k for k in (keys.release_key(tied_name, version),
                                               keys.release_key(product, version)) if k))
-    return [{"name": tied_name, "homepage": entry.link, "version": version, "key": key, "kind": "update",
-             "aliases": aliases}]
+    return [{"name": limits.clip(tied_name, limits.TOOL_NAME), "homepage": entry.link, "version": version, "key": key,
+             "kind": "update", "aliases": aliases}]
 
 
-def _announcement(entry: ParsedEntry) -> list[dict[str, object]]:
-    found = names.product_names(entry.title) or [entry.title.strip() or (entry.link or "untitled")]
-    repositories = linked_repositories(entry.summary)
+def _announcement(reading: Reading) -> list[dict[str, object]]:
+    entry, repositories = reading.entry, reading.repositories
+    found = reading.names or [entry.title.strip() or (entry.link or "untitled")]
     vendor = _host_word(entry.link)
     shaped = []
     for name in found:
         aliases = list(repositories[:3]) if len(found) == 1 else []
         if entry.link and len(found) == 1:
             aliases.append(f"url:{keys.normalized_url(entry.link)}")
-        shaped.append({"name": name[:300], "vendor": vendor, "homepage": entry.link, "key": keys.name_key(name),
-                       "aliases": tuple(aliases), "kind": "new"})
+        shaped.append({"name": limits.clip(name, limits.TOOL_NAME), "vendor": vendor, "homepage": entry.link,
+                       "key": keys.name_key(name), "aliases": tuple(aliases), "kind": "new"})
     return shaped
+
+
+@functools.lru_cache(maxsize=1024)
+def _product(source: SourceFacts) -> str | None:
+    """The product a changelog source is about: named in its title, else its host's first word;
+    kept per source (each of its entries asks)."""
+    return names.source_product(source.title) or _host_word(source.url)
 
 
 def _host_word(url: str | None) -> str | None:

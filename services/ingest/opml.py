@@ -31,6 +31,8 @@ from services.ingest.sources import add_source
 
 #: Largest OPML file read, in bytes (a list of tens of thousands of feeds fits well under it).
 MAX_OPML_BYTES = 10 * 1024 * 1024
+#: How much of a URL over limits.URL characters the report shows.
+SHOWN_URL = 80
 
 
 class OpmlError(SourceError):
@@ -77,7 +79,7 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
     if root.rpartition(":")[2].lower() != "opml":
         raise OpmlError(f"not an OPML document: the root element is <{root}>, not <opml>")
     parsed = listparser.parse(document.toxml(encoding="utf-8"))
-    return [OpmlFeed(feed.url, feed.title.strip()[: limits.SOURCE_TITLE] or None, _tags(feed.categories))
+    return [OpmlFeed(feed.url, limits.clip(feed.title.strip(), limits.SOURCE_TITLE) or None, _tags(feed.categories))
             for feed in parsed.feeds]
 
 
@@ -98,18 +100,22 @@ def import_opml(session: Session, data: bytes, hub_endpoint: str = DEFAULT_HUB_E
     """
     feeds = read_opml(data)
     report = ImportReport()
+    watched = set(session.scalars(select(Source.url)))
     for done, feed in enumerate(feeds, start=1):
-        _import_one(session, feed, hub_endpoint, report)
+        _import_one(session, feed, hub_endpoint, report, watched)
         if progress is not None:
             progress(done, len(feeds))
     return report
 
 
-def _import_one(session: Session, feed: OpmlFeed, hub_endpoint: str, report: ImportReport) -> None:
+def _import_one(session: Session, feed: OpmlFeed, hub_endpoint: str, report: ImportReport,
+                watched: set[str]) -> None:
+    """Add ``feed`` unless its URL is in ``watched`` (the URLs watched, the ones this import added
+    included: it adds the new source's), noting what happened in ``report``."""
     if len(feed.url) > limits.URL:
-        report.failed.append((feed.url[:80] + "…", f"the URL is over {limits.URL} characters"))
+        report.failed.append((limits.clip(feed.url, SHOWN_URL) + "…", f"the URL is over {limits.URL} characters"))
         return
-    if session.scalar(select(Source.id).where(Source.url == feed.url.strip())) is not None:
+    if feed.url.strip() in watched:
         report.already.append(feed.url.strip())
         return
     try:
@@ -119,6 +125,7 @@ def _import_one(session: Session, feed: OpmlFeed, hub_endpoint: str, report: Imp
     except SourceError as exc:
         report.failed.append((feed.url, str(exc)))
         return
+    watched.add(source.url)
     report.added.append(source)
 
 

@@ -29,6 +29,7 @@ import nh3
 
 from services.core import limits
 from services.core.domain import ParsedEntry
+from services.core.text import without_controls
 
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -56,11 +57,12 @@ class ParsedFeed:
 
 
 def plain_text(value: str | None) -> str:
-    """Text kept as written (``<`` and ``&`` included): only control characters dropped and runs of
-    white space made one space. For text that was never HTML; whoever shows it escapes it."""
+    """Text kept as written (``<`` and ``&`` included): only control characters dropped
+    (``text.without_controls``) and runs of white space made one space. For text that was never
+    HTML; whoever shows it escapes it."""
     if not value:
         return ""
-    return " ".join(CONTROL_CHARS.sub("", value).split())
+    return " ".join(without_controls(value).split())
 
 
 def html_text(value: str | None) -> str:
@@ -88,8 +90,8 @@ def clean_html(value: str | None) -> str:
 
 def escaped_text(value: str | None) -> str:
     """Plain text as HTML that shows it as written (``a<b`` stays ``a<b`` on the page): control
-    characters dropped, ``&``, ``<`` and ``>`` escaped."""
-    return html.escape(CONTROL_CHARS.sub("", value), quote=False) if value else ""
+    characters dropped (``text.without_controls``), ``&``, ``<`` and ``>`` escaped."""
+    return html.escape(without_controls(value), quote=False) if value else ""
 
 
 def html_of(value: str | None, content_type: str | None) -> str:

@@ -196,7 +196,7 @@ def _store(sessions: sessionmaker[Session], fetched: list[tuple[int, Harvest]],
                  for source, harvest in batch]
         record_polls_succeeded(session.connection(), polls)
         for source, _ in batch:
-            reports[source.id] = RefreshReport(source.id, "ok", *counts[source.id])
+            reports[source.id] = RefreshReport(source.id, "ok", **counts[source.id]._asdict())
         return reports
 
 

@@ -8,18 +8,21 @@ the candidates step.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 from sqlalchemy import insert, null, select, update
 from sqlalchemy.orm import Session
 
+from services.core import events
 from services.core.db.base import utcnow
 from services.core.db.models import Entry, EntryTombstone, Event, Source
 from services.core.domain import ParsedEntry, SourceFacts
 from services.ingest.candidates import Stored, queue_candidates
 from services.ingest.detect import detect
+from services.ingest.detector.model import Model
 from services.ingest.detector.signals import is_changelog
-from services.ingest.detector.versions import bare_version
+from services.ingest.detector.versions import item_version
 from services.ingest.parser import content_hash
 from services.ingest.ties import infer_tie
 
@@ -36,10 +39,11 @@ class StoreCounts(NamedTuple):
 
 
 def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEntry]]],
-                  threshold: float | None = None) -> dict[int, StoreCounts]:
+                  threshold: float | None = None, model: Model | None = None) -> dict[int, StoreCounts]:
     """Store the entries of one or more sources (each with its parsed entries) in the caller's
     transaction: those not seen before are added, edited ones updated, tools detected among the new
-    (an entry counts as a release from ``threshold``; None: the model's own).
+    by ``model`` (None: the shipped one; an entry counts as a release from ``threshold``; None: the
+    model's own).
     Returns the counts per source id, one for every source of the batch.
 
     Written with set-based statements (one SELECT for what is known or buried, one multi-row INSERT
@@ -83,15 +87,13 @@ def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEnt
               "published_at": item.published_at, "fetched_at": now} for source, item, digest in fresh],
         ).all()
         stored = [Stored(entry_id, source, item) for entry_id, (source, item, _) in zip(ids, fresh, strict=True)]
-        # The rows events.record() writes, in one statement for the batch.
-        session.execute(insert(EVENTS), [{"type": "entry.ingested",
-                                          "payload": {"entry_id": entry.id, "source_id": entry.source.id}}
+        session.execute(insert(EVENTS), [events.row("entry.ingested", entry_id=entry.id, source_id=entry.source.id)
                                          for entry in stored])
         for entry in stored:
             counts[entry.source.id][0] += 1
         facts = _source_facts(session, stored)
         sightings = [(entry, found) for entry in stored
-                     for found in detect(entry.item, facts[entry.source.id], threshold=threshold)]
+                     for found in detect(entry.item, facts[entry.source.id], model, threshold)]
         for source_id, new_candidates in queue_candidates(session, sightings).items():
             counts[source_id][1] = new_candidates
     return {source_id: StoreCounts(*numbers) for source_id, numbers in counts.items()}
@@ -99,13 +101,16 @@ def store_entries(session: Session, batch: Sequence[tuple[Source, list[ParsedEnt
 
 def _source_facts(session: Session, stored: list[Stored]) -> dict[int, SourceFacts]:
     """What the detector may know of each source of ``stored``; an untied changelog source whose new
-    items are bare versions is tied first when those versions match one repository's releases."""
-    sources = {entry.source.id: entry.source for entry in stored}
-    for source in sources.values():
-        facts = SourceFacts(kind=str(source.kind), url=source.url, title=source.title)
-        if source.tool_key is None and is_changelog(facts):
-            versions = [v for v in (bare_version(e.item.title) for e in stored if e.source is source) if v]
-            if versions:
-                infer_tie(session, source, versions)
-    return {source_id: SourceFacts(kind=str(source.kind), url=source.url, title=source.title, tool_key=source.tool_key)
-            for source_id, source in sources.items()}
+    items are versions (``versions.item_version``) is tied first when those versions match one
+    repository's releases."""
+    titles: dict[int, tuple[Source, list[str]]] = {}
+    for entry in stored:
+        titles.setdefault(entry.source.id, (entry.source, []))[1].append(entry.item.title)
+    facts: dict[int, SourceFacts] = {}
+    for source_id, (source, source_titles) in titles.items():
+        seen = SourceFacts(kind=str(source.kind), url=source.url, title=source.title, tool_key=source.tool_key)
+        if source.tool_key is None and is_changelog(seen):
+            tied = infer_tie(session, source, [v for v in map(item_version, source_titles) if v])
+            seen = replace(seen, tool_key=tied) if tied else seen
+        facts[source_id] = seen
+    return facts

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.core.db.models import AuditEntry, Evidence, Source, Tool, ToolKey
+from services.core.db.models import AuditEntry, Evidence, Source, Tool
 from services.ingest.detector.versions import plain_version
 from services.ingest.errors import TieError
+from services.ingest.resolve import known_tools
 from services.ingest.sources import get_source
 
 #: How many versions must match one repository's releases before a source is tied to it.
@@ -47,16 +48,14 @@ def infer_tie(session: Session, source: Source, versions: Iterable[str]) -> str 
 
 
 def tie_source(session: Session, source_id: int, tool_key: str, user_id: int | None = None) -> Source:
-    """Tie a source to the tool known by ``tool_key`` (a canonical key or any key a tool holds), and
-    write who did it (``user_id``; None from the command line) to the audit log as ``source.tie``.
+    """Tie a source to the tool known by ``tool_key`` (a canonical key or any key a tool holds; a
+    merged tool stands for the tool it was merged into), and write who did it (``user_id``; None from the command line) to the audit log as ``source.tie``.
 
     Raises SourceNotFound for an unknown source, TieError for an unknown key.
     """
     source = get_source(session, source_id)
     key = tool_key.strip()
-    tool = session.scalar(select(Tool).where(Tool.canonical_key == key)) if key else None
-    tool = tool or (session.scalar(select(Tool).join(ToolKey, ToolKey.tool_id == Tool.id).where(ToolKey.key == key))
-                    if key else None)
+    tool = known_tools(session, {key}).get(key) if key else None
     if tool is None:
         raise TieError(f"no tool is known by the key {key!r}")
     source.tool_key = tool.canonical_key or key

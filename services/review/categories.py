@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from services.core.db.models import Comparison, Tool, Verdict
 from services.core.domain import ComparisonState, ToolState
 from services.core.slugs import slugify
-from services.review.search import ComparisonHit, ToolHit, comparison_hit
+from services.review.search import ComparisonHit, ToolHit, comparison_hit, listed_comparisons, tool_hit
 
 #: Tools listed on one page of a category.
 PAGE_SIZE = 50
@@ -58,14 +58,8 @@ def category_page(session: Session, slug: str, page: int = 1) -> CategoryPage | 
         return None
     pages = max(1, -(-tool_count // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    listed = list(session.scalars(select(Tool).where(*tools_in).order_by(Tool.name, Tool.id)
-                                  .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-    ships = dict(session.execute(
-        select(Verdict.tool_id, Verdict.ship_percent).where(Verdict.tool_id.in_([tool.id for tool in listed]))
-    ).tuples().all()) if listed else {}
-    tools = [ToolHit(tool.slug, tool.name, tool.tagline, tool.category, ships.get(tool.id)) for tool in listed]
-    comparisons = [comparison_hit(c) for c in session.scalars(
-                       select(Comparison).where(*comparisons_in)
-                       .options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b))
-                       .order_by(Comparison.published_at.desc(), Comparison.id.desc()).limit(COMPARISONS_SHOWN))]
+    tools = [tool_hit(tool, ship) for tool, ship in session.execute(
+        select(Tool, Verdict.ship_percent).outerjoin(Verdict, Verdict.tool_id == Tool.id).where(*tools_in)
+        .order_by(Tool.name, Tool.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))]
+    comparisons = [comparison_hit(c) for c in listed_comparisons(session, *comparisons_in, limit=COMPARISONS_SHOWN)]
     return CategoryPage(slug, names[0], tool_count, comparison_count, tools, comparisons, page, pages)

@@ -16,6 +16,10 @@ from services.core.text import checked_text
 from services.review.errors import ComparisonError, ComparisonNotFound
 from services.review.votes import community_percent
 
+#: Loader options that read the two tools of every comparison a query returns in one more query each,
+#: not two lazy loads a comparison.
+WITH_TOOLS = (selectinload(Comparison.tool_a), selectinload(Comparison.tool_b))
+
 
 @dataclass(frozen=True)
 class ToolSide:
@@ -171,33 +175,40 @@ def suggestions(session: Session, limit: int = 20, scan: int = 300) -> list[Sugg
 def drafts_and_published(session: Session, limit: int = 200) -> list[Comparison]:
     """Every comparison for the editors' list: drafts first, then by place and recency."""
     return list(session.scalars(
-        select(Comparison).options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b))
+        select(Comparison).options(*WITH_TOOLS)
         .order_by((Comparison.state == ComparisonState.PUBLISHED), Comparison.position,
                   Comparison.created_at.desc()).limit(limit)))
 
 
 def published(session: Session, limit: int = 50) -> list[Comparison]:
+    """The ``limit`` newest published comparisons, newest first, their two tools loaded along."""
     return list(session.scalars(
-        select(Comparison).where(Comparison.state == ComparisonState.PUBLISHED)
+        select(Comparison).where(Comparison.state == ComparisonState.PUBLISHED).options(*WITH_TOOLS)
         .order_by(Comparison.published_at.desc(), Comparison.id.desc()).limit(limit)
     ))
 
 
 def view(session: Session, comparison: Comparison) -> ComparisonView:
-    a, b = comparison.tool_a, comparison.tool_b
-    verdicts = {v.tool_id: v for v in session.scalars(select(Verdict).where(Verdict.tool_id.in_([a.id, b.id])))}
-    community = community_percent(session, [a.id, b.id])
+    """The view of one comparison, as ``views`` makes it."""
+    return views(session, [comparison])[0]
+
+
+def views(session: Session, listed: list[Comparison]) -> list[ComparisonView]:
+    """The views of ``listed``, in their order: both sides with their panel and community ship %, and the
+    scorecard (a row per panel seat either tool has a call from, in seat order). Each of verdicts, votes,
+    seats and scorecards is read once for all of them; tools not loaded yet (see ``WITH_TOOLS``) are read
+    lazily."""
+    if not listed:
+        return []
+    tool_ids = list({tool_id for c in listed for tool_id in (c.tool_a_id, c.tool_b_id)})
+    verdicts = {v.tool_id: v for v in session.scalars(select(Verdict).where(Verdict.tool_id.in_(tool_ids)))}
+    community = community_percent(session, tool_ids)
     seats = list(session.scalars(select(PanelSeat).order_by(PanelSeat.position, PanelSeat.id)))
     cards: dict[tuple[int, int], Scorecard] = {}
     verdict_tool = {v.id: v.tool_id for v in verdicts.values()}
     if verdict_tool:
         for card in session.scalars(select(Scorecard).where(Scorecard.verdict_id.in_(verdict_tool))):
             cards[(verdict_tool[card.verdict_id], card.seat_id)] = card
-    rows = []
-    for seat in seats:
-        ca, cb = cards.get((a.id, seat.id)), cards.get((b.id, seat.id))
-        if ca or cb:
-            rows.append(ScorecardRow(seat.lens, ca and ca.call, ca and ca.quote, cb and cb.call, cb and cb.quote))
 
     def side(tool: Tool) -> ToolSide:
         verdict = verdicts.get(tool.id)
@@ -205,9 +216,27 @@ def view(session: Session, comparison: Comparison) -> ComparisonView:
                         tool.description, tool.homepage, verdict.ship_percent if verdict else None,
                         community[tool.id])
 
-    return ComparisonView(comparison.id, comparison.slug, f"{a.name} vs {b.name}", comparison.headline,
-                          comparison.category, comparison.editor_note, comparison.state, side(a), side(b), rows)
+    def one(comparison: Comparison) -> ComparisonView:
+        a, b = comparison.tool_a, comparison.tool_b
+        rows = []
+        for seat in seats:
+            ca, cb = cards.get((a.id, seat.id)), cards.get((b.id, seat.id))
+            if ca or cb:
+                rows.append(ScorecardRow(seat.lens, ca and ca.call, ca and ca.quote, cb and cb.call,
+                                         cb and cb.quote))
+        return ComparisonView(comparison.id, comparison.slug, f"{a.name} vs {b.name}", comparison.headline,
+                              comparison.category, comparison.editor_note, comparison.state, side(a), side(b), rows)
+
+    return [one(comparison) for comparison in listed]
 
 
 def by_slug(session: Session, slug: str) -> Comparison | None:
     return session.scalar(select(Comparison).where(Comparison.slug == slug))
+
+
+def published_by_slug(session: Session, slug: str) -> Comparison:
+    """The published comparison ``slug`` names. Raises ``ComparisonNotFound`` for no comparison or a draft."""
+    found = by_slug(session, slug)
+    if found is None or found.state != ComparisonState.PUBLISHED:
+        raise ComparisonNotFound("No comparison by that name.")
+    return found

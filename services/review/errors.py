@@ -33,8 +33,12 @@ class PanelError(InvalidInput):
     """A call or a seat that cannot be accepted: no quote, too long a quote, an inactive seat, a bad lens."""
 
 
+class ToolNotFound(NotFound):
+    """No approved tool has the slug given."""
+
+
 class ComparisonNotFound(NotFound):
-    """No comparison has the id given."""
+    """No comparison has the id given, or no published one the slug given."""
 
 
 class ComparisonError(InvalidInput):

@@ -15,7 +15,7 @@ from services.core import events, limits
 from services.core.db.base import utcnow
 from services.core.db.models import AuditEntry, PanelSeat, Scorecard, Tool, User, Verdict
 from services.core.domain import DEFAULT_LENSES, Call, VerdictState, ship_percent
-from services.core.text import checked_text, clean_text
+from services.core.text import checked_text
 from services.review.errors import PanelError, SeatNotFound, VerdictComplete, VerdictNotFound
 
 
@@ -39,14 +39,12 @@ def active_seats(session: Session) -> list[PanelSeat]:
 
 
 def lens_name(lens: str) -> str:
-    """The one spelling of a lens: control characters dropped, lower-cased.
+    """The one spelling of a lens: lower-cased, then cleaned by ``checked_text`` (control characters dropped).
 
-    Raises ``PanelError`` for an empty or overlong lens.
+    Raises ``PanelError`` for an empty lens or one over ``limits.LENS`` characters (counted once lower-cased,
+    as stored).
     """
-    name = clean_text(lens, multiline=False).strip().lower()
-    if not name or len(name) > limits.LENS:
-        raise PanelError("a lens is a short word such as 'builder'")
-    return name
+    return checked_text(lens.lower(), field="lens", max_length=limits.LENS, required=True, refuse=PanelError)
 
 
 def seat_of_lens(session: Session, lens: str) -> PanelSeat | None:

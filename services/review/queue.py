@@ -218,6 +218,18 @@ def merge(session: Session, tool_id: int, into_id: int, editor: User | None, rev
     return tool
 
 
+def merge_target(session: Session, name: str) -> int:
+    """The id of the approved tool ``name`` names (its name in any case, or its slug; spaces around ignored),
+    to merge into. Raises ``ReviewError`` when no approved tool has that name."""
+    name = name.strip()
+    target = session.scalar(
+        select(Tool.id).where(or_(func.lower(Tool.name) == name.lower(), Tool.slug == name.lower()),
+                              Tool.state == ToolState.APPROVED).limit(1))
+    if target is None:
+        raise ReviewError(f"no approved tool named {name!r}; give its name or id")
+    return target
+
+
 def snooze(session: Session, tool_id: int, editor: User | None, days: int, revision: int | None = None) -> Tool:
     """Put a candidate aside; it returns to the queue after ``days`` (1 to 365).
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, select, text
+from sqlalchemy.orm import Session
 
 from services.core.db.models import Comparison, Tool, Verdict
 from services.core.domain import ComparisonState, ToolState
+from services.review.comparisons import WITH_TOOLS
 
 #: Words of a query that count; the rest are ignored (a query is a handful of words, not a document).
 MAX_TERMS = 8
@@ -106,17 +107,26 @@ def _tools(session: Session, ids: list[int]) -> list[ToolHit]:
         return []
     rows = {tool.id: (tool, ship) for tool, ship in session.execute(
         select(Tool, Verdict.ship_percent).outerjoin(Verdict, Verdict.tool_id == Tool.id).where(Tool.id.in_(ids)))}
-    return [ToolHit(tool.slug, tool.name, tool.tagline, tool.category, ship)
-            for tool, ship in (rows[i] for i in ids if i in rows)]
+    return [tool_hit(tool, ship) for tool, ship in (rows[i] for i in ids if i in rows)]
+
+
+def tool_hit(tool: Tool, ship: int | None) -> ToolHit:
+    """``tool`` as listed, with its panel ship % ``ship`` (None before a verdict)."""
+    return ToolHit(tool.slug, tool.name, tool.tagline, tool.category, ship)
 
 
 def _comparisons(session: Session, ids: list[int]) -> list[ComparisonHit]:
     if not ids:
         return []
-    rows = {c.id: c for c in session.scalars(
-        select(Comparison).where(Comparison.id.in_(ids))
-        .options(selectinload(Comparison.tool_a), selectinload(Comparison.tool_b)))}
+    rows = {c.id: c for c in listed_comparisons(session, Comparison.id.in_(ids))}
     return [comparison_hit(rows[i]) for i in ids if i in rows]
+
+
+def listed_comparisons(session: Session, *where: ColumnElement[bool], limit: int | None = None) -> list[Comparison]:
+    """The comparisons matching every condition of ``where``, the latest published first (then the highest
+    id), at most ``limit`` (None: all), their two tools loaded along."""
+    return list(session.scalars(select(Comparison).where(*where).options(*WITH_TOOLS)
+                                .order_by(Comparison.published_at.desc(), Comparison.id.desc()).limit(limit)))
 
 
 def comparison_hit(comparison: Comparison) -> ComparisonHit:

@@ -23,6 +23,7 @@ BodyRowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
 
 
 def typed_row_id(text: str) -> int | None:
-    """The row id ``text`` spells (digits only, 1..``ROW_ID_MAX``), or None when it spells none."""
+    """The row id ``text`` spells (ASCII digits only, 1..``ROW_ID_MAX``), or None when it spells none: other
+    Unicode digits ("²", "٣") are no id, as ``int`` refuses some of them."""
     text = text.strip()
-    return int(text) if text.isdigit() and 1 <= int(text) <= ROW_ID_MAX else None
+    return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= ROW_ID_MAX else None

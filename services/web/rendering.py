@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import nh3
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -45,6 +45,11 @@ def plain_text(value: str | None) -> str:
     return " ".join(html.unescape(nh3.clean(value, tags=set())).split())
 
 
+def percent(value: int | None) -> str:
+    """A percentage as pages show it: "75%", or "—" for None (nothing to count yet)."""
+    return "—" if value is None else f"{value}%"
+
+
 def _wants_html(request: Request) -> bool:
     """Browsers get error pages; the API and clients that do not ask for HTML get JSON."""
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
@@ -52,7 +57,8 @@ def _wants_html(request: Request) -> bool:
 
 def install(app: FastAPI) -> None:
     """Template helpers (``csrf_input``, ``csrf_token``, ``limits`` for form fields' ``maxlength``, ``safe_url``,
-    ``plain_text`` and ``category_path`` filters), HTML error pages."""
+    ``plain_text``, ``category_path`` and ``percent`` filters), HTML error pages (run in the thread pool: the
+    page looks the user up)."""
     env = app.state.templates.env
     env.globals["csrf_input"] = csrf_input
     env.globals["csrf_token"] = csrf_token
@@ -60,17 +66,18 @@ def install(app: FastAPI) -> None:
     env.filters["safe_url"] = safe_url
     env.filters["plain_text"] = plain_text
     env.filters["category_path"] = links.category_path
+    env.filters["percent"] = percent
 
     @app.exception_handler(StarletteHTTPException)
-    async def _error_page(request: Request, exc: HTTPException) -> Response:
+    def _error_page(request: Request, exc: HTTPException) -> Response:
         if not _wants_html(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         titles = {401: "Sign in needed", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Conflict"}
         return message(request, titles.get(exc.status_code, "Something is wrong"), str(exc.detail), exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_form(request: Request, exc: RequestValidationError) -> Response:
-        if not _wants_html(request):
-            return await request_validation_exception_handler(request, exc)
+    def _invalid_form(request: Request, exc: RequestValidationError) -> Response:
+        if not _wants_html(request):  # FastAPI's own answer
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         fields = ", ".join(str(error["loc"][-1]) for error in exc.errors() if error.get("loc"))
         return message(request, "Check the form", f"These fields are missing or malformed: {fields}.", 422)

@@ -16,12 +16,14 @@ from tests.conftest import REDIS_NAMESPACE
 from tests.services_check import REDIS_URL
 
 NAMESPACE = f"{REDIS_NAMESPACE}-requeue"
+#: Far longer than any pause between writing a live worker's heartbeat and the tick that reads it.
+HEARTBEAT_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
 def broker(redis_required: None) -> Iterator[RedisBroker]:
-    """A Redis broker with a 1 s heartbeat timeout and dramatiq's default (chance) maintenance, emptied after."""
-    broker = RedisBroker(url=REDIS_URL, namespace=NAMESPACE, heartbeat_timeout=1000)
+    """A Redis broker with a 60 s heartbeat timeout and dramatiq's default (chance) maintenance, emptied after."""
+    broker = RedisBroker(url=REDIS_URL, namespace=NAMESPACE, heartbeat_timeout=HEARTBEAT_TIMEOUT_MS)
     broker.declare_queue("mail")
     yield broker
     for key in broker.client.scan_iter(match=f"{redis_layout.escape_glob(NAMESPACE)}:*"):
@@ -35,7 +37,7 @@ def test_a_dead_workers_message_is_back_in_its_queue_after_one_tick(broker: Redi
     [message_id] = broker.client.lrange(redis_layout.ready(NAMESPACE, "mail"), 0, -1)
     broker.client.delete(redis_layout.ready(NAMESPACE, "mail"))
     broker.client.sadd(f"{NAMESPACE}:{redis_layout.ACKS}.dead-worker.mail", message_id)
-    broker.client.zadd(redis_layout.heartbeats(NAMESPACE), {"dead-worker": int(time.time() * 1000) - 5000})
+    broker.client.zadd(redis_layout.heartbeats(NAMESPACE), {"dead-worker": int(time.time() * 1000) - 2 * HEARTBEAT_TIMEOUT_MS})
     # When the requeue tick runs
     ran = requeue_from_dead_workers(broker)
     # Then the message is ready again, the dead worker's acks are gone, and every queue was maintained

@@ -24,7 +24,7 @@ HANDLED = {name: kind.handled_by for name, kind in CATALOGUE.items() if kind.han
 
 @dataclass(frozen=True)
 class Written:
-    """An event type written in the source: ``events.record(…)`` or an outbox row's dict literal."""
+    """An event type written in the source: ``events.record(…)`` or ``events.row(…)``."""
 
     where: str
     names: tuple[str, ...]  # the catalogue names it can be (an f-string can be several)
@@ -52,24 +52,17 @@ def _written() -> Iterator[Written]:
     for path in sorted(SERVICES.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             where = f"{path.relative_to(SERVICES.parent)}:{getattr(node, 'lineno', '?')}"
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("record", "row")
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "events"):
                 named = [keyword.arg for keyword in node.keywords]
                 keys = None if None in named else frozenset(k for k in named if k is not None)
-                yield Written(where, _names(node.args[1], where), keys)
-            elif isinstance(node, ast.Dict):
-                fields = {key.value: value for key, value in zip(node.keys, node.values, strict=True)
-                          if isinstance(key, ast.Constant)}
-                if {"type", "payload"} <= fields.keys():
-                    payload = fields["payload"]
-                    keys = (frozenset(k.value for k in payload.keys if isinstance(k, ast.Constant))
-                            if isinstance(payload, ast.Dict) and all(isinstance(k, ast.Constant) for k in payload.keys)
-                            else None)
-                    yield Written(where, _names(fields["type"], where), keys)
+                # record(session, type, …) writes one event; row(type, …) one row of a bulk insert
+                yield Written(where, _names(node.args[1 if node.func.attr == "record" else 0], where), keys)
 
 
 def test_every_event_type_written_in_services_is_listed_with_the_keys_it_is_written_with() -> None:
-    # Given every events.record(…) call and outbox row literal in services/
+    # Given every events.record(…) and events.row(…) call in services/
     written = list(_written())
     assert len(written) >= len(CATALOGUE) / 2, "the source scan found too little to be looking at the right code"
     # Then each names listed types, with exactly the listed payload keys

@@ -30,7 +30,7 @@ def _write_audit_row(session: Session, payload: events.Payload) -> None:
 
 
 @pytest.fixture(autouse=True)
-def test_types(monkeypatch: pytest.MonkeyPatch) -> None:
+def _test_types(monkeypatch: pytest.MonkeyPatch) -> None:
     """The catalogue plus this module's two handled test types, and a handler registry (with
     ``_write_audit_row`` for ``test.noted``) that forgets what a test registered once it ends."""
     monkeypatch.setattr(event_types, "CATALOGUE", MappingProxyType({
@@ -120,7 +120,7 @@ def test_an_event_whose_handler_module_was_not_imported_stays_unhandled_with_the
         assert stored.last_error is not None and __name__ in stored.last_error
 
 
-def test_an_event_of_a_type_nothing_handles_is_marked_handled_by_the_relay_and_never_published(rt: Runtime) -> None:
+def test_an_event_of_a_type_nothing_handles_is_written_handled_and_never_published(rt: Runtime) -> None:
     # Given a committed event of a type the catalogue says nothing handles, and one that is handled
     record_only_id = _record(rt, RECORD_ONLY, tool_id=1)
     handled_id = _record(rt, NOTED, n=7)
@@ -130,33 +130,33 @@ def test_an_event_of_a_type_nothing_handles_is_marked_handled_by_the_relay_and_n
     events.sweep(rt.sessions, published.append, grace_seconds=0)
     # Then only the handled type was published (the sweeper republished it: it is still unhandled)
     assert published == [handled_id, handled_id]
-    # And the other is marked handled, never published
+    # And the other was handled from the start, never published
     with rt.sessions() as session:
         stored = session.get(Event, record_only_id)
         assert stored is not None and stored.handled_at is not None
         assert (stored.published_at, stored.publish_count) == (None, 0)
 
 
-def test_the_sweeper_marks_bulk_inserted_events_of_a_type_nothing_handles(rt: Runtime) -> None:
+def test_bulk_inserted_events_of_a_type_nothing_handles_are_written_handled(rt: Runtime) -> None:
     # Given event rows of a type nothing handles, inserted in one statement (as ingest writes them)
     with rt.sessions() as session, session.begin():
-        session.execute(insert(Event), [{"type": EventName.ENTRY_INGESTED, "payload": {"entry_id": n, "source_id": 1}}
+        session.execute(insert(Event), [events.row(EventName.ENTRY_INGESTED, entry_id=n, source_id=1)
                                         for n in range(3)])
-    # When only the sweeper runs
+    # When the sweeper runs
     published: list[int] = []
-    events.sweep(rt.sessions, published.append, grace_seconds=300)
+    events.sweep(rt.sessions, published.append, grace_seconds=0)
     # Then every row is handled and none was published
     assert published == []
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Event).where(Event.handled_at.is_(None))) == 0
 
 
-def test_events_nothing_handles_do_not_show_as_outbox_lag_once_the_relay_ran(rt: Runtime) -> None:
+def test_events_nothing_handles_do_not_show_as_outbox_lag(rt: Runtime) -> None:
     # Given an event nothing handles and a handled one, both recorded an hour ago
     an_hour_ago = utcnow() - dt.timedelta(hours=1)
     with rt.sessions() as session, session.begin():
-        session.add_all([Event(type=RECORD_ONLY, payload={"tool_id": 1}, created_at=an_hour_ago),
-                         Event(type=NOTED, payload={"n": 8}, created_at=an_hour_ago)])
+        session.add_all([Event(**events.row(RECORD_ONLY, tool_id=1), created_at=an_hour_ago),
+                         Event(**events.row(NOTED, n=8), created_at=an_hour_ago)])
     # When the relay runs (and the handled one's message is not handled yet)
     events.relay(rt.sessions, lambda event_id: None)
     # Then only the handled one is listed as waiting past the grace period

@@ -14,9 +14,11 @@ def test_the_list_id_comes_from_the_public_host_unless_a_setting_names_it(tmp_pa
     named = make_settings(tmp_path, "sqlite://", list_id="digest.lists.example.net", feedback_sender_id="acme")
     # When the headers of digest 7 of 2026-W48 are built, Then each names its list and sender
     assert digest_headers(derived, 7, "2026-W48") == {"List-Id": '"Verdicts weekly" <weekly.news.example.com>',
-                                                      "Feedback-ID": "digest:2026-W48:7:verdicts"}
+                                                      "Feedback-ID": "digest:2026-W48:7:verdicts",
+                                                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     assert digest_headers(named, 7, "2026-W48") == {"List-Id": '"Verdicts weekly" <digest.lists.example.net>',
-                                                    "Feedback-ID": "digest:2026-W48:7:acme"}
+                                                    "Feedback-ID": "digest:2026-W48:7:acme",
+                                                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def test_an_ipv6_public_host_gives_a_list_id_that_is_still_a_dotted_name(tmp_path: Path) -> None:

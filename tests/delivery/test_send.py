@@ -98,12 +98,14 @@ def test_each_recipient_gets_personal_links_headers_and_tracking_ids(rt: Runtime
     mailer = ScriptedMailer()
     # When it is sent
     assert send_batch(rt.sessions, rt.settings, mailer, batch_id, "m1", NO_WAIT) == "sent"
-    # Then one request carried both, each with their own signed links and one-click headers
+    # Then one request carried both, each with their own signed links and List-Unsubscribe, the one-click
+    # List-Unsubscribe-Post once for all of them
     [mail] = mailer.batches
     assert [r.address for r in mail.recipients] == ["reader0@example.org", "reader1@example.org"]
     first = mail.recipients[0]
     subscriber_id = _batch(rt, batch_id).subscriber_ids[0]
-    assert first.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert all("List-Unsubscribe-Post" not in r.headers for r in mail.recipients)
     url = first.headers["List-Unsubscribe"].strip("<>")
     assert url.startswith("https://verdicts.example.org/unsubscribe/")
     assert unsign(rt.settings.secret(), "unsubscribe", url.rsplit("/", 1)[1]) == subscriber_id
@@ -141,7 +143,8 @@ def test_every_batch_carries_the_list_id_and_feedback_id_once_for_all_its_recipi
     # Then the batch's shared headers name the list (from the public host) and the campaign, sender last
     [mail] = mailer.batches
     assert mail.headers == {"List-Id": '"Verdicts weekly" <weekly.verdicts.example.org>',
-                            "Feedback-ID": f"digest:2026-W48:{digest_id}:verdicts"}
+                            "Feedback-ID": f"digest:2026-W48:{digest_id}:verdicts",
+                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     assert all("List-Id" not in r.headers for r in mail.recipients)
 
 

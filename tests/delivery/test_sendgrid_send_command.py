@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
-from sqlalchemy import insert
-
-from services.core.db.models import Subscriber
 from services.core.runtime import Runtime
 from services.digest import compose
 from tests import factories
+from tests.cli import run_cli
 from tests.sendgrid_endpoint import bad_request, recording_endpoint
 
 
 def _digest(rt: Runtime, readers: int) -> None:
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
-        session.execute(insert(Subscriber), [{"email": f"reader{n}@example.org", "state": "confirmed"}
-                                              for n in range(readers)])
+        factories.confirmed_subscribers(session, readers)
         compose.compile_week(session, rt.settings, "2026-W48")
 
 
 def _send(rt: Runtime, host: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
-    env.update({"VERDICTS_DATABASE_URL": rt.settings.database_url, "VERDICTS_SECRET_KEY": rt.settings.secret(),
-                "VERDICTS_VAR_DIR": str(rt.settings.var_dir), "VERDICTS_SENDGRID_API_KEY": "SG.cli-test",
-                "VERDICTS_SENDGRID_HOST": host, "VERDICTS_SENDGRID_MAX_ATTEMPTS": "1"})
-    return subprocess.run([sys.executable, "-m", "services.cli", "digest", "send", "--week", "2026-W48", "--yes"],
-                          env=env, capture_output=True, text=True, check=False, timeout=300)
+    return run_cli(rt, "digest", "send", "--week", "2026-W48", "--yes", timeout=300,
+                   VERDICTS_SENDGRID_API_KEY="SG.cli-test", VERDICTS_SENDGRID_HOST=host,
+                   VERDICTS_SENDGRID_MAX_ATTEMPTS="1")
 
 
 def test_send_returns_once_every_batch_settled_with_everyone_mailed_once(rt: Runtime) -> None:

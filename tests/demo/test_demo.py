@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import os
 import shutil
 import signal
 import socket
@@ -24,17 +23,13 @@ from services.core.db.models import Source
 from services.core.db.session import make_engine
 from services.core.domain import SourceKind, SourceState
 from services.demo.feed_server import FEEDS, TYPES
-
-
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
+from tests.cli import cli_env, run_cli
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("demo")
-    done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--no-serve"], cwd=folder,
-                          env=_clean_env(), capture_output=True, text=True, timeout=240)
+    done = run_cli(None, "demo", "--no-serve", cwd=folder, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     return folder, done.stdout
 
@@ -84,7 +79,7 @@ def served_demo(tmp_path_factory: pytest.TempPathFactory) -> ServedDemo:
     """`verdicts demo --port P` from a clean folder: its comparison page once served, then Ctrl-C."""
     folder, port = tmp_path_factory.mktemp("served-demo"), _free_port()
     process = subprocess.Popen([sys.executable, "-m", "services.cli", "demo", "--port", str(port)], cwd=folder,
-                               env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         page = None
         deadline = time.monotonic() + 180
@@ -144,8 +139,7 @@ def test_rerunning_the_demo_in_the_same_folder_keeps_one_source_per_sample_feed(
     with sessionmaker(engine)() as session, session.begin():
         session.add(Source(url="http://127.0.0.1:9/vendor-news.rss", kind=SourceKind.FEED))
     # When the demo runs there again
-    done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--no-serve"], cwd=folder,
-                          env=_clean_env(), capture_output=True, text=True, timeout=240, check=False)
+    done = run_cli(None, "demo", "--no-serve", cwd=folder, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     # Then each sample feed is one source, at this run's feed server, paused now that the server is gone
     with sessionmaker(engine)() as session:

@@ -10,8 +10,8 @@ from services.core.db.models import DeliveryBatch, Digest
 from services.core.runtime import Runtime
 from services.digest import compose
 from tests import factories
-from tests.digest.test_failed_compiles import broken_templates
-from tests.test_cli import _cli
+from tests.cli import run_cli
+from tests.digest.templates import broken_templates
 
 WEEK = "2026-W48"
 
@@ -21,8 +21,8 @@ def test_compile_names_what_failed_when_the_digest_does_not_render(rt: Runtime, 
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
     # When the digest is compiled from the command line
-    done = _cli(rt, "digest", "compile", "--week", WEEK,
-                VERDICTS_EMAIL_TEMPLATES_DIR=str(broken_templates(tmp_path)))
+    done = run_cli(rt, "digest", "compile", "--week", WEEK,
+                   VERDICTS_EMAIL_TEMPLATES_DIR=str(broken_templates(tmp_path)))
     # Then it exits 1 with one line saying what failed, and no digest is stored
     assert done.returncode == 1
     assert "error: the digest of 2026-W48 could not be rendered: digest.mjml" in " ".join(done.stderr.split())
@@ -39,7 +39,7 @@ def test_send_refuses_a_digest_without_a_body(rt: Runtime) -> None:
         digest = compose.compile_week(session, rt.settings, WEEK)
         digest.text = ""
     # When it is sent from the command line
-    done = _cli(rt, "digest", "send", "--week", WEEK, "--yes", VERDICTS_OUTBOX_DIR=str(rt.settings.outbox_dir))
+    done = run_cli(rt, "digest", "send", "--week", WEEK, "--yes")
     # Then it exits 1 saying why, and nothing is approved, cut into batches or mailed
     assert done.returncode == 1
     assert "2026-W48 has an empty body" in " ".join(done.stderr.split()) and "Traceback" not in done.stderr

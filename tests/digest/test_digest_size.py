@@ -36,3 +36,20 @@ def test_an_ordinary_digest_stays_under_gmails_clipping_size(rt: Runtime) -> Non
         digest = compose.compile_week(session, rt.settings, WEEK)
         # Then its HTML is under the size at which Gmail clips
         assert len(digest.html.encode()) <= compose.GMAIL_CLIP_BYTES
+
+
+def test_a_digest_under_the_size_only_while_its_links_are_markers_is_refused(rt: Runtime) -> None:
+    # Given a compiled digest whose editor's note is grown until its HTML, with the per-recipient links still
+    # short markers, is just under Gmail's clipping size
+    with rt.sessions() as session, session.begin():
+        factories.published_comparison(session, "Alpha", "Beta")
+        digest = compose.compile_week(session, rt.settings, WEEK)
+        first, *rest = digest.sections
+        grown = compose.GMAIL_CLIP_BYTES - 100 - len(digest.html.encode())
+        digest.sections = [{**first, "editor_note": first["editor_note"] + "x" * grown}, *rest]
+        with_markers = len(compose.render(rt.settings, digest).html.encode())
+        assert compose.GMAIL_CLIP_BYTES - 100 <= with_markers <= compose.GMAIL_CLIP_BYTES
+        # When it is rendered for mail, Then it is refused: its links, signed at send time, take it past the size
+        with pytest.raises(DigestTooLarge) as refused:
+            compose.render_digest(rt.settings, digest)
+    assert f"{compose.GMAIL_CLIP_BYTES:,}" in str(refused.value)

@@ -3,7 +3,6 @@ body is never approved."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,19 +12,12 @@ from sqlalchemy import func, select
 from services.core.db.models import Comparison, Digest
 from services.core.domain import DigestState
 from services.core.runtime import Runtime
-from services.core.settings import PROJECT_ROOT
 from services.digest import compose
 from services.digest.errors import DigestRenderError, DigestWithoutBody
 from tests import factories
+from tests.digest.templates import broken_templates
 
 WEEK = "2026-W48"
-
-
-def broken_templates(folder: Path) -> Path:
-    """The mail templates, with a digest MJML that mjml-python refuses."""
-    templates = shutil.copytree(PROJECT_ROOT / "templates" / "email", folder / "broken-templates")
-    (templates / "digest.mjml").write_text("<mjml><mj-body><mj-section></mj-body></mjml>")
-    return templates
 
 
 def test_a_compile_that_fails_midway_leaves_no_draft_behind(any_runtime: Runtime, tmp_path: Path) -> None:

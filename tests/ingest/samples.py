@@ -29,3 +29,12 @@ def releases_and_a_post(rt: Runtime, http: LocalServer, post_title: str) -> list
     http.routes["/post.xml"] = Reply(body=b"<rss version='2.0'><channel><title>n</title><item><title>"
                                      + post_title.encode() + b"</title><guid>p1</guid></item></channel></rss>")
     return [releases_source(rt, http.url("/a.atom")), releases_source(rt, http.url("/post.xml"))]
+
+
+def post_source(rt: Runtime, http: LocalServer, title: str) -> int:
+    """A feed source (``/news.rss``) of one post titled ``title``, linking to ai.example.org; returns its id."""
+    http.routes["/news.rss"] = Reply(body=b"<rss version='2.0'><channel><title>Acme AI</title><item><title>"
+                                     + title.encode() + b"</title><link>https://ai.example.org/post</link>"
+                                     b"<guid>post</guid></item></channel></rss>")
+    with rt.sessions() as session, session.begin():
+        return add_source(session, http.url("/news.rss"), SourceKind.FEED).id

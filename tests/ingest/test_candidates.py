@@ -9,7 +9,7 @@ from services.core.db.models import Entry, Evidence, Tool
 from services.core.runtime import Runtime
 from services.ingest import resolve
 from services.ingest.refresh import refresh_sources
-from tests.ingest.samples import RELEASES, releases_and_a_post, releases_source
+from tests.ingest.samples import RELEASES, post_source, releases_and_a_post, releases_source
 from tests.local_http import LocalServer, Reply
 
 
@@ -78,3 +78,21 @@ def test_each_tool_of_an_entry_naming_several_is_a_candidate_recording_the_model
         assert [(t.name, t.model_version) for t in tools] == [("Muse Image", current_model().version),
                                                               ("Muse Video", current_model().version)]
         assert all(ev.names == ["Muse Image", "Muse Video"] for t in tools for ev in t.evidence)
+
+
+def test_an_entry_naming_one_tool_twice_gives_one_candidate_with_one_piece_of_evidence(
+        any_runtime: Runtime, http: LocalServer) -> None:
+    from services.core.db.models import Event
+    from services.ingest.refresh import refresh_source
+
+    # Given a post whose title names one tool twice, in two spellings of one key (name:orion-2)
+    source_id = post_source(any_runtime, http, "Introducing Orion-2 and Orion 2")
+    # When it is polled
+    report = refresh_source(any_runtime.sessions, source_id, any_runtime.settings)
+    # Then the source stored it (no failure), as one candidate with one piece of evidence and one of each event
+    assert (report.status, report.new_entries, report.new_candidates) == ("ok", 1, 1)
+    with any_runtime.sessions() as session:
+        tool = session.scalars(select(Tool)).one()
+        assert tool.name == "Orion-2" and len(tool.evidence) == 1
+        assert sorted(session.scalars(select(Event.type).where(Event.type.like("tool.%")))) == ["tool.detected",
+                                                                                               "tool.queued"]

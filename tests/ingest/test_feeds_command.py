@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 from services.core.db.models import Source
@@ -14,6 +12,7 @@ from services.core.domain import SourceKind
 from services.core.runtime import Runtime
 from services.ingest.catalog import BLOGS, GITHUB_REPOSITORIES, HUB_AUTHORS
 from services.ingest.opml import read_opml
+from tests.cli import run_cli
 from tests.local_http import LocalServer, Reply
 
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Acme news</title>
@@ -21,13 +20,8 @@ FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Acme news</ti
 </channel></rss>"""
 
 
-def _cli(rt: Runtime, *args: str, private_networks: bool = True, **environ: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
-    env.update({"VERDICTS_DATABASE_URL": rt.settings.database_url, "VERDICTS_SECRET_KEY": rt.settings.secret(),
-                "VERDICTS_VAR_DIR": str(rt.settings.var_dir),
-                "VERDICTS_ALLOW_PRIVATE_NETWORKS": "1" if private_networks else "0", "COLUMNS": "240", **environ})
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+#: `verdicts …` with the feeds on this machine allowed and a wide table; a call's own variables override these.
+_cli = partial(run_cli, VERDICTS_ALLOW_PRIVATE_NETWORKS="1", COLUMNS="240")
 
 
 def test_seed_loads_the_default_catalog_once(rt: Runtime) -> None:
@@ -87,7 +81,7 @@ def test_adding_an_address_the_ssrf_guard_forbids_is_refused_and_stores_nothing(
     # Given a working feed on this machine, and settings that keep private and local networks out
     http.routes["/feed.xml"] = Reply(body=FEED)
     # When it is added
-    done = _cli(rt, "feeds", "add", http.url("/feed.xml"), private_networks=False)
+    done = _cli(rt, "feeds", "add", http.url("/feed.xml"), VERDICTS_ALLOW_PRIVATE_NETWORKS="0")
     # Then the command fails, saying the address is refused, and no source was stored
     assert done.returncode == 1
     assert "refused" in done.stderr and "only public addresses" in done.stderr and "non-public address" in done.stderr

@@ -17,9 +17,10 @@ from tests.local_http import LocalServer, Reply
 VERSIONS = ("3.4.2", "3.4.1", "3.4.0")
 
 
-def _changelog(*versions: str) -> bytes:
-    """A product changelog of our own making: items titled with a bare version, #fragments of one page."""
-    items = "".join(f"<item><title>{v}</title><link>https://forge.example.dev/docs/changelog#{v.replace('.', '-')}</link>"
+def _changelog(*versions: str, dated: str = "") -> bytes:
+    """A product changelog of our own making: items titled with a bare version (after ``dated``, a date
+    glued to its front as some changelog pages render it), #fragments of one page."""
+    items = "".join(f"<item><title>{dated}{v}</title><link>https://forge.example.dev/docs/changelog#{v.replace('.', '-')}</link>"
                     f"<guid isPermaLink=\"false\">changelog#{v}</guid></item>" for v in versions)
     return (f"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Forge changelog</title>"
             f"<link>https://forge.example.dev/docs/changelog</link>{items}</channel></rss>").encode()
@@ -80,6 +81,20 @@ def test_a_changelog_polled_after_the_releases_is_tied_to_the_repository(rt: Run
     # Then its versions matched the repository's releases and the source is tied to it
     with rt.sessions() as session:
         assert session.get(Source, ids["changelog"]).tool_key == "github:acme-labs/forge"
+
+
+def test_a_changelog_whose_titles_carry_a_glued_date_is_tied_by_their_versions(rt: Runtime, http: LocalServer) -> None:
+    # Given the releases were polled first, and a changelog whose item titles have a date glued to the
+    # version ("Aug 19, 20263.4.2"), which the detector reads as that version
+    ids = _watch(rt, http)
+    http.routes["/forge/changelog.xml"] = Reply(body=_changelog(*VERSIONS, dated="Aug 19, 2026"))
+    refresh_source(rt.sessions, ids["releases"], rt.settings)
+    # When the changelog is polled
+    refresh_source(rt.sessions, ids["changelog"], rt.settings)
+    # Then its versions matched the repository's releases: the source is tied, and one candidate holds both feeds
+    with rt.sessions() as session:
+        assert session.get(Source, ids["changelog"]).tool_key == "github:acme-labs/forge"
+        assert len(session.scalars(select(Tool)).all()) == 1
 
 
 def test_an_editor_ties_a_changelog_to_a_tool_by_any_key_it_holds(rt: Runtime, http: LocalServer) -> None:

@@ -102,6 +102,7 @@ def test_a_full_digest_batch_of_1000_is_valid(rt: Runtime, prism: str) -> None:
     body = batch_body(SENDER, mailer.batches[0])
     # When it is sent through the library to the validating mock, Then it is accepted with no violation
     assert len(body["personalizations"]) == 1000 and "List-Id" in body["headers"]
+    assert "List-Unsubscribe-Post" in body["headers"] and "List-Unsubscribe" in body["personalizations"][0]["headers"]
     assert _post(prism, body) == (202, [])
 
 

@@ -63,11 +63,14 @@ def test_a_batch_is_one_request_with_one_personalization_per_recipient(rt: Runti
     first = body["personalizations"][0]
     assert first["substitutions"]["[[unsubscribe_url]]"].startswith("https://verdicts.example.org/unsubscribe/")
     assert first["headers"]["List-Unsubscribe"] == f"<{first['substitutions']['[[unsubscribe_url]]']}>"
-    assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # SendGrid merges the shared headers with each personalization's: the message carries both RFC 8058 headers
+    merged = {**body["headers"], **first["headers"]}
+    assert merged["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and "List-Unsubscribe" in merged
     assert first["custom_args"]["digest_id"] == str(digest_id) and first["custom_args"]["batch_id"] == str(batch_id)
     assert "custom_args" not in body  # the spec types a top-level custom_args as a string
     assert body["headers"] == {"List-Id": '"Verdicts weekly" <weekly.verdicts.example.org>',
-                               "Feedback-ID": f"digest:2026-W48:{digest_id}:verdicts"}
+                               "Feedback-ID": f"digest:2026-W48:{digest_id}:verdicts",
+                               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     assert body["categories"] == ["digest", "2026-W48"]
     assert body["from"] == {"email": "digest@verdicts.example.org", "name": "Verdicts"}
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 from services.core import broker
 from services.core.middleware.worker_registry import registry_key
 from services.core.runtime import Runtime
+from tests.cli import cli_env, run_cli
 from tests.conftest import REDIS_NAMESPACE
 from tests.ops.conftest import REPO, kill_group, wait_until, worker_process, worker_thread
 from tests.ops.figures import page_figures
@@ -88,7 +88,7 @@ def test_ready_delayed_in_flight_and_a_killed_worker_show_on_page_json_and_cli(
         assert shown[probe.queue] == {"ready": 1, "delayed": 1, "in_flight": 2, "dead": 0, "processed": 0,
                                       "failed": 0}
         assert shown[stranger]["ready"] == 1
-        cli = {row["name"]: row for row in run_cli(tmp_path)}
+        cli = {row["name"]: row for row in _queues_json(tmp_path)}
         assert depth(cli[probe.queue]) == expected
         assert cli[stranger]["ready"] == 1
         workers = ops_client.get("/api/ops/workers", headers=api_headers).json()
@@ -110,24 +110,26 @@ def test_ready_delayed_in_flight_and_a_killed_worker_show_on_page_json_and_cli(
         assert 'data-figure="alive">gone' in page
 
 
-def run_cli(tmp_path: Path) -> list[dict[str, object]]:
-    result = subprocess.run([sys.executable, "-m", "services.cli", "queues", "--json"], cwd=REPO, env=cli_env(tmp_path),
-                            capture_output=True, text=True, timeout=120, check=False)
+def _queues_json(tmp_path: Path) -> list[dict[str, object]]:
+    """The rows `verdicts queues --json` prints; fails the test when the command fails."""
+    result = run_cli(None, "queues", "--json", cwd=REPO, **_queues_settings(tmp_path))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "VERDICTS_REDIS_URL": REDIS_URL, "VERDICTS_REDIS_NAMESPACE": REDIS_NAMESPACE,
-            "VERDICTS_SECRET_KEY": "cli-secret-key-for-the-test", "VERDICTS_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
-            "VERDICTS_VAR_DIR": str(tmp_path / "var")}
+def _queues_settings(tmp_path: Path) -> dict[str, str]:
+    """`verdicts queues`'s variables: this run's Redis namespace, and a SQLite database and var dir in ``tmp_path``."""
+    return {"VERDICTS_REDIS_URL": REDIS_URL, "VERDICTS_REDIS_NAMESPACE": REDIS_NAMESPACE,
+            "VERDICTS_SECRET_KEY": "cli-secret-key-for-the-test",
+            "VERDICTS_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "VERDICTS_VAR_DIR": str(tmp_path / "var")}
 
 
 def test_queues_watch_prints_fresh_figures_until_stopped(make_probe, tmp_path: Path) -> None:
     # Given `verdicts queues --watch --json` running, and an empty probe queue
     probe = make_probe()
     process = subprocess.Popen([sys.executable, "-m", "services.cli", "queues", "--watch", "--json"], cwd=REPO,
-                               env=cli_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=cli_env(**_queues_settings(tmp_path)), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     try:
         first = {row["name"]: row for row in json.loads(process.stdout.readline())}
         # When a message is sent to the probe queue
@@ -149,7 +151,7 @@ def test_queues_watch_stops_on_sigint_even_when_started_with_sigint_ignored(make
     # (exec keeps an ignored signal ignored, and Python then raises no KeyboardInterrupt)
     launch = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
               "os.execv(sys.executable, [sys.executable, '-m', 'services.cli', 'queues', '--watch', '--json'])")
-    process = subprocess.Popen([sys.executable, "-c", launch], cwd=REPO, env=cli_env(tmp_path),
+    process = subprocess.Popen([sys.executable, "-c", launch], cwd=REPO, env=cli_env(**_queues_settings(tmp_path)),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         json.loads(process.stdout.readline())
@@ -165,9 +167,7 @@ def test_queues_prints_a_table_by_default(make_probe, tmp_path: Path) -> None:
     probe = make_probe()
     probe.succeed.send(1)
     # When `verdicts queues` runs without --json
-    result = subprocess.run([sys.executable, "-m", "services.cli", "queues"], cwd=REPO,
-                            env={**cli_env(tmp_path), "COLUMNS": "200"},
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = run_cli(None, "queues", cwd=REPO, COLUMNS="200", **_queues_settings(tmp_path))
     # Then it prints a table with that queue's row
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if probe.queue in line)

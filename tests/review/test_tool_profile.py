@@ -1,18 +1,27 @@
-"""A tool's profile: its release timeline across sources, its alternatives, when it last changed."""
+"""A tool's profile: its release timeline across sources, its alternatives, when it last changed; only approved
+tools have one."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy.orm import Session
 
 from services.core.db.models import Entry, Evidence, Source, Tool
-from services.core.domain import Call, EvidenceKind
+from services.core.domain import Call, EvidenceKind, ToolState
 from services.core.runtime import Runtime
 from services.review import tool_profile
+from services.review.errors import ToolNotFound
 from tests import factories
 
 DAY = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def _approved(session: Session, name: str) -> Tool:
+    tool = factories.candidate(session, name)
+    tool.state = ToolState.APPROVED
+    return tool
 
 
 def _seen(session: Session, tool: Tool, source: str, version: str | None, days: int, *,
@@ -38,15 +47,15 @@ def test_the_timeline_has_each_version_once_newest_first_with_every_source(rt: R
     # Given a launch post, then v1.2.0 seen on GitHub and (written differently, a day later) on the vendor blog,
     # then 1.3.0 whose GitHub entry was published before we stored it
     with rt.sessions() as session, session.begin():
-        tool = factories.candidate(session, "Timed")
+        tool = _approved(session, "Timed")
         _seen(session, tool, "https://vendor.example/blog", None, 0)
         _seen(session, tool, "https://github.com/acme/timed/releases.atom", "v1.2.0", 3)
         _seen(session, tool, "https://vendor.example/blog", "1.2.0 ", 4)
         _seen(session, tool, "https://github.com/acme/timed/releases.atom", "1.3.0", 9, published_days=8)
-        tool_id = tool.id
+        slug = tool.slug
     # When the timeline is read
     with rt.sessions() as session:
-        releases = tool_profile.timeline(session, tool_id)
+        releases = tool_profile.profile(session, slug).releases
     # Then each version is one row, newest first, dated by its first sighting, with each source's host
     assert [(r.version, r.seen_at.date().day, r.sources) for r in releases] == [
         ("1.3.0", 9, ["github.com"]),
@@ -72,11 +81,22 @@ def test_alternatives_are_judged_tools_of_the_category_by_panel_ship(rt: Runtime
 
 def test_last_updated_is_the_latest_evidence_or_verdict(rt: Runtime) -> None:
     with rt.sessions() as session, session.begin():
-        tool = factories.candidate(session, "Quiet")
-        assert tool_profile.last_updated(session, tool) is None
+        tool = _approved(session, "Quiet")
+        assert tool_profile.profile(session, tool.slug).last_updated is None
         _seen(session, tool, "https://vendor.example/blog", "2.0", 5)
-        assert tool_profile.last_updated(session, tool) == DAY + dt.timedelta(days=5)
+        assert tool_profile.profile(session, tool.slug).last_updated == DAY + dt.timedelta(days=5)
         judged = factories.judged_tool(session, "Judged", (Call.SHIP,) * 4)
         _seen(session, judged, "https://vendor.example/blog", "0.1", 0)
-        updated = tool_profile.last_updated(session, judged)
+        updated = tool_profile.profile(session, judged.slug).last_updated
         assert updated is not None and updated > DAY + dt.timedelta(days=5)
+
+
+def test_a_tool_not_approved_has_no_profile(rt: Runtime) -> None:
+    # Given a candidate still in the queue
+    with rt.sessions() as session, session.begin():
+        slug = factories.candidate(session, "Pending").slug
+        # When its profile is asked for, Then it is not found, like a slug no tool has
+        with pytest.raises(ToolNotFound):
+            tool_profile.profile(session, slug)
+        with pytest.raises(ToolNotFound):
+            tool_profile.profile(session, "no-such-tool")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,14 @@ def site(rt: Runtime, tmp_path: Path) -> Iterator[tuple[Runtime, str]]:
 
 @pytest.fixture
 def client(rt: Runtime) -> TestClient:
-    return TestClient(create_app(rt), base_url="https://verdicts.example.org")
+    return client_with(rt)
+
+
+def client_with(rt: Runtime, peer: str = "testclient", **overrides: object) -> TestClient:
+    """A browser at ``peer`` on https://verdicts.example.org, on the app over ``rt``'s database with ``rt``'s
+    settings changed by ``overrides`` (setting names, unvalidated, as ``model_copy`` takes them)."""
+    changed = replace(rt, settings=rt.settings.model_copy(update=overrides))
+    return TestClient(create_app(changed), base_url="https://verdicts.example.org", client=(peer, 50000))
 
 
 def add_user(rt: Runtime, email: str, role: str, lens: str | None = None) -> User:

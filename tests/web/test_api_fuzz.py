@@ -8,19 +8,17 @@ import itertools
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from pydantic import SecretStr
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from services.core.runtime import Runtime
-from services.web.app import create_app
 from services.web.auth import issue_token
 from tests import factories
 from tests.conftest import REDIS_NAMESPACE
 from tests.web.conftest import add_user
-from tests.web.test_webhook_sendgrid import Signer
+from tests.web.sendgrid_signing import Signer, webhook_client
 
 #: Examples per operation: enough to reach the edges (huge ids, long and odd text), few enough for a
 #: run well under a minute on two cores.
@@ -36,9 +34,7 @@ def _api_schema(rt: Runtime) -> BaseSchema:
     with rt.sessions() as session, session.begin():
         token = issue_token(session, session.merge(user), rt.settings.api_token_days)
         factories.candidate(session, "Fuzzed")
-    configured = rt.settings.model_copy(update={"sendgrid_webhook_key": SecretStr(Signer().public_b64),
-                                                "redis_namespace": f"{REDIS_NAMESPACE}-fuzz"})
-    app = create_app(Runtime(settings=configured, engine=rt.engine, sessions=rt.sessions))
+    app = webhook_client(rt, Signer(), redis_namespace=f"{REDIS_NAMESPACE}-fuzz").app
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     schema.config.headers = {"authorization": f"Bearer {token}"}
     return schema

@@ -16,13 +16,11 @@ ATOM_NS = {"atom": "http://www.w3.org/2005/Atom"}
 
 
 def _sent_digest(rt: Runtime, week: str, a: str, b: str) -> None:
-    """Compile, approve and send (to nobody: no subscriber yet, so it is sent at once)."""
+    """``a`` vs ``b`` published, then the digest of ``week`` compiled, approved and sent (to nobody: no subscriber
+    yet, so it is sent at once)."""
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session, a, b)
-        digest = compose.compile_week(session, rt.settings, week)
-        compose.approve(session, digest.id)
-        start_send(session, digest.id)
-        assert digest.state == "sent"
+        assert factories.sent_digest(session, rt.settings, week).state == "sent"
 
 
 def test_a_sent_digest_is_a_public_page_without_personal_links(rt: Runtime, client: TestClient) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import re
-from dataclasses import replace
 from email import policy
 from pathlib import Path
 
@@ -16,10 +15,10 @@ from services.core.db.models import Digest, Event, User
 from services.core.passwords import hash_password
 from services.core.runtime import Runtime
 from services.digest import compose
-from services.web.app import create_app
 from tests import factories
-from tests.digest.test_failed_compiles import broken_templates
+from tests.digest.templates import broken_templates
 from tests.event_driver import handle_recorded_events
+from tests.web.conftest import client_with
 
 WEEK = "2026-W48"
 PASSWORD = "correct horse battery"
@@ -196,8 +195,7 @@ def test_an_edit_that_does_not_fit_is_refused_naming_the_field(rt: Runtime, clie
 
 def test_a_digest_that_does_not_render_is_refused_naming_what_failed(rt: Runtime, tmp_path: Path) -> None:
     # Given templates the renderer refuses, and a published comparison
-    broken = replace(rt, settings=rt.settings.model_copy(update={"email_templates_dir": broken_templates(tmp_path)}))
-    client = TestClient(create_app(broken), base_url="https://verdicts.example.org")
+    client = client_with(rt, email_templates_dir=broken_templates(tmp_path))
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
     _signed_in(rt, client)

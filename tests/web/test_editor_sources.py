@@ -4,7 +4,6 @@ OPML import and export."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,9 +14,8 @@ from services.core.domain import SourceKind, SourceState
 from services.core.runtime import Runtime
 from services.ingest.refresh import refresh_source
 from services.ingest.sources import add_source
-from services.web.app import create_app
 from tests.local_http import LocalServer, Reply, serving
-from tests.web.conftest import add_user, sign_in
+from tests.web.conftest import add_user, client_with, sign_in
 
 FEED = b"<rss version='2.0'><channel><title>Acme news</title><item><title>Hi</title><guid>1</guid></item></channel></rss>"
 
@@ -110,8 +108,7 @@ def test_a_page_whose_feeds_do_not_parse_is_refused_with_a_form_error_keeping_wh
 
 def test_an_address_the_ssrf_guard_forbids_is_refused_with_a_form_error(rt: Runtime, http: LocalServer) -> None:
     # Given settings that keep private and local networks out, and a working feed on this machine
-    guarded = replace(rt, settings=rt.settings.model_copy(update={"allow_private_networks": False}))
-    client = TestClient(create_app(guarded), base_url="https://verdicts.example.org")
+    client = client_with(rt, allow_private_networks=False)
     http.routes["/feed.xml"] = Reply(body=FEED)
     token = _editor(rt, client)
     # When the editor adds it

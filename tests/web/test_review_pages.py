@@ -46,6 +46,27 @@ def test_an_editor_approves_a_candidate_with_edits_from_the_queue(rt: Runtime, c
     assert f"ed@example.org tool.approve tool:{tool_id}" in audit and "$20/mo" in audit
 
 
+def test_a_merge_target_written_in_unicode_digits_is_a_name_to_look_up_not_a_server_error(rt: Runtime,
+                                                                                         client: TestClient) -> None:
+    # Given a duplicate candidate, an approved tool, and a signed-in editor
+    with rt.sessions() as session, session.begin():
+        target_id = factories.judged_tool(session, "Orbit", (Call.SHIP,) * 4).id
+        dupe_id = factories.candidate(session, "Orbit again").id
+    token = sign_in(client, add_user(rt, "ed@example.org", "editor").email)
+    # When they merge it "into" superscript two (str.isdigit says yes, int refuses it)
+    refused = client.post(f"/editor/queue/{dupe_id}/merge", data={"csrf_token": token, "into": "²", "revision": "1"})
+    # Then it is no tool's name: a 400 saying so, and the candidate is untouched
+    assert refused.status_code == 400 and "no approved tool named" in refused.text
+    with rt.sessions() as session:
+        assert session.get(Tool, dupe_id).state == "candidate"
+    # And the tool's name (any case) or its id still names it
+    named = client.post(f"/editor/queue/{dupe_id}/merge", data={"csrf_token": token, "into": " orbit ",
+                                                                 "revision": "1"})
+    assert named.status_code == 200 and "merged into the existing tool" in named.text
+    with rt.sessions() as session:
+        assert session.get(Tool, dupe_id).merged_into_id == target_id
+
+
 def test_the_second_of_two_editors_gets_a_clear_conflict_message(rt: Runtime, client: TestClient) -> None:
     with rt.sessions() as session, session.begin():
         tool_id = factories.candidate(session, "Contested").id

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from services.core.db.models import DeliveryBatch, Subscriber
+from services.core.db.models import DeliveryBatch
 from services.core.runtime import Runtime
 from services.delivery.progress import summary
 from services.delivery.send import send_batch
@@ -29,7 +29,7 @@ class FailingMailer:
 def _compiled(rt: Runtime, readers: int) -> None:
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
-        session.execute(insert(Subscriber), [{"email": f"r{n}@example.org", "state": "confirmed"} for n in range(readers)])
+        factories.confirmed_subscribers(session, readers)
         compose.compile_week(session, rt.settings, "2026-W48")
 
 
@@ -80,7 +80,7 @@ def test_an_ambiguous_batch_is_listed_with_its_recipients_and_resent_on_request(
     send_batch(rt.sessions, rt.settings, FailingMailer(), batch_id, "m1")
     # When the editor opens the page, Then the batch and its recipients are listed with a resend button
     page = client.get("/editor/sends/2026-W48").text
-    assert "Ambiguous batches" in page and "r0@example.org" in page and "Resend batch 1" in page
+    assert "Ambiguous batches" in page and "reader0@example.org" in page and "Resend batch 1" in page
     # When they resend it, Then a new pending batch carries the same recipients
     client.post(f"/editor/sends/2026-W48/batches/{batch_id}/resend", data={"csrf_token": token})
     with rt.sessions() as session:

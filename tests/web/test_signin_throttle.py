@@ -3,24 +3,32 @@ with Retry-After; X-Forwarded-For names the client only when the peer is a trust
 
 from __future__ import annotations
 
+import time
 import uuid
+from types import SimpleNamespace
 
+import pytest
 from fastapi.testclient import TestClient
 
 from services.core.runtime import Runtime
-from services.web import signin_limits
-from services.web.app import create_app
-from tests.web.conftest import PASSWORD, add_user, csrf
+from services.web import login, signin_limits
+from tests.web.conftest import PASSWORD, add_user, client_with, csrf
 
 WRONG = "not the password"
 
 
 def _client(rt: Runtime, peer: str = "203.0.113.7", **settings: object) -> TestClient:
     """A browser at ``peer`` on an app with ``settings``, counting in a Redis namespace of its own."""
-    changed = rt.settings.model_copy(update={"redis_namespace": f"{rt.settings.redis_namespace}-{uuid.uuid4().hex}",
-                                             **settings})
-    app = create_app(Runtime(settings=changed, engine=rt.engine, sessions=rt.sessions))
-    return TestClient(app, base_url="https://verdicts.example.org", client=(peer, 50000))
+    return client_with(rt, peer, redis_namespace=f"{rt.settings.redis_namespace}-{uuid.uuid4().hex}", **settings)
+
+
+@pytest.fixture
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Sign-in's clock stopped at the test's start: the counters' windows are aligned to the epoch, so a test
+    running across a window's end would otherwise count its failures in two windows. The pinned time."""
+    now = time.time()
+    monkeypatch.setattr(login, "time", SimpleNamespace(time=lambda: now))
+    return now
 
 
 def _sign_in(client: TestClient, email: str, password: str, **headers: str):  # type: ignore[no-untyped-def]
@@ -28,6 +36,7 @@ def _sign_in(client: TestClient, email: str, password: str, **headers: str):  # 
                        headers=headers, follow_redirects=False)
 
 
+@pytest.mark.usefixtures("pinned_clock")
 def test_repeated_failures_lock_the_account_with_429_and_retry_after(rt: Runtime) -> None:
     # Given an account that allows 3 failures per window
     user = add_user(rt, "editor@example.org", "editor")
@@ -43,6 +52,7 @@ def test_repeated_failures_lock_the_account_with_429_and_retry_after(rt: Runtime
     assert _sign_in(client, "other@example.org", PASSWORD).status_code == 303
 
 
+@pytest.mark.usefixtures("pinned_clock")
 def test_repeated_failures_from_one_address_lock_that_address_for_every_account(rt: Runtime) -> None:
     # Given an address that may fail 3 times per window
     client = _client(rt, signin_failures_per_address=3)
@@ -54,6 +64,7 @@ def test_repeated_failures_from_one_address_lock_that_address_for_every_account(
     assert _sign_in(client, user.email, PASSWORD).status_code == 429
 
 
+@pytest.mark.usefixtures("pinned_clock")
 def test_x_forwarded_for_from_an_untrusted_peer_makes_no_new_bucket(rt: Runtime) -> None:
     # Given no trusted proxies (the default), and an address that may fail twice
     client = _client(rt, peer="127.0.0.1", signin_failures_per_address=2)
@@ -65,6 +76,7 @@ def test_x_forwarded_for_from_an_untrusted_peer_makes_no_new_bucket(rt: Runtime)
     assert _sign_in(client, user.email, PASSWORD, **{"x-forwarded-for": "198.51.100.99"}).status_code == 429
 
 
+@pytest.mark.usefixtures("pinned_clock")
 def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(rt: Runtime) -> None:
     # Given a trusted proxy, and an address that may fail twice
     client = _client(rt, peer="10.0.0.2", trusted_proxies=("10.0.0.0/8",), signin_failures_per_address=2)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from services.core.db.models import WebhookEvent
 from services.core.runtime import Runtime
-from tests.web.test_webhook_sendgrid import Signer, _hook
+from tests.web.sendgrid_signing import Signer, webhook_client
 
 CAP = 2048
 CHUNK = 1024
@@ -31,7 +31,7 @@ def _stored(rt: Runtime) -> int:
 def test_a_signed_body_past_the_cap_is_refused_with_413_and_nothing_is_stored(rt: Runtime) -> None:
     # Given a webhook that takes bodies up to 2 KiB, and a genuine, signed batch larger than that
     signer = Signer()
-    hook = _hook(rt, signer, webhook_max_bytes=CAP)
+    hook = webhook_client(rt, signer, webhook_max_bytes=CAP)
     raw = json.dumps([_event(n) for n in range(40)]).encode()
     assert len(raw) > CAP
     # When SendGrid's signature is on it, Then it is refused all the same, and nothing is stored
@@ -44,7 +44,7 @@ def test_a_signed_body_past_the_cap_is_refused_with_413_and_nothing_is_stored(rt
 
 def test_a_body_without_content_length_is_cut_off_once_past_the_cap(rt: Runtime) -> None:
     # Given a chunked body of 100 KiB that declares no length, sent to a webhook capped at 2 KiB
-    app = _hook(rt, Signer(), webhook_max_bytes=CAP).app
+    app = webhook_client(rt, Signer(), webhook_max_bytes=CAP).app
     received, sent = [], []
 
     async def receive() -> dict[str, object]:
@@ -73,7 +73,7 @@ def test_a_body_without_content_length_is_cut_off_once_past_the_cap(rt: Runtime)
 def test_a_signed_body_that_is_not_a_json_array_is_a_400(rt: Runtime, raw: bytes) -> None:
     # Given a genuine signature over a body that is not a JSON array of events (some nested 100,000 deep)
     signer = Signer()
-    hook: TestClient = _hook(rt, signer)
+    hook: TestClient = webhook_client(rt, signer)
     # When it is posted, Then the answer is 400, not a server error
     response = hook.post("/webhooks/sendgrid", content=raw, headers=signer.headers(raw))
     assert response.status_code == 400, response.text

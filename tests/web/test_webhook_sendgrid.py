@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from services.core.db.models import DigestSend, Subscriber, WebhookEvent
@@ -18,26 +14,8 @@ from services.core.runtime import Runtime
 from services.delivery.progress import summary
 from services.delivery.send import recipients_query, start_send
 from services.digest import compose
-from services.web.app import create_app
 from tests import factories
-
-SIGNATURE, TIMESTAMP = "X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"
-
-
-class Signer:
-    """A key pair like the one SendGrid keeps; the public half as its dashboard shows it (base64 DER)."""
-
-    def __init__(self) -> None:
-        self.private = ec.generate_private_key(ec.SECP256R1())
-        der = self.private.public_key().public_bytes(serialization.Encoding.DER,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.public_b64 = base64.b64encode(der).decode()
-
-    def headers(self, raw: bytes, timestamp: str | None = None) -> dict[str, str]:
-        timestamp = timestamp or str(int(time.time()))
-        signature = self.private.sign(timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
-        return {SIGNATURE: base64.b64encode(signature).decode(), TIMESTAMP: timestamp,
-                "Content-Type": "application/json"}
+from tests.web.sendgrid_signing import SIGNATURE, TIMESTAMP, Signer, webhook_client
 
 
 @pytest.fixture
@@ -45,15 +23,9 @@ def signer() -> Signer:
     return Signer()
 
 
-def _hook(rt: Runtime, signer: Signer, **settings: object) -> TestClient:
-    configured = rt.settings.model_copy(update={"sendgrid_webhook_key": SecretStr(signer.public_b64), **settings})
-    return TestClient(create_app(Runtime(settings=configured, engine=rt.engine, sessions=rt.sessions)),
-                      base_url="https://verdicts.example.org")
-
-
 @pytest.fixture
 def hook(rt: Runtime, signer: Signer) -> TestClient:
-    return _hook(rt, signer)
+    return webhook_client(rt, signer)
 
 
 def _sending_digest(rt: Runtime) -> tuple[int, int]:
@@ -164,7 +136,7 @@ def test_a_delivery_ends_a_run_of_soft_bounces(rt: Runtime, hook: TestClient, si
 
 def test_the_run_that_suppresses_is_a_setting(rt: Runtime, signer: Signer) -> None:
     # Given VERDICTS_SOFT_BOUNCE_LIMIT=1
-    hook = _hook(rt, signer, soft_bounce_limit=1)
+    hook = webhook_client(rt, signer, soft_bounce_limit=1)
     digest_id, subscriber_id = _sending_digest(rt)
     # When one blocked bounce arrives, Then the reader is suppressed
     _post(hook, signer, [_event(1, "bounce", digest_id, subscriber_id, type="blocked")])

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 
-from services.core.domain import ParsedEntry, SourceFacts
-from services.ingest.detector.names import GLUED_DATE
-from services.ingest.detector.signals import Signal, rule_signals
+from services.ingest.detector.signals import Reading, Signal, rule_signals
 
 WORD = re.compile(r"\w+")
 DIGITS = re.compile(r"\d+")
@@ -27,19 +25,19 @@ def _words(text: str) -> list[str]:
     return [DIGITS.sub("0", w) for w in WORD.findall(text.casefold())]
 
 
-def features(entry: ParsedEntry, source: SourceFacts,
-             families: tuple[str, ...] = ALL_FAMILIES) -> tuple[set[str], list[Signal]]:
-    """The feature names of ``entry`` seen from ``source`` in ``families`` (only those are
-    computed: scoring asks for what the model weighs), and the rule signals."""
-    signals = rule_signals(entry, source)
+def features(reading: Reading, families: tuple[str, ...] = ALL_FAMILIES) -> tuple[set[str], list[Signal]]:
+    """The feature names of an entry as ``signals.read`` read it from its source, in ``families``
+    (only those are computed: scoring asks for what the model weighs), and the rule signals."""
+    signals = rule_signals(reading)
     found = {f"rule:{s.name}" for s in signals}
-    found.add(f"kind:{source.kind}")
-    title = _words(GLUED_DATE.sub("", entry.title)) if "title" in families or "chars" in families else []
+    found.add(f"kind:{reading.source.kind}")
+    title = _words(reading.title) if "title" in families or "chars" in families else []
     if "title" in families:
         found.update(f"title:{w}" for w in title)
         found.update(f"title:{a} {b}" for a, b in zip(title, title[1:], strict=False))
     if "summary" in families:
-        found.update(f"summary:{w}" for w in _words(TAGS.sub(" ", entry.summary[: SUMMARY_CHARS * 2])[:SUMMARY_CHARS]))
+        summary = TAGS.sub(" ", reading.entry.summary[: SUMMARY_CHARS * 2])[:SUMMARY_CHARS]
+        found.update(f"summary:{w}" for w in _words(summary))
     if "chars" in families:
         for word in title:
             padded = f" {word} "

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from services.core import limits
+
 GLUED_DATE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4}(?:[A-Z][a-z]+(?: [A-Z][a-z]+)*(?=[A-Z][a-z]))?")
 LEAD = re.compile(
     r"^(?:(?:we(?:'|’)re|we are)\s+(?:launching|releasing|introducing|announcing|unveiling)|introducing|announcing"
@@ -49,7 +51,6 @@ OWNER = re.compile(r"^[\w.&-]+(?:\s+[\w.&-]+){0,2}(?:'|’)s?\s+(?=\S)")
 ARTICLE = re.compile(r"^(?:the|our|a|an|new|το|η|ο)\s+", re.IGNORECASE)
 LIST_TAIL = re.compile(r"(?:\s*,\s*[A-Z0-9][^,:;]*?)*,?\s+(?:and|&)\s+[A-Z0-9][^,:;!?]*?(?=$|[,:;!?]|\.(?:\s|$))")
 SEVERAL = re.compile(r"\s*,\s*(?:and\s+)?|\s+(?:and|&|и|和|与|και)\s+", re.IGNORECASE)
-NAME_LIMIT = 300
 
 
 def product_names(title: str) -> list[str]:
@@ -64,7 +65,7 @@ def product_names(title: str) -> list[str]:
         names = [_tidy(p) for p in parts]
     else:
         names = [_tidy(span)]
-    return [n[:NAME_LIMIT] for n in dict.fromkeys(names) if any(c.isalnum() for c in n)]
+    return [limits.clip(n, limits.TOOL_NAME) for n in dict.fromkeys(names) if any(c.isalnum() for c in n)]
 
 
 def _span(text: str) -> str:

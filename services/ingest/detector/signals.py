@@ -3,10 +3,13 @@ words an editor can check. They are features of the model, which weighs them; no
 
 The phrase lists are read off vendors' feeds (launch verbs, newsroom genres, status pages); the
 structural ones follow the source: a GitHub release tag, a Hub model, a bare-version changelog item.
+An entry is read once (``read``): the rule signals, the features and ``detect``'s shapes share that
+``Reading``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -68,29 +71,68 @@ def hub_original(model: str) -> str | None:
 
 def linked_repositories(html: str) -> list[str]:
     """Keys of the GitHub and Hub repositories an entry links to, in order of appearance."""
+    lowered = html.lower()
+    if "github.com/" not in lowered and "huggingface.co/" not in lowered:
+        return []
     keys = [f"github:{o.lower()}/{r.lower()}" for o, r in LINKED_GITHUB.findall(html) if o.lower() not in GITHUB_NOT_REPOS]
     keys += [f"hf:{o.lower()}/{r.lower()}" for o, r in LINKED_HUB.findall(html) if o.lower() not in HUB_PATHS_NOT_MODELS]
     return list(dict.fromkeys(keys))
 
 
+@functools.lru_cache(maxsize=1024)
 def is_changelog(source: SourceFacts) -> bool:
-    """A source whose items are releases of one product (its URL or title says changelog, or it is tied)."""
+    """A source whose items are releases of one product (its URL or title says changelog, or it is tied).
+    Kept per source (it is asked for each of its entries)."""
     said = bool(source.tool_key) or bool(CHANGELOG.search(f"{source.url or ''} {source.title or ''}"))
     return said and source.kind != "github-releases"
 
 
-def changelog_entry(entry: ParsedEntry, source: SourceFacts) -> bool:
+def changelog_entry(entry: ParsedEntry, source: SourceFacts, version: str | None) -> bool:
     """Whether ``entry`` is an entry of a changelog: the source is one (``is_changelog``) and the item
-    is shaped like a changelog entry — titled with a bare version, linking into the changelog's own
-    pages ("/changelog#2-1-238", "/changelog/origin-code-hosting"), or from a tied source.
+    is shaped like a changelog entry — titled with a bare version (``version``, its
+    ``versions.item_version``), linking into the changelog's own pages ("/changelog#2-1-238",
+    "/changelog/origin-code-hosting"), or from a tied source.
 
     A source that only calls itself a changelog in its title while its items are blog posts or notes
     does not make each of them a release.
     """
     if not is_changelog(source):
         return False
-    bare = versions.bare_version(names.GLUED_DATE.sub("", entry.title))
-    return bool(source.tool_key or bare or CHANGELOG.search(urlsplit(entry.link or "").path))
+    return bool(source.tool_key or version or CHANGELOG.search(urlsplit(entry.link or "").path))
+
+
+class Reading(NamedTuple):
+    """One entry from one source as the detector reads it, once per entry (``read``)."""
+
+    entry: ParsedEntry
+    source: SourceFacts
+    #: The title without a date glued to its front, stripped.
+    title: str
+    #: (owner, repo, tag) of the GitHub release page it links to (``github_release``), else None.
+    release: tuple[str, str, str] | None
+    #: (owner, model) of the Hub model page it links to (``hub_repo``), else None.
+    hub: tuple[str, str] | None
+    #: The model that Hub model is a copy of (``hub_original``), else None.
+    original: str | None
+    #: The version the title is (``versions.item_version``), else None.
+    bare: str | None
+    #: Whether it is an entry of a changelog (``changelog_entry``).
+    changelog: bool
+    #: The tool names the title announces (``names.product_names``).
+    names: list[str]
+    #: Keys of the repositories its summary links to (``linked_repositories``).
+    repositories: list[str]
+
+
+def read(entry: ParsedEntry, source: SourceFacts) -> Reading:
+    """``entry`` from ``source`` read once: every shape the rule signals and ``detect`` look at."""
+    title = names.GLUED_DATE.sub("", entry.title).strip()
+    hub = hub_repo(entry.link)
+    bare = versions.item_version(entry.title)
+    return Reading(entry=entry, source=source, title=title, release=github_release(entry.link), hub=hub,
+                   original=hub_original(hub[1]) if hub else None, bare=bare,
+                   changelog=changelog_entry(entry, source, bare), names=names.product_names(title),
+                   repositories=linked_repositories(entry.summary))
 
 
 def launch_phrase(title: str) -> str | None:
@@ -108,34 +150,33 @@ def launch_phrase(title: str) -> str | None:
     return None
 
 
-def rule_signals(entry: ParsedEntry, source: SourceFacts) -> list[Signal]:
-    """The rule signals ``entry`` shows, in a fixed order."""
+def rule_signals(reading: Reading) -> list[Signal]:
+    """The rule signals the entry ``reading`` read shows, in a fixed order."""
     found: list[Signal] = []
-    title = names.GLUED_DATE.sub("", entry.title).strip()
-    release = github_release(entry.link)
+    entry, source, title, release = reading.entry, reading.source, reading.title, reading.release
     if release:
         tag = entry.version or release[2]
         found.append(Signal("github_release", f"GitHub release {tag}"))
         if versions.is_prerelease(tag):
             found.append(Signal("prerelease", f"pre-release tag {tag}"))
-    model = hub_repo(entry.link)
-    if model and source.kind == "hf-models":
+    if reading.hub and source.kind == "hf-models":
         created = entry.published_at.date().isoformat() if entry.published_at else "at an unknown date"
         found.append(Signal("hub_model", f"Hub model created {created}"))
-        if hub_original(model[1]):
-            found.append(Signal("hub_copy", f"a quantized or re-uploaded copy of {hub_original(model[1])}"))
-    bare = versions.bare_version(title)
+        if reading.original:
+            found.append(Signal("hub_copy", f"a quantized or re-uploaded copy of {reading.original}"))
+    bare = reading.bare
     if bare and not release:
         found.append(Signal("bare_version", f"titled with a bare version {bare}"))
         if versions.is_prerelease(bare):
             found.append(Signal("prerelease", f"pre-release version {bare}"))
-    if changelog_entry(entry, source):
+    if reading.changelog:
         found.append(Signal("changelog_entry", "an entry of the changelog of one product"))
     phrase = launch_phrase(title)
     if phrase:
         found.append(Signal("launch_phrase", f"title says {phrase!r}"))
+    lead = names.LEAD.match(title)
     ending = names.WITH_AT_END.search(title)
-    if ending and not names.LEAD.match(title):
+    if ending and not lead:
         found.append(Signal("with_name", f"title ends on a name: 'with {ending.group(1)}'"))
     if names.POWERED_BY.search(title):
         found.append(Signal("powered_by", "title names what it is powered by"))
@@ -146,13 +187,13 @@ def rule_signals(entry: ParsedEntry, source: SourceFacts) -> list[Signal]:
         found.append(Signal("question", "title is a question"))
     if STATUS_HOST.search(urlsplit(entry.link or source.url or "").hostname or ""):
         found.append(Signal("status_page", "from a status page"))
-    named = names.product_names(title)
+    named = reading.names
     if any(VERSION_IN_NAME.search(n) for n in named) and not (release or bare):
         found.append(Signal("versioned_name", "the name carries a version"))
-    if named and not (release or bare) and LEADING_NAME.match(title) and names.LEAD.match(title) is None:
+    if named and not (release or bare) and LEADING_NAME.match(title) and lead is None:
         found.append(Signal("opens_with_name", f"title opens with the name {named[0]!r}"))
     if len(named) > 1:
         found.append(Signal("several_names", f"names {len(named)} tools"))
-    if linked_repositories(entry.summary):
-        found.append(Signal("links_repository", f"links to {linked_repositories(entry.summary)[0].split(':', 1)[1]}"))
+    if reading.repositories:
+        found.append(Signal("links_repository", f"links to {reading.repositories[0].split(':', 1)[1]}"))
     return found

@@ -16,17 +16,12 @@ from sklearn.linear_model import LogisticRegression
 
 from services.core.domain import ParsedEntry, SourceFacts
 from services.ingest.detector.features import features
-from services.ingest.detector.model import Model, version_of
+from services.ingest.detector.model import FAMILIES, THRESHOLD, Model, version_of
+from services.ingest.detector.signals import read
 
 #: Inverse regularisation strength; measured leave-one-feed-out by bench/detect.py.
 C = 1.0
-#: The feature families the shipped model uses. bench/detect.py measures each choice leave-one-feed-out:
-#: on the corpus of 2026-08, word and character n-grams lowered precision and recall (they learn each
-#: feed's vocabulary, which the next feed does not share), so the model weighs the rule signals and
-#: the source kind.
-FAMILIES: tuple[str, ...] = ("rule", "kind")
 MIN_WEIGHT = 1e-3
-THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ def fit(examples: Sequence[Example], threshold: float = THRESHOLD, families: Seq
     if len({e.positive for e in examples}) < 2:
         raise ValueError("training needs both releases and noise among the examples")
     vectorizer = DictVectorizer()
-    matrix = vectorizer.fit_transform([dict.fromkeys(selected(features(e.entry, e.source, tuple(families))[0],
+    matrix = vectorizer.fit_transform([dict.fromkeys(selected(features(read(e.entry, e.source), tuple(families))[0],
                                                               families), 1) for e in examples])
     classifier = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
     classifier.fit(matrix, [e.positive for e in examples])
@@ -79,7 +74,7 @@ def agreement(model: Model, examples: Sequence[Example]) -> Agreement:
     """Score each example with ``model`` at its threshold and count agreement with the labels."""
     tp = fp = fn = 0
     for example in examples:
-        called = model.score(features(example.entry, example.source, model.families)[0]) >= model.threshold
+        called = model.score(features(read(example.entry, example.source), model.families)[0]) >= model.threshold
         tp += called and example.positive
         fp += called and not example.positive
         fn += example.positive and not called

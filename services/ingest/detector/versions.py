@@ -12,6 +12,8 @@ import re
 
 from packaging.version import InvalidVersion, Version
 
+from services.ingest.detector.names import GLUED_DATE
+
 SEMVER = re.compile(r"^(?:[A-Za-z][\w.-]*?[-_ ])?v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 KEYWORDS = re.compile(r"(?:^|[.\-_+\s])(?:rc|alpha|beta|dev|preview|pre|nightly|canary|snapshot|experimental|insiders"
                       r"|next|edge)(?:[.\-_]?\d*)(?=$|[.\-_+\s])", re.IGNORECASE)
@@ -37,6 +39,13 @@ def bare_version(title: str) -> str | None:
     """The version when a title is nothing but one ("2.1.238", "v3.4.0"), else None; no leading "v"."""
     title = title.strip()
     return title.removeprefix("v").removeprefix("V") if BARE_VERSION.match(title) else None
+
+
+def item_version(title: str) -> str | None:
+    """The version a feed item's title is (``bare_version``) once a date glued to its front is cut
+    ("Nov 29, 20262.1.238" → "2.1.238"), else None. The one reading of an item's version: the
+    detector's and the store's (which ties a changelog by it)."""
+    return bare_version(GLUED_DATE.sub("", title))
 
 
 def plain_version(tag: str) -> str:

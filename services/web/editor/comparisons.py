@@ -48,7 +48,7 @@ def preview(request: Request, comparison_id: RowId, session: DbSession, user: Us
     if found is None:
         return message(request, "Not found", "No such comparison.", 404)
     return page(request, "comparison.html", c=comparisons.view(session, found),
-                base_url=request.app.state.runtime.settings.public_url, preview=True)
+                canonical=links.comparison(request.app.state.runtime.settings, found.slug), preview=True)
 
 
 @router.post("/comparisons/{comparison_id}", dependencies=[Depends(csrf_protected)], response_model=None)

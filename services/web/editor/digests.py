@@ -93,5 +93,6 @@ def digest_approve(request: Request, week: str, session: DbSession, user: User =
 def digest_send_test(request: Request, week: str, session: DbSession, address: str = Form("", max_length=limits.EMAIL),
                      user: User = Depends(editor)) -> Response:
     """Records the test mail as due (a bad address is refused by the app's page); a worker sends it."""
-    recipient = previews.request_test(session, compose.of_week(session, week), address)
+    recipient = previews.request_test(session, compose.of_week(session, week), address,
+                                      smtputf8=request.app.state.runtime.settings.mailer_smtputf8)
     return _back(request, week, f"Test mail on its way to {recipient}.")

@@ -7,14 +7,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from services.core import limits
-from services.core.db.models import Tool, User
-from services.core.domain import Role, ToolState
+from services.core.db.models import User
+from services.core.domain import Role
 from services.review import queue
-from services.review.errors import ReviewError
 from services.review.queue import QueueFilter
 from services.review.tool_edits import EDITABLE_FIELDS, ToolEdits
 from services.web.auth import require
@@ -84,22 +81,12 @@ def reject(request: Request, tool_id: RowId, session: DbSession,
     return _back(request, f"{tool.name}: rejected.")
 
 
-def _merge_target(session: Session, into: str) -> int:
-    into = into.strip()
-    if (typed := typed_row_id(into)) is not None:
-        return typed
-    target = session.scalar(
-        select(Tool.id).where(or_(func.lower(Tool.name) == into.lower(), Tool.slug == into.lower()),
-                              Tool.state == ToolState.APPROVED).limit(1))
-    if target is None:
-        raise ReviewError(f"no approved tool named {into!r}; give its name or id")
-    return target
-
-
 @router.post("/queue/{tool_id}/merge", dependencies=[Depends(csrf_protected)], response_model=None)
 def merge(request: Request, tool_id: RowId, session: DbSession, into: str = Form("", max_length=limits.TOOL_NAME),
           revision: int | None = Form(None), user: User = Depends(editor)) -> Response:
-    tool = queue.merge(session, tool_id, _merge_target(session, into), user, revision)
+    """Merge the candidate into the tool ``into`` names: its id, else its name or slug."""
+    into_id = typed_row_id(into) or queue.merge_target(session, into)
+    tool = queue.merge(session, tool_id, into_id, user, revision)
     return _back(request, f"{tool.name}: merged into the existing tool.")
 
 

@@ -37,8 +37,9 @@ def rfc3339(moment: dt.datetime | None) -> str:
 
 def _published(session: Session) -> list[tuple[ComparisonView, str]]:
     """The newest published comparisons as views, each with its publication time (RFC 3339)."""
-    return [(comparisons.view(session, c), rfc3339(c.published_at))
-            for c in comparisons.published(session, FEED_LIMIT)]
+    listed = comparisons.published(session, FEED_LIMIT)
+    views = comparisons.views(session, listed)
+    return [(view, rfc3339(c.published_at)) for view, c in zip(views, listed, strict=True)]
 
 
 def _item_html(request: Request, view: ComparisonView) -> str:

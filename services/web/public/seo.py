@@ -47,7 +47,7 @@ def _in_memory(urls: list[Url]) -> Section:
 def _sections(session: Session, settings: Settings) -> list[Section]:
     """Every public address in a stable order: the index, the archive and its weeks, the categories, the
     comparisons, the tools."""
-    weeks = [(links.archive(settings, d.week), d.sent_at) for d in archive.sent(session)]
+    weeks = [(links.archive(settings, week), at) for week, at in archive.sent_weeks(session)]
     categories = {slugify(name): name for name in sitemap.category_names(session)}
     fixed = ([(links.index(settings), None), (links.archive(settings), weeks[0][1] if weeks else None)] + weeks
              + [(links.category(settings, name), None) for name in categories.values()])

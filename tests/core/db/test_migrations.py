@@ -85,3 +85,20 @@ def test_a_database_is_behind_until_migrated_to_head_but_not_once_a_newer_releas
         connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = 'a-newer-release'"))
     assert not behind(engine)
     engine.dispose()
+
+
+def test_events_nothing_handles_written_before_0014_are_marked_handled_by_it(any_runtime: Runtime) -> None:
+    # Given a database at 0013 holding an unhandled event of a type nothing handles, and one of a handled type
+    engine = any_runtime.engine
+    downgrade(engine, "0013")
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM events"))
+        connection.execute(text("INSERT INTO events (type, payload, created_at, publish_count) VALUES "
+                                "('entry.ingested', '{}', CURRENT_TIMESTAMP, 0), "
+                                "('digest.approved', '{}', CURRENT_TIMESTAMP, 0)"))
+    # When it is upgraded
+    upgrade(engine)
+    # Then the record-only event is handled (as of when it was written), the other still waits for its handler
+    with engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT type, handled_at IS NOT NULL FROM events")).all())
+    assert rows == {"entry.ingested": True, "digest.approved": False}

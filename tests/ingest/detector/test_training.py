@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from services.ingest.detector.model import ARTEFACT, load
+from tests.cli import run_cli
 from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[3]
 
 
 def _train(out: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERDICTS_")}
-    return subprocess.run([sys.executable, "-m", "services.cli", "detect", "train", "--out", str(out)], check=False,
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return run_cli(None, "detect", "train", "--out", str(out), cwd=REPO, timeout=300)
 
 
 def test_training_twice_on_the_corpus_writes_the_same_bytes_as_the_shipped_model(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ class Tool(Base):
     name: Mapped[str] = mapped_column(String(limits.TOOL_NAME))
     vendor: Mapped[str | None] = mapped_column(String(limits.VENDOR))
     homepage: Mapped[str | None] = mapped_column(String(limits.URL))
-    category: Mapped[str | None] = mapped_column(String(limits.CATEGORY), index=True)
+    category: Mapped[str | None] = mapped_column(String(limits.CATEGORY))
     tagline: Mapped[str | None] = mapped_column(String(limits.TAGLINE))
     entry_price: Mapped[str | None] = mapped_column(String(limits.ENTRY_PRICE))
     description: Mapped[str | None] = mapped_column(Text)
