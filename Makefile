@@ -37,6 +37,7 @@ bench: $(TEST_STAMP) services
 	$(PY) bench/detect.py
 	$(PY) bench/ingest.py
 	$(PY) bench/send.py
+	$(PY) bench/webhook.py
 	$(PY) bench/digest.py
 	$(PY) bench/web.py
 

@@ -1,12 +1,17 @@
 """Benchmark of sending a digest: N confirmed subscribers in PostgreSQL handed to a local
 SendGrid-compatible endpoint that counts recipients, by real dramatiq worker processes over Redis.
 
-    python bench/send.py [--subscribers N | --quick] [--processes P] [--threads T]
+    python bench/send.py [--subscribers N | --quick] [--processes P] [--threads T] [--two-comparisons | --topics]
 
 It times the whole hand-off (snapshot into batches, events relayed, one library request per batch
 of 1,000, every batch settled), samples the peak RSS of every process taking part, and, in the same
 run, times a naive path that sends one request per recipient on a 10,000 sample. Prints a table
-and writes bench/results/send.json.
+and writes bench/results/send.json (``worker_cpu_us_per_recipient``: the worker processes' CPU over the
+send divided by the recipients, a figure a busy machine distorts less than the wall clock).
+
+The plain digest holds one comparison. ``--two-comparisons`` adds a second one in another category;
+``--topics`` also gives the subscribers topics in turn (none, one category, the other, both), so the
+send cuts three variants: compare it with ``--two-comparisons`` for what topics cost.
 """
 
 from __future__ import annotations
@@ -85,14 +90,19 @@ class RssSampler:
             time.sleep(0.1)
 
 
-def copy_subscribers(database_url: str, count: int) -> None:
-    """Bulk-load ``count`` confirmed subscribers with COPY."""
+#: The topics ``--topics`` gives subscribers in turn (as stored: JSON text).
+TOPIC_PICKS = ("[]", '["developer-tools"]', '["image-generation"]', '["developer-tools", "image-generation"]')
+
+
+def copy_subscribers(database_url: str, count: int, topics: bool = False) -> None:
+    """Bulk-load ``count`` confirmed subscribers with COPY; with ``topics``, each with one of ``TOPIC_PICKS``."""
     url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    columns = "email, state, paused, categories, created_at, confirmed_at"
+    columns = "email, state, paused, topics, created_at, confirmed_at"
     with psycopg.connect(url) as connection, connection.cursor() as cursor, \
             cursor.copy(f"COPY subscribers ({columns}) FROM STDIN") as copy:
         for n in range(count):
-            copy.write_row((f"reader{n}@example.org", "confirmed", False, "[]", "2026-01-01T00:00:00Z",
+            copy.write_row((f"reader{n}@example.org", "confirmed", False,
+                            TOPIC_PICKS[n % len(TOPIC_PICKS)] if topics else "[]", "2026-01-01T00:00:00Z",
                             "2026-01-01T00:00:00Z"))
     # A list is not bulk-loaded seconds before a send: vacuumed and analysed now, so autovacuum's
     # first pass over a million new rows does not run during the timed send.
@@ -100,11 +110,19 @@ def copy_subscribers(database_url: str, count: int) -> None:
         connection.execute("VACUUM (ANALYZE) subscribers")
 
 
-def seed_digest(rt: runtime.Runtime) -> int:
+def seed_digest(rt: runtime.Runtime, two_comparisons: bool = False) -> int:
+    """This week's digest: one comparison of two "Developer Tools", and with ``two_comparisons`` a second of
+    two "Image Generation" tools."""
+    from services.core.domain import Call
+    from services.review import comparisons
     from tests import factories
 
     with rt.sessions() as session, session.begin():
         factories.published_comparison(session)
+        if two_comparisons:
+            painter = factories.judged_tool(session, "Painter", (Call.SHIP,) * 4, category="Image Generation")
+            sketcher = factories.judged_tool(session, "Sketcher", (Call.SKIP,) * 4, category="Image Generation")
+            comparisons.publish(session, comparisons.create(session, painter.id, sketcher.id).id)
         return compose.compile_week(session, rt.settings, "2026-W48").id
 
 
@@ -155,7 +173,7 @@ def batched_send(rt: runtime.Runtime, digest_id: int) -> tuple[float, dict[str, 
     started = time.perf_counter()
     with rt.sessions() as session, session.begin():
         compose.approve(session, digest_id)
-        start_send(session, digest_id)
+        start_send(session, digest_id, settings=rt.settings)
     snapshot = time.perf_counter() - started
     while True:  # the scheduler's relay tick, more often than its default 2 s; a one-column read of the state
         outbox_actors.relay_and_sweep()
@@ -195,6 +213,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 subscribers")
     parser.add_argument("--processes", type=int, default=2, help="worker processes")
     parser.add_argument("--threads", type=int, default=3, help="threads per worker process")
+    parser.add_argument("--two-comparisons", action="store_true", help="a digest of two comparisons")
+    parser.add_argument("--topics", action="store_true",
+                        help="two comparisons, and subscribers with topics: three variants")
     args = parser.parse_args()
     count = 100_000 if args.quick else args.subscribers
     name = f"verdicts_bench_{uuid.uuid4().hex[:8]}"
@@ -207,9 +228,9 @@ def main() -> None:
                                 secret_key="bench"))
         upgrade(rt.engine)
         loading = time.perf_counter()
-        copy_subscribers(database_url, count)
+        copy_subscribers(database_url, count, topics=args.topics)
         loaded = time.perf_counter() - loading
-        digest_id = seed_digest(rt)
+        digest_id = seed_digest(rt, two_comparisons=args.two_comparisons or args.topics)
         port = 20000 + os.getpid() % 20000
         endpoint = start_endpoint(port)
         host = f"http://127.0.0.1:{port}"
@@ -252,6 +273,8 @@ def main() -> None:
         "naive_recipients_per_second": round(naive_rate),
         "requests": counted["requests"],
         "worker_cpu_seconds": round(worker_cpu, 2),
+        "worker_cpu_us_per_recipient": round(worker_cpu / count * 1e6, 1),
+        "digest": "topics" if args.topics else "two-comparisons" if args.two_comparisons else "plain",
         "sending_process_cpu_seconds": round(others[0], 2),
         "endpoint_cpu_seconds": round(others[1], 2),
         "postgres_cpu_seconds_whole_server": round(others[2], 2),

@@ -13,7 +13,20 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from services.commands import common, db, detect, digest, feeds, queues, review, send, subscribers, users
+from services.commands import (
+    common,
+    db,
+    detect,
+    digest,
+    feeds,
+    hooks,
+    queues,
+    review,
+    send,
+    subscribers,
+    users,
+    webhooks,
+)
 from services.core import links
 from services.core.broker import QUEUES
 from services.core.logging import configure as configure_logging
@@ -31,6 +44,8 @@ app.add_typer(review.app, name="queue")
 app.add_typer(users.app, name="users")
 app.add_typer(digest.app, name="digest")
 app.add_typer(subscribers.app, name="subscribers")
+app.add_typer(hooks.app, name="hooks")
+app.add_typer(webhooks.app, name="webhooks")
 digest.app.command("send")(send.send)
 app.command("poll")(feeds.poll)
 app.command("queues")(queues.queues)

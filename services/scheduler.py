@@ -1,5 +1,5 @@
 """The scheduler's ticks: relay and sweep the outbox, give a dead worker's messages back, enqueue due
-sources, compile the weekly digest.
+sources, compile the weekly digest, hand due outgoing webhook deliveries to the worker.
 
 Every tick is idempotent, so running two schedulers costs a little work and breaks nothing.
 """
@@ -15,6 +15,7 @@ from services.core import broker, outbox_actors, runtime
 from services.core.broker_requeue import requeue_from_dead_workers
 from services.delivery.actors import sweep_stuck_batches
 from services.digest.actors import compile_digest
+from services.hooks.actors import dispatch_due as dispatch_due_webhooks
 from services.ingest.actors import enqueue_due_sources
 from services.ops import alerts
 
@@ -48,6 +49,8 @@ def add_ticks(scheduler: BaseScheduler) -> BaseScheduler:
     scheduler.add_job(_safely(alerts.check), "interval", seconds=settings.alert_check_seconds, id="alerts",
                       max_instances=1, coalesce=True)
     scheduler.add_job(_safely(sweep_stuck_batches), "interval", minutes=5, id="stuck-batches", coalesce=True)
+    scheduler.add_job(_safely(dispatch_due_webhooks), "interval", seconds=settings.relay_interval_seconds,
+                      id="webhooks", max_instances=1, coalesce=True)
     minute, hour, day, month, weekday = settings.digest_cron.split()
     scheduler.add_job(_safely(compile_digest.send), CronTrigger(minute=minute, hour=hour, day=day, month=month,
                       day_of_week=weekday, timezone=settings.digest_timezone), id="digest", coalesce=True)

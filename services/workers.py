@@ -20,6 +20,7 @@ def declare_actors() -> None:
     from services.core import outbox_actors  # noqa: F401
     from services.delivery import actors as delivery_actors  # noqa: F401
     from services.digest import actors as digest_actors  # noqa: F401
+    from services.hooks import actors as hook_actors  # noqa: F401  (webhook fan-out handlers and deliveries)
     from services.ingest import actors as ingest_actors  # noqa: F401
     from services.ops import alerts  # noqa: F401  (event handlers that send alerts)
 

@@ -188,6 +188,36 @@ def test_users_set_role_and_deactivate_end_every_session_on_the_audit_log(rt: Ru
     assert run_cli(rt, "users", "deactivate", "ann@example.org").returncode == 1
 
 
+def test_users_reset_two_factor_turns_it_off_ends_sessions_and_is_audited(rt: Runtime) -> None:
+    import pyotp
+
+    from services.web import two_factor_accounts
+
+    # Given a staff user with two-factor sign-in
+    assert run_cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",
+                   stdin="a long password\n").returncode == 0
+    now = time.time()
+    with rt.sessions() as session, session.begin():
+        user = session.scalars(select(User).where(User.email == "ann@example.org")).one()
+        secret = two_factor_accounts.start_enrolment(session, rt.settings.secret(), user)
+        assert two_factor_accounts.confirm_enrolment(session, rt.settings.secret(), user, pyotp.TOTP(secret).at(now),
+                                                     now)
+        generation = user.session_generation
+    # When an admin resets it at the command line
+    reset = run_cli(rt, "users", "reset-two-factor", "ann@example.org")
+    # Then it is off with no secret and no recovery code, her sessions ended, and the reset is audited
+    assert reset.returncode == 0, reset.stderr
+    with rt.sessions() as session:
+        user = session.scalars(select(User).where(User.email == "ann@example.org")).one()
+        assert (user.two_factor_at, user.totp_secret, user.session_generation) == (None, None, generation + 1)
+        assert two_factor_accounts.recovery_codes_left(session, user) == 0
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.reset_two_factor"))
+        assert (entry.user_id, entry.subject) == (None, f"user:{user.id}")
+    # And a second reset says there is nothing to reset
+    again = run_cli(rt, "users", "reset-two-factor", "ann@example.org")
+    assert again.returncode == 1 and "has no two-factor sign-in" in again.stderr
+
+
 def test_users_tokens_lists_and_revoke_token_revokes_on_the_audit_log(rt: Runtime) -> None:
     # Given a staff user with a read-only token issued at the command line
     assert run_cli(rt, "users", "add", "ann@example.org", "--role", "editor", "--password-stdin",

@@ -63,3 +63,47 @@ def digest_preview(
         for name, body in files.items():
             (out / name).write_text(body, encoding="utf-8")
     common.console.print(f"wrote {', '.join(files)} to {out}")
+
+
+@app.command("report")
+def digest_report(
+    week: Annotated[str, typer.Option(help="ISO week of the digest, e.g. 2026-W48")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON document")] = False,
+) -> None:
+    """A sent digest's engagement report: recipients, deliveries, bounces, opt-outs, clicks per link, votes."""
+    import json
+
+    from services.delivery.engagement_report import OPENS_MISLEAD, report
+    from services.digest.compose import of_week
+
+    rt = common.plain(common.settings())
+    with common.refusals(), rt.sessions() as session:
+        figures = report(session, of_week(session, week).id, rt.settings.open_tracking)
+    if as_json:
+        print(json.dumps(figures.as_json(), indent=2))
+        return
+    counts = figures.counts
+    lines = [f"digest {figures.week}: {figures.subject!r} ({figures.state})",
+             f"recipients        {figures.recipients}", f"delivered         {counts['delivered']}",
+             f"deferred          {counts['deferred']}",
+             f"bounced           {figures.bounced} ({counts['bounce_hard']} hard, {counts['bounce_soft']} soft)",
+             f"dropped           {counts['dropped']}", f"spam reports      {counts['spamreport']}",
+             f"unsubscribes      {counts['unsubscribe']}", f"clicks            {counts['click']}",
+             f"unique clickers   {figures.unique_clickers}"]
+    if figures.open_tracking:
+        lines.append(f"opens             {counts['open']} ({figures.unique_openers} unique)")
+    for line in lines:
+        common.console.print(line, markup=False, highlight=False)
+    if not figures.open_tracking:
+        common.console.print(OPENS_MISLEAD, markup=False, highlight=False)
+    if figures.links:
+        common.console.print("clicks per link:", markup=False)
+        for link in figures.links:
+            common.console.print(f"  {link.clicks:>8}  {link.url}", markup=False, highlight=False)
+    if figures.votes:
+        common.console.print("votes since the send started (ship / skip):", markup=False)
+        for tool in figures.votes:
+            common.console.print(f"  {tool.name}: {tool.ship} / {tool.skip}", markup=False, highlight=False)
+    if figures.failed_webhook_batches:
+        common.err.print(f"warning: {figures.failed_webhook_batches} stored webhook post(s) failed to process; "
+                         "their events are not counted", markup=False)

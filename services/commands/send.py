@@ -46,7 +46,7 @@ def send(
     try:
         with common.refusals(), rt.sessions() as session, session.begin():
             compose.approve(session, digest_id)
-            start_send(session, digest_id)
+            start_send(session, digest_id, settings=rt.settings)
         progress = _watch(rt, digest_id, outbox_actors.relay_and_sweep, summary)
     finally:
         if worker is not None:

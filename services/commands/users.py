@@ -108,6 +108,23 @@ def users_deactivate(email: str) -> None:
     common.console.print(f"deactivated {user.email}")
 
 
+@app.command("reset-two-factor")
+def users_reset_two_factor(email: str) -> None:
+    """Turn a person's two-factor sign-in off (a lost phone, no recovery code left): the secret and recovery codes
+    are dropped and every session ends; they sign in with the password and may enrol again. On the audit log
+    ("user.reset_two_factor"); exit 1 when they had no two-factor sign-in."""
+    from services.web import two_factor_accounts
+
+    rt = common.plain(common.settings())
+    with rt.sessions() as session, session.begin():
+        user = _active(session, email)
+        changed = two_factor_accounts.reset(session, user, by=None, note=common.BY_CLI)
+    if not changed:
+        common.err.print(f"[red]error:[/red] {user.email} has no two-factor sign-in")
+        raise typer.Exit(1)
+    common.console.print(f"two-factor sign-in of {user.email} is off; they may enrol again")
+
+
 def _active(session: Session, email: str) -> User:
     """The active user ``email`` names; exit 1 when there is none."""
     from services.web.auth import active_user

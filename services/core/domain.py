@@ -98,6 +98,24 @@ class BatchState(enum.StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
+class WebhookBatchState(enum.StrEnum):
+    """A stored Event Webhook post: `stored` by the request, then `processed` (or `failed`, kept with its error)
+    by the worker."""
+
+    STORED = "stored"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class HookDeliveryState(enum.StrEnum):
+    """An outgoing webhook delivery: `pending` until an attempt got a 2xx (`succeeded`) or its attempts ran
+    out or the address was refused (`failed`)."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 DEFAULT_LENSES: tuple[str, ...] = ("builder", "skeptic", "strategist", "buyer")
 
 

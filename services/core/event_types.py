@@ -43,6 +43,7 @@ class EventName(enum.StrEnum):
     DIGEST_SENT = "digest.sent"
     SUBSCRIBER_CONFIRMATION_DUE = "subscriber.confirmation_due"
     SUBSCRIBER_WELCOME_DUE = "subscriber.welcome_due"
+    WEBHOOK_BATCH_STORED = "webhook.batch_stored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,11 @@ class PayloadMismatch(ValueError):
     """A payload whose keys are not the ones the catalogue lists for its type."""
 
 
+#: The module of the outgoing webhooks' handlers: each event of the types it handles becomes one delivery per
+#: endpoint that asked for that type (services/hooks).
+HOOKS = "services.hooks.actors"
+
+
 def _catalogue(*kinds: EventType) -> Mapping[str, EventType]:
     return MappingProxyType({kind.name: kind for kind in kinds})
 
@@ -82,7 +88,8 @@ CATALOGUE: Mapping[str, EventType] = _catalogue(
               "A new entry of a source was stored."),
     EventType(EventName.TOOL_DETECTED, {"tool_id": int, "entry_id": int, "score": float}, None,
               "An entry named a tool not seen before; a candidate was created."),
-    EventType(EventName.TOOL_QUEUED, {"tool_id": int}, None, "A new candidate entered the review queue."),
+    EventType(EventName.TOOL_QUEUED, {"tool_id": int}, HOOKS,
+              "A new candidate entered the review queue; webhook endpoints that asked are told."),
     EventType(EventName.TOOL_UPDATED, {"tool_id": int, "entry_id": int}, None,
               "An approved tool was seen again (a new version or release)."),
     EventType(EventName.TOOL_EVIDENCE_ADDED, {"tool_id": int, "entry_id": int}, None,
@@ -93,13 +100,15 @@ CATALOGUE: Mapping[str, EventType] = _catalogue(
               "A source was disabled for good: it answered 410 Gone, or permanently redirects to a URL "
               "another source watches."),
     # review
-    EventType(EventName.TOOL_APPROVED, {"tool_id": int}, None, "An editor approved a candidate."),
+    EventType(EventName.TOOL_APPROVED, {"tool_id": int}, HOOKS,
+              "An editor approved a candidate; webhook endpoints that asked are told."),
     EventType(EventName.TOOL_REJECTED, {"tool_id": int}, None, "An editor rejected a candidate."),
     EventType(EventName.TOOL_MERGED, {"tool_id": int, "into_id": int}, None,
               "An editor merged a candidate into another tool."),
-    EventType(EventName.VERDICT_COMPLETED, {"verdict_id": int, "tool_id": int}, None,
-              "Enough panel seats called a tool for its verdict to be complete."),
-    EventType(EventName.COMPARISON_PUBLISHED, {"comparison_id": int}, None, "A comparison went public."),
+    EventType(EventName.VERDICT_COMPLETED, {"verdict_id": int, "tool_id": int}, HOOKS,
+              "Enough panel seats called a tool for its verdict to be complete; webhook endpoints that asked are told."),
+    EventType(EventName.COMPARISON_PUBLISHED, {"comparison_id": int}, HOOKS,
+              "A comparison went public; webhook endpoints that asked are told."),
     # digest and delivery
     EventType(EventName.DIGEST_COMPILED, {"digest_id": int, "week": str}, None, "A week's digest was compiled."),
     EventType(EventName.DIGEST_APPROVED, {"digest_id": int}, "services.delivery.actors",
@@ -112,13 +121,18 @@ CATALOGUE: Mapping[str, EventType] = _catalogue(
               "A batch failed (refused, throttled past its tries, or cancelled); ops are alerted."),
     EventType(EventName.DELIVERY_BATCH_AMBIGUOUS, {"batch_id": int, "digest_id": int}, "services.ops.alerts",
               "A batch may or may not have gone out; ops are alerted to decide on a resend."),
-    EventType(EventName.DIGEST_SENT, {"digest_id": int, "week": str}, None, "Every batch of a digest settled."),
+    EventType(EventName.DIGEST_SENT, {"digest_id": int, "week": str}, HOOKS,
+              "Every batch of a digest settled; webhook endpoints that asked are told."),
     # subscribers: the mails a change owes, recorded with it, sent by a worker
     EventType(EventName.SUBSCRIBER_CONFIRMATION_DUE, {"subscriber_id": int}, "services.delivery.actors",
               "An address asked to subscribe (or was added or imported pending); it is mailed the "
               "confirmation link if it is still pending when the worker handles this."),
     EventType(EventName.SUBSCRIBER_WELCOME_DUE, {"subscriber_id": int}, "services.delivery.actors",
               "A subscriber confirmed; they are mailed the welcome if still confirmed when the worker handles this."),
+    # the mail service's Event Webhook: stored by the request, processed by a worker
+    EventType(EventName.WEBHOOK_BATCH_STORED, {"batch_id": int}, "services.delivery.actors",
+              "An Event Webhook post was stored as received; a worker applies its events (suppressions, "
+              "soft-bounce runs, the engagement counters) once each."),
 )
 
 

@@ -15,6 +15,12 @@ WEBHOOK_REJECTION = 300
 #: SendGrid's ``sg_event_id`` and ``event`` as stored.
 WEBHOOK_EVENT_ID = 128
 WEBHOOK_EVENT = 32
+#: A clicked link as the engagement report counts it (personal tokens taken out).
+CLICKED_URL = 500
+#: What an editor says an outgoing webhook endpoint is for.
+HOOK_DESCRIPTION = 200
+#: Rejected events listed on a stored webhook batch.
+WEBHOOK_REJECTIONS_KEPT = 50
 
 #: Any address a person or a feed gives: homepages, feed and evidence URLs.
 URL = 2048

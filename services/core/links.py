@@ -14,6 +14,8 @@ from services.core.tokens import sign
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 VOTE = "vote"
+#: One subscriber's votes on the tools one digest shows (``ballot_vote``).
+BALLOT = "ballot"
 CONFIRM = "confirm"
 
 #: Paths, each followed by the slug, week or token it names (``ARCHIVE_PATH`` and
@@ -77,6 +79,17 @@ def preferences(settings: Settings, subscriber_id: int) -> str:
 def vote(settings: Settings, subscriber_id: int, tool_id: int, call: str) -> str:
     token = sign(settings.secret(), VOTE, [subscriber_id, tool_id, call])
     return f"{settings.public_url}{VOTE_PATH}{token}"
+
+
+def ballot_vote(settings: Settings, subscriber_id: int, digest_id: int, tool_id: int, call: str) -> str:
+    """A digest's vote link: ``/vote/{token}/{tool_id}/{call}``, the token signed for ``[subscriber_id, digest_id]``.
+
+    One token serves every vote link of a recipient's mail (the digest mints it once per recipient); the
+    web side takes the vote only for a tool that digest shows. ``vote`` links (a token per tool and call)
+    of digests sent before keep working.
+    """
+    token = sign(settings.secret(), BALLOT, [subscriber_id, digest_id])
+    return f"{settings.public_url}{VOTE_PATH}{token}/{tool_id}/{call}"
 
 
 def confirm(settings: Settings, subscriber_id: int) -> str:

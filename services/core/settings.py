@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "VERDICTS_"
@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SENDGRID_API_HOST = "https://api.sendgrid.com"
 #: Settings that may be given as ``<NAME>_FILE`` (Docker and Kubernetes secrets).
 FILE_SETTINGS = ("database_url", "redis_url", "sendgrid_api_key", "sendgrid_webhook_key", "secret_key",
-                 "alert_webhook_url")
+                 "alert_webhook_url", "oidc_client_secret")
 
 
 class SettingsError(RuntimeError):
@@ -70,6 +70,10 @@ class Settings(BaseSettings):
                                   "not ASCII (SMTPUTF8, RFC 6531): the file outbox can, SendGrid's v3 API cannot")
     soft_bounce_limit: Annotated[int, Field(ge=1, le=100, description="soft bounces in a row (no delivery between) "
                                             "after which an address is suppressed")] = 3
+    open_tracking: bool = Field(False, description="SendGrid adds its open-tracking pixel and the engagement report "
+                                "shows opens; off by default because mail "
+                                "clients and scanners fetch the tracking image without a reader (Apple Mail "
+                                "Privacy Protection prefetches every message), so opens overstate readers")
     session_lifetime_seconds: Annotated[int, Field(ge=60, le=30 * 86400, description="a staff session ends this long "
                                                    "after sign-in, active or not (OWASP: absolute timeout)")] = 12 * 3600
     session_idle_seconds: Annotated[int, Field(ge=60, le=30 * 86400, description="a staff session ends after this long "
@@ -82,6 +86,8 @@ class Settings(BaseSettings):
     signin_lock_seconds: Annotated[int, Field(ge=1, le=86400, description="the window failed sign-ins are counted "
                                               "in")] = 900
     api_token_days: Annotated[int, Field(ge=1, le=3650, description="days a new API token works")] = 90
+    require_two_factor_for_admins: bool = Field(False, description="admins must enrol in two-factor sign-in "
+                                                "(TOTP) before any other page opens to them")
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed (unset: none; the peer is the client)")
@@ -100,7 +106,25 @@ class Settings(BaseSettings):
                                                     "queued; unset: the trained model's own threshold")] = None
     hub_endpoint: str = Field("https://huggingface.co", description="the Hugging Face Hub (or a mirror: scheme, host, "
                               "port, optional path prefix) where Hub sources may be, besides huggingface.co")
+    hook_timeout_seconds: Annotated[float, Field(gt=0, le=60, description="an outgoing webhook POST's connect, "
+                                                  "read and write timeout")] = 10.0
+    hook_deadline_seconds: Annotated[float, Field(gt=0, le=300, description="the longest an outgoing webhook "
+                                                   "attempt takes in all (connect, send, read the answer)")] = 30.0
+    hook_max_attempts: Annotated[int, Field(ge=1, le=30, description="attempts of an outgoing webhook delivery "
+                                            "before it fails")] = 8
+    hook_retry_base_seconds: Annotated[float, Field(ge=0, le=3600, description="wait after a delivery's first "
+                                                    "failed attempt; doubled after each further one")] = 30.0
+    hook_retry_max_seconds: Annotated[float, Field(ge=0, le=7 * 86400, description="longest wait between two "
+                                                   "attempts of a delivery")] = 6 * 3600.0
     worker_metrics: bool = Field(False, description="set by `verdicts worker`: enables dramatiq's Prometheus middleware")
+    # Staff single sign-on with OpenID Connect (services/web/oidc.py): on when all three are set, off when none is.
+    oidc_issuer: str | None = Field(None, description="the OpenID Connect issuer URL, exactly as its ID tokens' iss "
+                                    "claim spells it (discovery: ISSUER/.well-known/openid-configuration)")
+    oidc_client_id: str | None = Field(None, max_length=255, description="this app's client id at the issuer")
+    oidc_client_secret: Annotated[SecretStr | None, Field(validate_default=True, description="this app's client "
+                                                          "secret at the issuer")] = None
+    oidc_name: str = Field("SSO", min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$",
+                           description='the issuer as the sign-in page names it ("Sign in with NAME")')
 
     @field_validator("database_url")
     @classmethod
@@ -111,7 +135,8 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("sendgrid_api_key", "sendgrid_webhook_key", "secret_key", "alert_webhook_url", mode="before")
+    @field_validator("sendgrid_api_key", "sendgrid_webhook_key", "secret_key", "alert_webhook_url", "oidc_issuer",
+                     "oidc_client_id", "oidc_client_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -121,6 +146,53 @@ class Settings(BaseSettings):
     def _alert_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
             raise ValueError("must be an http(s):// URL")
+        return value
+
+    @field_validator("oidc_client_id", "oidc_client_secret")
+    @classmethod
+    def _oidc_not_blank(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        """A client id or secret is sent to the issuer as given: white space alone, or around it, is a mistake."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and (not text.strip() or text != text.strip()):
+            raise ValueError("must not be blank or begin or end with white space")
+        return value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _oidc_issuer(cls, value: str | None) -> str | None:
+        """An https URL with no query or fragment (OpenID Connect Discovery 1.0 §2); plain http only on loopback,
+        for a local test issuer; a port, if any, 1-65535. Kept as written: the ID token's iss must equal it
+        exactly, so a scheme or host in capitals (which URL parsing would lower-case, and no issuer's iss
+        spells) is refused rather than changed."""
+        if value is None:
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an https:// URL without query or fragment")
+        if not value.startswith(f"{parts.scheme}://") or parts.netloc != parts.netloc.lower():
+            raise ValueError("must spell its scheme and host in lower case, exactly as the issuer's ID tokens do")
+        if "@" in parts.netloc:
+            raise ValueError("must not hold a user name or password")
+        try:
+            port_ok = parts.port != 0 and not parts.netloc.endswith(":")
+        except ValueError:  # not a number, or above 65535
+            port_ok = False
+        if not port_ok:
+            raise ValueError("must have a port from 1 to 65535, or none")
+        if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+            raise ValueError("must be https:// (plain http only for a loopback test issuer)")
+        return value
+
+    @field_validator("oidc_client_secret")
+    @classmethod
+    def _oidc_complete(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if "oidc_issuer" not in info.data or "oidc_client_id" not in info.data:
+            return value  # one of them is malformed: its own error says so
+        given = [info.data["oidc_issuer"] is not None, info.data["oidc_client_id"] is not None, value is not None]
+        if any(given) and not all(given):
+            raise ValueError("VERDICTS_OIDC_ISSUER, VERDICTS_OIDC_CLIENT_ID and VERDICTS_OIDC_CLIENT_SECRET are set "
+                             "together (single sign-on) or not at all")
         return value
 
     @field_validator("redis_url")
@@ -196,6 +268,11 @@ class Settings(BaseSettings):
         if len(value.split()) != 5:
             raise ValueError("must have five fields: minute hour day month weekday")
         return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Staff may sign in with the configured OpenID Connect issuer."""
+        return self.oidc_issuer is not None and self.oidc_client_id is not None and self.oidc_client_secret is not None
 
     @property
     def embedded(self) -> bool:

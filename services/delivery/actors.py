@@ -15,7 +15,7 @@ from services.core import events, runtime
 from services.core.broker import actor
 from services.core.db.models import Subscriber
 from services.core.domain import SubscriberState
-from services.delivery import send, subscribers
+from services.delivery import send, subscribers, webhook_processing
 from services.mail.mailers import mailer_for
 
 
@@ -35,7 +35,7 @@ def sweep_stuck_batches() -> int:
 
 @events.handles("digest.approved")
 def _cut_batches(session: Session, payload: events.Payload) -> None:
-    send.start_send(session, int(payload["digest_id"]))  # type: ignore[arg-type]
+    send.start_send(session, int(payload["digest_id"]), settings=runtime.current().settings)  # type: ignore[arg-type]
 
 
 @events.handles("delivery.batches_ready")
@@ -57,3 +57,10 @@ def _mail_welcome(session: Session, payload: events.Payload) -> None:
     subscriber = session.get(Subscriber, int(payload["subscriber_id"]))  # type: ignore[arg-type]
     if subscriber is not None and subscriber.state == SubscriberState.CONFIRMED:
         subscribers.mail_welcome(runtime.current().settings, subscriber)
+
+
+@events.handles("webhook.batch_stored")
+def _process_webhook_batch(session: Session, payload: events.Payload) -> None:
+    # Idempotent: a processed batch is left alone; a failed one is kept, marked, with its error.
+    webhook_processing.process(session, int(payload["batch_id"]),  # type: ignore[arg-type]
+                               runtime.current().settings.soft_bounce_limit)

@@ -65,7 +65,7 @@ def resend(session: Session, batch_id: int) -> int:
         return batch.resent_as_id
     number = session.scalar(select(func.max(DeliveryBatch.number)).where(DeliveryBatch.digest_id == batch.digest_id))
     again = DeliveryBatch(digest_id=batch.digest_id, number=(number or 0) + 1, subscriber_ids=list(batch.subscriber_ids),
-                          recipient_count=batch.recipient_count, state=BatchState.PENDING)
+                          recipient_count=batch.recipient_count, state=BatchState.PENDING, variant_id=batch.variant_id)
     session.add(again)
     session.flush()
     batch.resent_as_id = again.id

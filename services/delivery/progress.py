@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
+from services.core.db.models import DeliveryBatch, Digest, DigestEventCount, DigestSend, Subscriber
 from services.core.domain import BatchState, DigestState, SendControl
 from services.delivery.errors import UnknownDigest
 from services.delivery.send import SETTLED
@@ -53,7 +53,8 @@ def progress(session: Session, digest_id: int) -> dict[BatchState, int]:
 
 
 def summary(session: Session, digest_id: int) -> SendProgress:
-    """Recipients and batches per state, the control and the engagement counts of one send.
+    """Recipients and batches per state, the control and the engagement counts of one send (the webhook's
+    processed events, ``engagement_counters``).
 
     Raises ``UnknownDigest``.
     """
@@ -66,11 +67,16 @@ def summary(session: Session, digest_id: int) -> SendProgress:
         .group_by(DeliveryBatch.state)
     ).all()
     send = session.get(DigestSend, digest_id)
+    counted = dict(session.execute(
+        select(DigestEventCount.kind, func.sum(DigestEventCount.count))
+        .where(DigestEventCount.digest_id == digest_id, DigestEventCount.kind.in_(("delivered", "open", "click")))
+        .group_by(DigestEventCount.kind)).all())
     return SendProgress(
         digest_id=digest_id, week=digest.week, digest_state=digest.state, control=send.control if send else None,
         recipients={state: int(recipients) for state, _count, recipients in rows},
         batches={state: int(count) for state, count, _recipients in rows},
-        delivered=send.delivered if send else 0, opened=send.opened if send else 0, clicked=send.clicked if send else 0,
+        delivered=int(counted.get("delivered") or 0), opened=int(counted.get("open") or 0),
+        clicked=int(counted.get("click") or 0),
     )
 
 

@@ -19,13 +19,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from services.core import events, limits, links
+from services.core import events, limits, links, runtime
 from services.core.db.base import utcnow
-from services.core.db.models import DeliveryBatch, Digest, DigestSend, Subscriber
+from services.core.db.models import DeliveryBatch, Digest, DigestSend, DigestVariant, Subscriber
 from services.core.domain import BatchState, Call, DigestState, SendControl, SubscriberState
 from services.core.settings import Settings
+from services.delivery import variants
 from services.delivery.errors import BatchNotFound, EmptyDigest, UnknownDigest
-from services.delivery.link_signing import LinkSigner, VoteLink
+from services.delivery.link_signing import LinkSigner
 from services.delivery.list_headers import digest_headers
 from services.mail import placeholders
 from services.mail.mailers import Mailer
@@ -36,6 +37,10 @@ INSERT_CHUNK = 50
 SETTLED = {BatchState.SENT, BatchState.FAILED, BatchState.AMBIGUOUS}
 CANCELLED_ERROR = "cancelled before it was sent"
 AMBIGUOUS_ERROR = "the worker stopped mid-send; some recipients may have received it"
+#: A batch whose ids span more than this many times its size (one of a rare topic variant, its recipients
+#: spread over the list) is read by its ids; a denser one by a range scan, dropping the rows between (reading
+#: a few thousand rows costs less than binding a thousand ids).
+SPARSE_SPAN = 8
 #: Twice the send actor's time limit: no live worker can still be sending such a batch.
 STUCK_AFTER = dt.timedelta(minutes=30)
 
@@ -74,11 +79,16 @@ def recipient_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(recipients_query().order_by(None).subquery())) or 0
 
 
-def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -> list[int]:
+def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE, *,
+               settings: Settings | None = None) -> list[int]:
     """Snapshot the recipients into pending batches; idempotent (a digest is cut into batches once).
 
-    Returns the batch ids. Raises ``UnknownDigest``, or ``EmptyDigest`` for a digest not yet being sent
-    whose mail has no body (``Digest.has_body``).
+    Recipients are grouped by the variant their topics pick (``services.delivery.variants``): each batch
+    holds one variant's recipients in id order, and a variant with no section gets no batch (its recipients
+    are counted on it, and sent nothing). ``settings`` are for rendering the variants (the booted runtime's
+    when not given: ``services.core.runtime.current``). Returns the batch
+    ids. Raises ``UnknownDigest``, or ``EmptyDigest`` for a digest not yet being sent whose mail has no
+    body (``Digest.has_body``).
     """
     digest = session.get(Digest, digest_id, with_for_update=True)
     if digest is None:
@@ -90,19 +100,41 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
     if not digest.has_body:
         raise EmptyDigest(f"the digest of {digest.week} has an empty body (its rendering never finished); "
                           "nothing was sent")
+    cutter = variants.VariantCutter(session, settings or runtime.current().settings, digest)
     batch_ids: list[int] = []
     rows: list[dict[str, object]] = []
-    # Streamed, a few dozen batches at a time: a million ids never sit in memory at once.
-    ids = session.execute(recipients_query().execution_options(yield_per=batch_size)).scalars()
-    for number, chunk in enumerate(ids.partitions(batch_size), start=1):
-        rows.append({"digest_id": digest_id, "number": number, "subscriber_ids": list(chunk),
-                     "recipient_count": len(chunk), "state": BatchState.PENDING, "attempts": 0,
-                     "created_at": utcnow()})
+    open_batches: dict[int, list[int]] = {}  # variant id -> the ids of its batch being filled
+
+    def cut(variant_id: int, subscriber_ids: list[int]) -> None:
+        nonlocal rows, batch_ids
+        rows.append({"digest_id": digest_id, "number": len(batch_ids) + len(rows) + 1, "variant_id": variant_id,
+                     "subscriber_ids": subscriber_ids, "recipient_count": len(subscriber_ids),
+                     "state": BatchState.PENDING, "attempts": 0, "created_at": utcnow()})
         if len(rows) == INSERT_CHUNK:
             batch_ids += session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)
             rows = []
+
+    # Streamed: a million ids never sit in memory at once, only one open batch per variant.
+    found = session.execute(select(Subscriber.id, variants.topics_text()).where(deliverable())
+                            .order_by(Subscriber.id).execution_options(yield_per=batch_size))
+    counts, sendable = cutter.counts, {}
+    last_topics: object = sendable  # no row's topics: the first row looks its variant up
+    variant_id, members = 0, []
+    for subscriber_id, stored_topics in found:
+        if stored_topics != last_topics:  # neighbours mostly share their topics (often none): one look-up per run
+            last_topics = stored_topics
+            variant = cutter.variant_for(stored_topics)
+            variant_id, sendable[variant.id] = variant.id, bool(variant.section_ids)
+            members = open_batches.setdefault(variant_id, [])
+        members.append(subscriber_id)
+        if len(members) == batch_size:
+            _close_batch(variant_id, members, sendable[variant_id], counts, cut)
+            members = open_batches[variant_id] = []
+    for variant_id, members in open_batches.items():
+        _close_batch(variant_id, members, sendable[variant_id], counts, cut)
     if rows:
         batch_ids += session.scalars(insert(DeliveryBatch).returning(DeliveryBatch.id), rows)
+    cutter.finish()
     if session.get(DigestSend, digest_id) is None:
         session.add(DigestSend(digest_id=digest_id, control=SendControl.RUNNING))
     digest.state = DigestState.SENDING
@@ -114,34 +146,43 @@ def start_send(session: Session, digest_id: int, batch_size: int = BATCH_SIZE) -
     return batch_ids
 
 
+def _close_batch(variant_id: int, members: list[int], sendable: bool, counts: dict[int, int],
+                 cut: Callable[[int, list[int]], None]) -> None:
+    """Count a variant's filled (or last) batch, and cut it unless the variant has no section to send."""
+    counts[variant_id] = counts.get(variant_id, 0) + len(members)
+    if members and sendable:
+        cut(variant_id, members)
+
+
 def recipients_for(settings: Settings, digest_id: int, sections: list[dict[str, Any]], batch_id: int,
                    subscribers: list[tuple[int, str]]) -> list[Recipient]:
     """Each recipient's signed links (as marker values), List-Unsubscribe header and tracking ids.
 
-    ``sections`` are the digest's: each side of a comparison gets a ship and a skip vote link. The
-    one-click ``List-Unsubscribe-Post`` is the same for all, so it is among ``digest_headers``.
+    ``sections`` are those the recipients get: each side of a comparison gets a ship and a skip vote link,
+    all of a recipient's sharing one ballot token (``LinkSigner.links_for``). The one-click
+    ``List-Unsubscribe-Post`` is the same for all, so it is among ``digest_headers``.
     """
-    votes = [VoteLink(placeholders.vote(int(side["tool_id"]), call), int(side["tool_id"]), call)
+    # Each vote marker with what follows the ballot in its URL: the same for every recipient.
+    votes = [(placeholders.vote(int(side["tool_id"]), call), f"/{int(side['tool_id'])}/{call}")
              for section in sections for side in section.get("sides", ()) for call in Call]
-    markers = [vote.marker for vote in votes]
     mailto = settings.unsubscribe_mailto
     digest_ref, batch_ref = str(digest_id), str(batch_id)  # custom_args values are strings
+    unsubscribe_key, preferences_key = placeholders.UNSUBSCRIBE, placeholders.PREFERENCES
     addresses = dict(subscribers)
     recipients = []
+    append = recipients.append
     signer = LinkSigner(settings)
     token_at = len(signer.base) + len(links.UNSUBSCRIBE_PATH)  # where an unsubscribe URL's token starts
     # The hot loop of a send: every dict built here goes into the request body as it is.
-    for signed in signer.links_for(addresses, votes):
-        unsubscribe = signed.unsubscribe
-        values = {placeholders.UNSUBSCRIBE: unsubscribe, placeholders.PREFERENCES: signed.preferences}
-        values.update(zip(markers, signed.votes))
+    for subscriber_id, unsubscribe, preferences, ballot in signer.links_for(addresses, digest_id):
+        values = {unsubscribe_key: unsubscribe, preferences_key: preferences}
+        for marker, tail in votes:
+            values[marker] = ballot + tail
         list_unsubscribe = f"<{unsubscribe}>"
         if mailto:
             list_unsubscribe += f", <mailto:{mailto}?subject=unsubscribe%20{unsubscribe[token_at:]}>"
-        recipients.append(Recipient(
-            addresses[signed.subscriber_id], values, {"List-Unsubscribe": list_unsubscribe},
-            {"digest_id": digest_ref, "batch_id": batch_ref, "subscriber_id": str(signed.subscriber_id)},
-        ))
+        append(Recipient(addresses[subscriber_id], values, {"List-Unsubscribe": list_unsubscribe},
+                         {"digest_id": digest_ref, "batch_id": batch_ref, "subscriber_id": str(subscriber_id)}))
     return recipients
 
 
@@ -158,12 +199,12 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
     with sessions() as session, session.begin():
         # Plain column reads and one UPDATE … RETURNING: this runs a thousand times per million recipients.
         found = session.execute(
-            select(DeliveryBatch.state, DeliveryBatch.digest_id, DigestSend.control)
+            select(DeliveryBatch.state, DeliveryBatch.digest_id, DigestSend.control, DeliveryBatch.variant_id)
             .join(DigestSend, DigestSend.digest_id == DeliveryBatch.digest_id, isouter=True)
             .where(DeliveryBatch.id == batch_id)).one_or_none()
         if found is None:
             raise BatchNotFound(f"no batch with id {batch_id}")
-        state, digest_id, control = found
+        state, digest_id, control, variant_id = found
         if state == BatchState.PENDING and control == SendControl.PAUSED:
             return state  # resume() hands the batch out again
         if state == BatchState.PENDING and control == SendControl.CANCELLED:
@@ -186,16 +227,25 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, mailer: Mail
             return state
         digest = session.execute(select(Digest.subject, Digest.html, Digest.text, Digest.week, Digest.sections)
                                  .where(Digest.id == digest_id)).one()
-        # Suppressions and unsubscribes since the snapshot apply at send time. A batch holds ascending
-        # ids, so one range scan reads it (a thousand bound parameters cost more than the rows).
+        subject, html, text, sections = digest.subject, digest.html, digest.text, digest.sections
+        if variant_id is not None:  # the version of the mail this batch's recipients' topics picked
+            variant = session.execute(select(DigestVariant.subject, DigestVariant.html, DigestVariant.text,
+                                             DigestVariant.section_ids).where(DigestVariant.id == variant_id)).one()
+            subject, html, text = variant.subject, variant.html, variant.text
+            chosen = set(variant.section_ids)
+            sections = [section for section in sections if str(section["id"]) in chosen]
+        # Suppressions and unsubscribes since the snapshot apply at send time. A batch of adjacent ids is
+        # read with one range scan (a thousand bound parameters cost more than the rows); one of a rare
+        # variant, spread over the list, by its ids.
         wanted = set(subscriber_ids)
+        low, high = min(wanted, default=0), max(wanted, default=-1)
+        among = Subscriber.id.between(low, high) if high - low < SPARSE_SPAN * len(wanted) else \
+            Subscriber.id.in_(subscriber_ids)
         subscribers = [(subscriber_id, address) for subscriber_id, address in session.execute(
-            select(Subscriber.id, Subscriber.email)
-            .where(Subscriber.id.between(min(wanted, default=0), max(wanted, default=-1)), deliverable())
-            .order_by(Subscriber.id)) if subscriber_id in wanted]
-        mail = BatchMail(subject=digest.subject, html=digest.html or "", text=digest.text or "",
-                         categories=("digest", digest.week),
-                         recipients=recipients_for(settings, digest_id, digest.sections, batch_id, subscribers),
+            select(Subscriber.id, Subscriber.email).where(among, deliverable()).order_by(Subscriber.id))
+            if subscriber_id in wanted]
+        mail = BatchMail(subject=subject, html=html or "", text=text or "", categories=("digest", digest.week),
+                         recipients=recipients_for(settings, digest_id, sections, batch_id, subscribers),
                          headers=digest_headers(settings, digest_id, digest.week))
     state, error = _hand_off(mailer, mail, retry)
     # The request is done: keep trying to write its outcome through a database hiccup (never send again).

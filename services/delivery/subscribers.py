@@ -12,6 +12,7 @@ stored is never left owed a mail that never comes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,21 +23,47 @@ from services.core import events, links
 from services.core.addresses import InvalidAddress, identity, mailable_identity
 from services.core.csv_files import UnreadableRow
 from services.core.db.base import utcnow
-from services.core.db.models import Subscriber, Vote
-from services.core.domain import SubscriberState
+from services.core.db.models import Subscriber, Tool, Vote
+from services.core.domain import SubscriberState, ToolState
 from services.core.settings import Settings
 from services.core.tokens import TokenError, unsign
+from services.core.topics import TooManyTopics, normalized, topic_of
 from services.delivery.errors import SubscriberLinkError
 from services.mail.mailers import mailer_for
 from services.mail.messages import OutgoingMail
 from services.mail.render import renderer_for
 
 CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
-CATEGORIES = ("comparisons", "new-tools")
+#: Separators between topics in a CSV cell (a topic may be a category name with spaces: "Developer Tools").
+TOPIC_SEPARATORS = re.compile(r"[;,|]")
 
 
-def subscribe(session: Session, address: str, *, smtputf8: bool) -> None:
+def topic_choices(session: Session) -> list[tuple[str, str]]:
+    """The topics a subscriber may pick, as (topic, label): one per category of the approved tools
+    (``services.core.topics.topic_of``), labelled by one of its names, in label order."""
+    names = session.scalars(select(Tool.category).distinct()
+                            .where(Tool.state == ToolState.APPROVED, Tool.category.is_not(None)))
+    choices: dict[str, str] = {}
+    for name in sorted(names):
+        topic = topic_of(name)
+        if topic:
+            choices.setdefault(topic, name)
+    return sorted(choices.items(), key=lambda choice: (choice[1].lower(), choice[0]))
+
+
+def parse_topics(cell: str) -> list[str]:
+    """A CSV cell's topics (``;``, ``,`` or ``|`` between them, names or slugs), normalized.
+
+    Raises ``services.core.topics.TooManyTopics``.
+    """
+    return normalized(TOPIC_SEPARATORS.split(cell))
+
+
+def subscribe(session: Session, address: str, *, smtputf8: bool, topics: list[str] | None = None) -> None:
     """Create or re-invite a pending subscriber; a confirmed one is left as it is.
+
+    ``topics`` (normalized, ``services.core.topics.normalized``) are stored for a new or pending subscriber
+    when given; a confirmed subscriber's are changed only on their preferences page.
 
     Whatever the address's state, records one ``subscriber.confirmation_due`` event in the caller's
     transaction and mails nothing: the worker's handler mails the confirmation only to a subscriber
@@ -47,11 +74,13 @@ def subscribe(session: Session, address: str, *, smtputf8: bool) -> None:
     address = mailable_identity(address, smtputf8)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
     if subscriber is None:
-        subscriber = Subscriber(email=address)
+        subscriber = Subscriber(email=address, topics=topics or [])
         session.add(subscriber)
         session.flush()
     elif subscriber.state != SubscriberState.CONFIRMED:
         subscriber.state = SubscriberState.PENDING
+        if topics is not None:
+            subscriber.topics = topics
     events.record(session, "subscriber.confirmation_due", subscriber_id=subscriber.id)
 
 
@@ -95,10 +124,12 @@ def unsubscribe(subscriber: Subscriber) -> None:
         subscriber.state, subscriber.unsubscribed_at = SubscriberState.UNSUBSCRIBED, utcnow()
 
 
-def update_preferences(subscriber: Subscriber, paused: bool, categories: Iterable[str]) -> None:
-    """Pause or resume the digest, and keep the ``categories`` that are in ``CATEGORIES``."""
+def update_preferences(session: Session, subscriber: Subscriber, paused: bool, topics: Iterable[str]) -> None:
+    """Pause or resume the digest, and keep those of ``topics`` that are offered (``topic_choices``) or that
+    the subscriber had already (a category no approved tool has any more); none picked: the whole digest."""
     subscriber.paused = paused
-    subscriber.categories = sorted(set(categories) & set(CATEGORIES))
+    allowed = {topic for topic, _label in topic_choices(session)} | set(subscriber.topics or [])
+    subscriber.topics = sorted(set(topics) & allowed)
 
 
 def forget(session: Session, address: str) -> bool:
@@ -139,21 +170,22 @@ def add(session: Session, address: str, confirmed: bool = False, *, smtputf8: bo
     deliver to (``smtputf8``: settings' ``mailer_smtputf8``; see ``mailable_identity``).
     """
     done = Additions()
-    _add_all(session, [mailable_identity(address, smtputf8)], confirmed, done)
+    _add_all(session, {mailable_identity(address, smtputf8): []}, confirmed, done)
     return done
 
 
-def _add_all(session: Session, addresses: list[str], confirmed: bool, tally: Additions) -> None:
-    """Add the distinct stored identities ``addresses``, counting in ``tally`` what that did.
+def _add_all(session: Session, addresses: dict[str, list[str]], confirmed: bool, tally: Additions) -> None:
+    """Add the distinct stored identities ``addresses`` (each with the topics a new subscriber gets),
+    counting in ``tally`` what that did.
 
     Their rows are loaded once. A new address is stored pending with its confirmation recorded as due
     (``subscriber.confirmation_due``, in the caller's transaction), or, when ``confirmed``, confirmed at
     once. With ``confirmed``, an address on the list that is pending is confirmed too; a confirmed,
     unsubscribed or suppressed subscriber is left as it is: only the person undoes an unsubscribe.
     """
-    known = list(session.scalars(select(Subscriber).where(Subscriber.email.in_(addresses))))
+    known = list(session.scalars(select(Subscriber).where(Subscriber.email.in_(list(addresses)))))
     stored = {subscriber.email for subscriber in known}
-    fresh = [_new(address, confirmed) for address in addresses if address not in stored]
+    fresh = [_new(address, topics, confirmed) for address, topics in addresses.items() if address not in stored]
     session.add_all(fresh)
     session.flush()
     if confirmed:
@@ -168,10 +200,10 @@ def _add_all(session: Session, addresses: list[str], confirmed: bool, tally: Add
     tally.already += len(known)
 
 
-def _new(address: str, confirmed: bool) -> Subscriber:
+def _new(address: str, topics: list[str], confirmed: bool) -> Subscriber:
     if confirmed:
-        return Subscriber(email=address, state=SubscriberState.CONFIRMED, confirmed_at=utcnow())
-    return Subscriber(email=address)
+        return Subscriber(email=address, topics=topics, state=SubscriberState.CONFIRMED, confirmed_at=utcnow())
+    return Subscriber(email=address, topics=topics)
 
 
 # --- CSV import and export ---------------------------------------------------------------------------
@@ -195,6 +227,9 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
                 confirmed: bool, advance: Callable[[int], None] = lambda _n: None) -> ImportReport:
     """Import ``email`` rows (the first column, or the ``email`` column when a header names it).
 
+    When the header also names a ``topics`` column, its cell gives a new subscriber's topics (names or
+    slugs, ``;``, ``,`` or ``|`` between them: ``parse_topics``); without one, or for an empty cell, a new
+    subscriber has none and gets the whole digest. A subscriber already on the list keeps their own.
     ``rows`` as ``services.core.csv_files.read_rows`` gives them. Addresses already on the list, or
     repeated in the file, are counted and left alone; bad rows (unreadable, not an address, or one the
     mailer cannot deliver to: ``mailable_identity``) are reported with their row number and reason,
@@ -205,21 +240,25 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
     """
     report = ImportReport()
     seen: set[str] = set()
-    chunk: list[tuple[int, str]] = []
-    column = 0
+    chunk: list[tuple[int, str, list[str]]] = []
+    column, topics_column = 0, None
     for line, row in enumerate(rows, start=1):
         if isinstance(row, UnreadableRow):
             report.rejected.append((line, "", str(row)))
             advance(1)
             continue
         if line == 1 and any(cell.strip().lower() == "email" for cell in row):
-            column = [cell.strip().lower() for cell in row].index("email")
+            header = [cell.strip().lower() for cell in row]
+            column = header.index("email")
+            topics_column = header.index("topics") if "topics" in header else None
             advance(1)
             continue
         value = row[column].strip() if len(row) > column else ""
         try:
             address = mailable_identity(value, settings.mailer_smtputf8)
-        except InvalidAddress as exc:
+            topics = parse_topics(row[topics_column]) if topics_column is not None and len(row) > topics_column \
+                else []
+        except (InvalidAddress, TooManyTopics) as exc:
             report.rejected.append((line, value, str(exc)))
             advance(1)
             continue
@@ -228,7 +267,7 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
             advance(1)
             continue
         seen.add(address)
-        chunk.append((line, address))
+        chunk.append((line, address, topics))
         if len(chunk) >= IMPORT_CHUNK:
             _import_chunk(sessions, chunk, confirmed, report)
             advance(len(chunk))
@@ -239,17 +278,20 @@ def import_rows(sessions: sessionmaker[Session], settings: Settings, rows: Itera
     return report
 
 
-def _import_chunk(sessions: sessionmaker[Session], chunk: list[tuple[int, str]], confirmed: bool,
+def _import_chunk(sessions: sessionmaker[Session], chunk: list[tuple[int, str, list[str]]], confirmed: bool,
                   report: ImportReport) -> None:
     with sessions() as session, session.begin():
-        _add_all(session, [address for _line, address in chunk], confirmed, report)
+        _add_all(session, {address: topics for _line, address, topics in chunk}, confirmed, report)
 
 
 def export_rows(session: Session) -> Iterator[list[str]]:
-    """Every subscriber as a row of text cells, a header first; write them with ``csv_files.write_rows``."""
-    yield ["email", "state", "paused", "suppressed_reason", "created_at", "confirmed_at"]
+    """Every subscriber as a row of text cells, a header first; write them with ``csv_files.write_rows``.
+
+    ``topics`` are joined by ``;`` (empty: the whole digest), as ``import_rows`` reads them back.
+    """
+    yield ["email", "state", "paused", "topics", "suppressed_reason", "created_at", "confirmed_at"]
     for s in session.scalars(select(Subscriber).order_by(Subscriber.id).execution_options(yield_per=1000)):
-        yield [s.email, s.state, "yes" if s.paused else "no", s.suppressed_reason or "",
+        yield [s.email, s.state, "yes" if s.paused else "no", ";".join(s.topics or []), s.suppressed_reason or "",
                s.created_at.isoformat(), s.confirmed_at.isoformat() if s.confirmed_at else ""]
 
 

@@ -19,10 +19,9 @@ from services.core.db.base import utcnow
 from services.core.db.models import Digest
 from services.core.domain import Call, DigestState, parse_iso_week
 from services.core.settings import Settings
-from services.core.text import clean_text
 from services.digest import content, previews
 from services.digest.errors import DigestNotFound, DigestRenderError, DigestTooLarge, DigestWithoutBody, InvalidWeek
-from services.mail import placeholders
+from services.mail import digest_mail
 from services.mail.render import RenderedEmail, TemplateRenderError, renderer_for
 
 NEW_TOOLS_WINDOW = dt.timedelta(days=7)
@@ -67,8 +66,8 @@ def compile_week(session: Session, settings: Settings, week: str, *, force: bool
     sections = [content.comparison_section(session, settings, c) for c in comparisons]
     sections += [s for s in (new_tools, content.community_section(session, settings, monday - dt.timedelta(days=7),
                                                                   monday)) if s is not None]
-    digest = Digest(week=week, subject=limits.clip(_subject(week, sections), limits.SUBJECT),
-                    preheader=limits.clip(_preheader(sections), limits.PREHEADER),
+    digest = Digest(week=week, subject=limits.clip(digest_mail.default_subject(week, sections), limits.SUBJECT),
+                    preheader=limits.clip(digest_mail.default_preheader(sections), limits.PREHEADER),
                     intro="", sections=sections, compiled_at=now)
     try:
         with session.begin_nested():
@@ -83,30 +82,6 @@ def compile_week(session: Session, settings: Settings, week: str, *, force: bool
     if settings.digest_auto_approve:
         approve(session, digest.id)
     return digest
-
-
-def _subject(week: str, sections: list[content.Section]) -> str:
-    """The subject line, on one line whatever the tool names hold (no CR or LF can reach the header)."""
-    comparisons = content.comparisons_of(sections)
-    if not comparisons:
-        return f"Verdicts, week {week}"
-    return clean_text(f"{comparisons[0]['title']} — and more", multiline=False)
-
-
-def _preheader(sections: list[content.Section]) -> str:
-    parts = []
-    count = len(content.comparisons_of(sections))
-    if count:
-        parts.append(f"{count} new comparison{'s' if count != 1 else ''}")
-    tools = next((s for s in sections if s["kind"] == "new_tools"), None)
-    if tools:
-        parts.append(f"{len(tools['tools'])} new tool{'s' if len(tools['tools']) != 1 else ''}")
-    if any(s["kind"] == "community" for s in sections):
-        parts.append("last week's community votes")
-    if not parts:
-        return "This week's verdicts from the panel"
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"This week: {listed}"
 
 
 def render_digest(settings: Settings, digest: Digest) -> None:
@@ -128,10 +103,10 @@ def _mailed_size(settings: Settings, digest: Digest, html: str) -> int:
     """The UTF-8 size of ``digest``'s rendered ``html`` once each per-recipient marker is a signed link.
 
     A marker (16 to 19 bytes) is counted as the longest link it can become: a vote link (the longest
-    path and payload of the three kinds) for ``LONGEST_ID`` ids, minted now by ``links.vote`` (the fast
-    signer at send time makes the same tokens). Raises nothing.
+    path and payload of the three kinds) for ``LONGEST_ID`` ids, minted now by ``links.ballot_vote`` (the
+    fast signer at send time makes the same tokens). Raises nothing.
     """
-    longest = len(links.vote(settings, LONGEST_ID, LONGEST_ID, Call.SKIP))
+    longest = len(links.ballot_vote(settings, LONGEST_ID, LONGEST_ID, LONGEST_ID, Call.SKIP))
     growth = sum(html.count(marker) * (longest - len(marker)) for marker in previews.neutral_values(settings, digest))
     return len(html.encode()) + growth
 
@@ -170,21 +145,8 @@ def render(settings: Settings, digest: Digest, *, public: bool = False) -> Rende
 
 
 def digest_context(settings: Settings, digest: Digest, *, public: bool = False) -> dict[str, Any]:
-    return {
-        "week": digest.week,
-        "subject": digest.subject,
-        "preheader": digest.preheader,
-        "intro": digest.intro,
-        "sections": digest.sections,
-        "public": public,
-        "archive_url": links.archive(settings, digest.week),
-        "archive_index_url": links.archive(settings),
-        "subscribe_url": links.subscribe(settings),
-        "unsubscribe_url": placeholders.UNSUBSCRIBE,
-        "preferences_url": placeholders.PREFERENCES,
-        "postal_address": settings.postal_address,
-        "logo_url": str(settings.email_logo_url) if settings.email_logo_url else None,
-    }
+    return digest_mail.context(settings, week=digest.week, subject=digest.subject, preheader=digest.preheader,
+                               intro=digest.intro, sections=digest.sections, public=public)
 
 
 def approve(session: Session, digest_id: int) -> Digest:

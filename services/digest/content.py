@@ -3,6 +3,9 @@
 Each section has an ``id`` (stable, used to reorder) and a ``kind``: ``comparison`` (one
 published comparison), ``new_tools`` (approved tools since the last digest) or ``community``
 (last week's subscriber votes). Vote links are placeholders, filled per recipient at delivery.
+
+Each section also carries ``topics``: the topics (``services.core.topics``) of the tools it shows, from
+their categories (a comparison's own category too), which decide who gets it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from services.core import links
+from services.core import links, topics
 from services.core.db.models import Comparison, Digest, Tool, Verdict, Vote
 from services.core.domain import Call, ComparisonState, ToolState, ship_percent
 from services.core.settings import Settings
@@ -45,6 +48,7 @@ def comparison_section(session: Session, settings: Settings, comparison: Compari
         "title": f"{comparison.tool_a.name} vs {comparison.tool_b.name}",
         "url": links.comparison(settings, comparison.slug),
         "category": comparison.category,
+        "topics": topics.section_topics([comparison.category, comparison.tool_a.category, comparison.tool_b.category]),
         "editor_note": comparison.editor_note,
         "sides": [_side(session, settings, comparison.tool_a), _side(session, settings, comparison.tool_b)],
     }
@@ -77,6 +81,7 @@ def new_tools_section(session: Session, settings: Settings, since: dt.datetime, 
     if not tools:
         return None
     return {"id": "new_tools", "kind": "new_tools", "title": "New this week",
+            "topics": topics.section_topics(t.category for t in tools),
             "tools": [{"name": t.name, "tagline": t.tagline, "url": links.tool(settings, t.slug)} for t in tools]}
 
 
@@ -84,19 +89,20 @@ def community_section(session: Session, settings: Settings, since: dt.datetime, 
     """Subscriber votes cast (or changed) in ``[since, until)``, the most voted tools first."""
     ships = func.sum(case((Vote.call == Call.SHIP, 1), else_=0))
     rows = session.execute(
-        select(Tool.name, Tool.slug, func.count(Vote.id), ships)
+        select(Tool.name, Tool.slug, func.count(Vote.id), ships, Tool.category)
         .join(Vote, Vote.tool_id == Tool.id)
         .where(Vote.updated_at >= since, Vote.updated_at < until)
-        .group_by(Tool.id, Tool.name, Tool.slug)
+        .group_by(Tool.id, Tool.name, Tool.slug, Tool.category)
         .order_by(func.count(Vote.id).desc(), Tool.name)
         .limit(COMMUNITY_LIMIT)
     ).all()
     if not rows:
         return None
     return {"id": "community", "kind": "community", "title": "Last week's community votes",
+            "topics": topics.section_topics(category for *_counts, category in rows),
             "results": [{"name": name, "url": links.tool(settings, slug), "votes": int(total),
                          "ship": percent(ship_percent(int(shipped or 0), int(total)))}
-                        for name, slug, total, shipped in rows]}
+                        for name, slug, total, shipped, _category in rows]}
 
 
 def previous_compile_time(session: Session, before_week: str) -> dt.datetime | None:

@@ -4,23 +4,19 @@ SSRF check on every hop. Knows nothing of storage: it takes validators in and ha
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
-import socket
 import ssl
 import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from services.core.retry_after import parse_retry_after
+from services.core.ssrf import GuardedBackend, GuardError, check_destination
 
 USER_AGENT = "verdicts-feed-fetcher/0.1 (+https://github.com/verdicts; polite polling of release feeds)"
 MAX_REDIRECTS = 5
@@ -28,7 +24,6 @@ PERMANENT_REDIRECTS = {301, 308}
 REDIRECTS = {301, 302, 303, 307, 308}
 ACCEPT_FEEDS = ("application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
                 "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
-CGNAT = ipaddress.ip_network("100.64.0.0/10")
 # httpx logs every request at INFO; the poller records outcomes on the source instead.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -64,54 +59,6 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
-
-
-def check_destination(url: str) -> None:
-    """Refuse non-http(s) schemes and URLs without a host; addresses are checked when connecting."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise FetchError("forbidden_scheme", f"refusing {parts.scheme or 'schemeless'} URL {url!r}")
-    if not parts.hostname:
-        raise FetchError("bad_url", f"no host in {url!r}")
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (a seam the SSRF tests stub to return forbidden addresses)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchError("dns", f"cannot resolve {host}: {exc}") from exc
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def pinned_address(host: str, port: int, allow_private_networks: bool) -> str:
-    """The address to connect to: resolved once, checked, and then used as is (no second lookup,
-    so a DNS answer that changes between check and connect cannot reach a private address)."""
-    addresses = resolve(host, port)
-    if not addresses:
-        raise FetchError("dns", f"{host} has no address")
-    if not allow_private_networks:
-        for text in addresses:
-            address = ipaddress.ip_address(text.split("%", 1)[0])
-            if _forbidden(address):
-                raise FetchError("forbidden_address", f"{host} resolves to non-public address {address}")
-    return addresses[0]
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket backend, connecting only to the address the guard checked.
-
-    TLS still verifies the certificate against the host name: httpcore passes the URL's host as
-    ``server_hostname`` when it wraps the stream, whatever address the socket reached.
-    """
-
-    def __init__(self, allow_private_networks: bool) -> None:
-        self.allow_private_networks = allow_private_networks
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        address = pinned_address(host, port, self.allow_private_networks)
-        return super().connect_tcp(address, port, timeout, local_address, socket_options)
 
 
 #: How many hosts' transports a thread keeps; the least recently used is closed beyond that.
@@ -164,20 +111,6 @@ def guarded_transport(policy: FetchPolicy) -> httpx.HTTPTransport:
                                     limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
     transport._pool._network_backend = GuardedBackend(policy.allow_private_networks)
     return transport
-
-
-def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_unspecified
-        or address.is_reserved
-        or (isinstance(address, ipaddress.IPv4Address) and address in CGNAT)
-    )
 
 
 def _read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
@@ -248,8 +181,8 @@ def fetch(
     http = transport or transport_for(policy, url)
     current, all_permanent, seen = url, True, {url}
     for _hop in range(MAX_REDIRECTS + 1):
-        check_destination(current)
         try:
+            check_destination(current)
             response = http.handle_request(httpx.Request("GET", _url(current), headers=headers,
                                                          extensions={"timeout": timeouts}))
             try:
@@ -275,6 +208,8 @@ def fetch(
             raise FetchError("network", f"{type(exc).__name__} fetching {current}: {exc}") from exc
         except httpx.InvalidURL as exc:
             raise FetchError("bad_url", f"{current!r}: {exc}") from exc
+        except GuardError as exc:  # the SSRF guard (services.core.ssrf), on this hop or when connecting
+            raise FetchError(exc.kind, str(exc)) from exc
     raise FetchError("too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {url}")
 
 

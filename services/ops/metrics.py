@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.core.db.models import DeliveryBatch, Digest, Entry, Event, Tool, WebhookEvent
+from services.core.db.models import DeliveryBatch, Digest, Entry, Event, Tool, WebhookBatch, WebhookEvent
 from services.core.domain import BatchState, DigestState, ToolState
 from services.ops import store
 from services.ops.overview import queue_rows
@@ -81,6 +81,11 @@ class ProjectCollector(Collector):
         for kind, count in session.execute(select(WebhookEvent.event, func.count()).group_by(WebhookEvent.event)):
             webhook.add_metric([kind], count)
         yield webhook
+        stored = GaugeMetricFamily("verdicts_webhook_batches", "Stored Event Webhook posts by state (stored: "
+                                   "waiting for the worker; failed: kept with their error)", labels=["state"])
+        for state, count in session.execute(select(WebhookBatch.state, func.count()).group_by(WebhookBatch.state)):
+            stored.add_metric([str(state)], count)
+        yield stored
         yield GaugeMetricFamily("verdicts_outbox_lag_seconds", "Age of the oldest unhandled outbox event",
                                 value=store.outbox_lag_seconds(session))
         yield GaugeMetricFamily("verdicts_outbox_unhandled", "Outbox events not handled yet",

@@ -51,6 +51,8 @@ class ComparisonHit:
     title: str
     headline: str
     category: str | None
+    #: The two tools' names, A then B (pages isolate each one: ``services.web.rendering.versus``).
+    names: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -132,4 +134,4 @@ def listed_comparisons(session: Session, *where: ColumnElement[bool], limit: int
 def comparison_hit(comparison: Comparison) -> ComparisonHit:
     """A comparison as listed (its tools loaded): "A vs B", the headline, the category."""
     return ComparisonHit(comparison.slug, f"{comparison.tool_a.name} vs {comparison.tool_b.name}",
-                         comparison.headline, comparison.category)
+                         comparison.headline, comparison.category, (comparison.tool_a.name, comparison.tool_b.name))

@@ -1,7 +1,8 @@
 """Community votes: one ship-or-skip per subscriber per tool, changeable.
 
-Votes arrive through links signed for one subscriber, one tool and one call (``links.vote``). The
-link only identifies the vote; casting it takes a POST from the confirm page, so a mail scanner
+Votes arrive through a digest's links: a ballot signed for one subscriber and one digest, followed by
+the tool and the call (``links.ballot_vote``), or, in digests sent before ballots, a link signed for one
+subscriber, one tool and one call (``links.vote``). The link only identifies the vote; casting it takes a POST from the confirm page, so a mail scanner
 that follows every link in a message never votes.
 """
 
@@ -13,9 +14,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.core.db.models import Subscriber, Tool, Vote
+from services.core.db.models import Digest, Subscriber, Tool, Vote
 from services.core.domain import Call, SubscriberState, ToolState, ship_percent
-from services.core.links import VOTE
+from services.core.links import BALLOT, VOTE
 from services.core.tokens import TokenError, unsign
 from services.review.errors import VoteLinkError
 
@@ -41,6 +42,32 @@ def read_link(session: Session, secret: str, token: str) -> VoteRequest:
             and value[2] in (Call.SHIP, Call.SKIP)):
         raise VoteLinkError("This vote link does not work: it is not a vote link.")
     subscriber_id, tool_id, call = value
+    return _request(session, subscriber_id, tool_id, call)
+
+
+def read_ballot(session: Session, secret: str, token: str, tool_id: int, call: str) -> VoteRequest:
+    """What a digest's vote link (``links.ballot_vote``: a ballot token, then a tool and a call) asks for.
+
+    The ballot names the subscriber and the digest that carried the link; the vote counts only for a tool
+    that digest shows, so a ballot lets a reader vote on what they were sent and on nothing else. Raises
+    VoteLinkError with a message fit for the reader.
+    """
+    try:
+        value = unsign(secret, BALLOT, token, max_age_seconds=VOTE_LINK_MAX_AGE_SECONDS)
+    except TokenError as exc:
+        raise VoteLinkError(f"This vote link does not work: {exc}.") from exc
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value)
+            and call in (Call.SHIP, Call.SKIP)):
+        raise VoteLinkError("This vote link does not work: it is not a vote link.")
+    subscriber_id, digest_id = value
+    digest = session.get(Digest, digest_id)
+    shown = {side.get("tool_id") for section in (digest.sections if digest else []) for side in section.get("sides", ())}
+    if tool_id not in shown:
+        raise VoteLinkError("This vote link does not work: its digest did not show that tool.")
+    return _request(session, subscriber_id, tool_id, call)
+
+
+def _request(session: Session, subscriber_id: int, tool_id: int, call: str) -> VoteRequest:
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.state == SubscriberState.UNSUBSCRIBED:
         raise VoteLinkError("This vote link belongs to a subscription that no longer exists.")

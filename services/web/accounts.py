@@ -18,14 +18,15 @@ from services.web import sessions
 from services.web.auth import SHOWN_PREFIX, issue_token
 
 
-def _audit(session: Session, by: int | None, user: User, action: str, note: str | None, **detail: object) -> None:
+def audit(session: Session, by: int | None, user: User, action: str, note: str | None, **detail: object) -> None:
+    """Write ``user.<action>`` about ``user`` to the audit log, done by user ``by`` (None: the command line)."""
     session.add(AuditEntry(user_id=by, action=f"user.{action}", subject=f"user:{user.id}",
                            detail={"email": user.email, **detail}, note=note))
 
 
 def _changed(session: Session, by: int | None, user: User, action: str, note: str | None, **detail: object) -> None:
     sessions.end_all(user)
-    _audit(session, by, user, action, note, **detail)
+    audit(session, by, user, action, note, **detail)
 
 
 def set_password(session: Session, user: User, password: str, by: int | None, note: str | None = None) -> None:
@@ -51,7 +52,7 @@ def new_token(session: Session, user: User, days: int, scope: TokenScope, by: in
               note: str | None = None) -> str:
     """A new API token of ``user`` (``services.web.auth.issue_token``); audit action ``user.issue_token``."""
     token = issue_token(session, user, days, scope)
-    _audit(session, by, user, "issue_token", note, prefix=token[:SHOWN_PREFIX], scope=str(scope), days=days)
+    audit(session, by, user, "issue_token", note, prefix=token[:SHOWN_PREFIX], scope=str(scope), days=days)
     return token
 
 
@@ -69,6 +70,6 @@ def revoke_token(session: Session, token_id: int, by: int | None, owner: User | 
     if token is None or (owner is not None and token.user_id != owner.id):
         return None
     session.delete(token)
-    _audit(session, by, session.get_one(User, token.user_id), "revoke_token", note, token_id=token_id,
+    audit(session, by, session.get_one(User, token.user_id), "revoke_token", note, token_id=token_id,
            prefix=token.prefix)
     return token

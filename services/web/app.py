@@ -12,16 +12,19 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.core.runtime import Runtime
-from services.web.auth import LoginRequired
+from services.web.auth import LoginRequired, TwoFactorEnrolmentRequired
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    from services.web import account, errors, login, rendering
+    from services.web import account, account_two_factor, errors, login, login_two_factor, oidc, rendering
+    from services.web.api import reports as reports_api
     from services.web.api import review as review_api
     from services.web.api import subscribers as subscribers_api
     from services.web.editor import digests as editor_digests
+    from services.web.editor import hooks as editor_hooks
+    from services.web.editor import reports as editor_reports
     from services.web.editor import routes as editor_routes
     from services.web.editor import sends as editor_sends
     from services.web.editor import sources as editor_sources
@@ -54,12 +57,18 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def _to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
+    @app.exception_handler(TwoFactorEnrolmentRequired)
+    async def _to_enrolment(_request: Request, _exc: TwoFactorEnrolmentRequired) -> RedirectResponse:
+        return RedirectResponse("/account/two-factor", status_code=303)
+
     rendering.install(app)
+    oidc.install(app, settings)  # single sign-on, when configured
     errors.install(app)
-    for router in (pages.router, subscribers.router, login.router, account.router, editor_routes.router,
+    for router in (pages.router, subscribers.router, login.router, login_two_factor.router, account.router,
+                   account_two_factor.router, editor_routes.router,
                    health.router, votes.router, review_api.router, editor_digests.router, public_archive.router,
                    subscribers_api.router, editor_sends.router, sendgrid_webhook.router,
                    ops_pages.router, ops_api.router, ops_metrics.router, editor_sources.router, browse.router, feeds.router, seo.router,
-                   og_image.router):
+                   og_image.router, editor_hooks.router, editor_reports.router, reports_api.router):
         app.include_router(router)
     return app

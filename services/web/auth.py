@@ -41,6 +41,11 @@ class LoginRequired(Exception):
     """Raised by a page guard; the app answers with a redirect to /login."""
 
 
+class TwoFactorEnrolmentRequired(Exception):
+    """Raised by a page guard for an admin without two-factor sign-in while
+    ``VERDICTS_REQUIRE_TWO_FACTOR_FOR_ADMINS`` is on; the app answers with a redirect to the enrolment page."""
+
+
 def active_user(session: Session, email: str) -> User | None:
     """The active user an address names (any case or IDN spelling of it); None for none or a non-address."""
     try:
@@ -87,8 +92,12 @@ def _allowed(roles: tuple[Role, ...]) -> frozenset[Role]:
     return frozenset({*roles, Role.ADMIN})
 
 
-def require(*roles: Role) -> Callable[[Request], User]:
-    """A page dependency that lets in signed-in users holding one of ``roles`` (admins always)."""
+def require(*roles: Role, enrolling: bool = False) -> Callable[[Request], User]:
+    """A page dependency that lets in signed-in users holding one of ``roles`` (admins always).
+
+    While ``VERDICTS_REQUIRE_TWO_FACTOR_FOR_ADMINS`` is on, an admin without two-factor sign-in is sent to
+    enrol first (``TwoFactorEnrolmentRequired``) by every guard but the enrolment pages' (``enrolling``).
+    """
     allowed = _allowed(roles)
 
     def guard(request: Request) -> User:
@@ -97,6 +106,9 @@ def require(*roles: Role) -> Callable[[Request], User]:
             raise LoginRequired()
         if user.role not in allowed:
             raise HTTPException(status_code=403, detail="Your role does not allow this page.")
+        if (not enrolling and user.role is Role.ADMIN and user.two_factor_at is None
+                and request.app.state.runtime.settings.require_two_factor_for_admins):
+            raise TwoFactorEnrolmentRequired()
         return user
 
     guard.roles = allowed  # type: ignore[attr-defined]

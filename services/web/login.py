@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from services.core import limits
 from services.core.db.models import User
 from services.core.domain import Role
-from services.web import sessions, signin_limits
+from services.web import login_two_factor, sessions, signin_limits, two_factor_accounts
 from services.web.auth import authenticate, current_user
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
@@ -20,6 +20,13 @@ router = APIRouter()
 
 #: Where each role lands after signing in when no page was asked for.
 HOME = {Role.REVIEWER: "/editor/panel", Role.OPS: "/ops"}
+
+
+def landing(user: User, next: str) -> str:
+    """Where ``user`` lands after signing in (a password or single sign-on): ``next`` when it is a path on this
+    site (one leading ``/``, no ``\\``: never another host), else their role's home page."""
+    local = next.startswith("/") and not next.startswith("//") and "\\" not in next
+    return next if local else HOME.get(user.role, "/editor/queue")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -45,9 +52,11 @@ def login(request: Request, session: DbSession, email: str = Form("", max_length
     if user is None:
         signin_limits.failed(settings, email, client, now)
         return page(request, "login.html", 401, next=next, error="Wrong email or password.")
+    target = landing(user, next)
+    if two_factor_accounts.enrolled(user):  # no session until the second step (services/web/login_two_factor.py)
+        return login_two_factor.ask(request, user, target, now)
     sessions.start(request, user, now)
-    local = next.startswith("/") and not next.startswith("//") and "\\" not in next
-    return RedirectResponse(next if local else HOME.get(user.role, "/editor/queue"), status_code=303)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protected)])

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.core import limits, links
@@ -50,15 +51,28 @@ def percent(value: int | None) -> str:
     return "—" if value is None else f"{value}%"
 
 
+def bdi(value: object) -> Markup:
+    """Free text (a name, tagline, quote, subject…) escaped inside ``<bdi>``: text in a right-to-left script
+    cannot then reorder what stands around it (HTML Living Standard, the bdi element; Unicode UAX #9,
+    isolates). Empty text gives an empty ``<bdi>``."""
+    return Markup("<bdi>{}</bdi>").format("" if value is None else value)
+
+
+def versus(a: str, b: str) -> Markup:
+    """A comparison's title, "A vs B", with each name isolated (``bdi``): a right-to-left first name cannot
+    turn the whole title around."""
+    return Markup("{} vs {}").format(bdi(a), bdi(b))
+
+
 def _wants_html(request: Request) -> bool:
     """Browsers get error pages; the API and clients that do not ask for HTML get JSON."""
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def install(app: FastAPI) -> None:
-    """Template helpers (``csrf_input``, ``csrf_token``, ``limits`` for form fields' ``maxlength``, ``safe_url``,
-    ``plain_text``, ``category_path`` and ``percent`` filters), HTML error pages (run in the thread pool: the
-    page looks the user up)."""
+    """Template helpers (``csrf_input``, ``csrf_token``, ``limits`` for form fields' ``maxlength``, ``versus``;
+    ``safe_url``, ``plain_text``, ``category_path``, ``percent`` and ``bdi`` filters), HTML error pages (run in the
+    thread pool: the page looks the user up)."""
     env = app.state.templates.env
     env.globals["csrf_input"] = csrf_input
     env.globals["csrf_token"] = csrf_token
@@ -67,6 +81,8 @@ def install(app: FastAPI) -> None:
     env.filters["plain_text"] = plain_text
     env.filters["category_path"] = links.category_path
     env.filters["percent"] = percent
+    env.filters["bdi"] = bdi
+    env.globals["versus"] = versus
 
     @app.exception_handler(StarletteHTTPException)
     def _error_page(request: Request, exc: HTTPException) -> Response:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.orm import object_session
 from starlette.requests import Request
 
 from services.core.db.models import User
@@ -32,8 +33,13 @@ def start(request: Request, user: User, now: float) -> None:
 
 
 def end_all(user: User) -> None:
-    """End every session ``user`` has, in every browser, when the caller's transaction commits."""
-    user.session_generation += 1
+    """End every session ``user`` has, in every browser, when the caller's transaction commits. The increment is
+    done by the database (``SET session_generation = session_generation + 1``), so two changes committed at once
+    both count: neither can overwrite the other's with the value it read."""
+    user.session_generation = User.session_generation + 1
+    session = object_session(user)
+    if session is not None:
+        session.flush()  # the new value is read back on next use (a session started again for the caller)
 
 
 def signed_in_id(values: Mapping[str, Any]) -> int | None:

@@ -21,7 +21,7 @@ from services.core.event_types import EventName, EventType, PayloadMismatch, Unk
 from services.core.runtime import Runtime
 
 NOTED, BROKEN = "test.noted", "test.broken"
-RECORD_ONLY = EventName.TOOL_QUEUED  # a real type nothing handles
+RECORD_ONLY = EventName.TOOL_REJECTED  # a real type nothing handles
 
 
 def _write_audit_row(session: Session, payload: events.Payload) -> None:

@@ -113,3 +113,63 @@ def test_embedded_links_follow_the_port_served_unless_a_base_url_is_given(tmp_pa
     assert embedded.served_at("::1", 8765).public_url == "http://[::1]:8765"
     assert configured.served_at("127.0.0.1", 8765).public_url == "https://news.example.org"
     assert production.served_at("127.0.0.1", 8765).public_url == production.public_url
+
+
+_OIDC = {"VERDICTS_OIDC_ISSUER": "https://id.example.org/realms/staff", "VERDICTS_OIDC_CLIENT_ID": "verdicts",
+         "VERDICTS_OIDC_CLIENT_SECRET": "s3cret"}
+
+
+def test_single_sign_on_is_on_only_with_issuer_client_id_and_secret_all_set(tmp_path: Path) -> None:
+    # Given none of the three, Then single sign-on is off
+    assert not load_settings({"VERDICTS_VAR_DIR": str(tmp_path)}).oidc_enabled
+    # Given all three, Then it is on, the issuer kept exactly as written (its tokens' iss must equal it)
+    settings = load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC})
+    assert settings.oidc_enabled and settings.oidc_issuer == "https://id.example.org/realms/staff"
+    # Given only some of them, Then the settings are refused, naming the three
+    for missing in _OIDC:
+        partial = {name: value for name, value in _OIDC.items() if name != missing}
+        with pytest.raises(SettingsError, match="VERDICTS_OIDC_ISSUER, VERDICTS_OIDC_CLIENT_ID and"):
+            load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **partial})
+
+
+@pytest.mark.parametrize("issuer", ["http://id.example.org", "https://id.example.org/?realm=staff", "id.example.org"])
+def test_an_oidc_issuer_must_be_https_without_a_query(tmp_path: Path, issuer: str) -> None:
+    # Given an issuer in plain http off loopback, with a query, or without a scheme, Then it is refused by name
+    with pytest.raises(SettingsError, match="VERDICTS_OIDC_ISSUER"):
+        load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC, "VERDICTS_OIDC_ISSUER": issuer})
+
+
+@pytest.mark.parametrize("issuer", ["https://id.example.org:99999", "https://id.example.org:0/realms/staff",
+                                    "https://id.example.org:/realms/staff", "https://id.example.org:https"])
+def test_an_oidc_issuer_port_must_be_from_1_to_65535(tmp_path: Path, issuer: str) -> None:
+    # Given an issuer whose port is out of range, empty or not a number, Then it is refused by name, saying why
+    with pytest.raises(SettingsError, match="VERDICTS_OIDC_ISSUER: .*port from 1 to 65535"):
+        load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC, "VERDICTS_OIDC_ISSUER": issuer})
+    # And a port in range is kept as written
+    settings = load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC,
+                              "VERDICTS_OIDC_ISSUER": "https://id.example.org:8443/realms/staff"})
+    assert settings.oidc_issuer == "https://id.example.org:8443/realms/staff"
+
+
+@pytest.mark.parametrize("issuer", ["HTTPS://id.example.org/realms/staff", "Https://id.example.org",
+                                    "https://ID.example.org/realms/staff"])
+def test_an_oidc_issuer_in_capitals_is_refused_not_changed(tmp_path: Path, issuer: str) -> None:
+    # Given an issuer whose scheme or host is written in capitals (its ID tokens' iss would never equal it),
+    # Then it is refused by name, saying to write it in lower case
+    with pytest.raises(SettingsError, match="VERDICTS_OIDC_ISSUER: .*lower case"):
+        load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC, "VERDICTS_OIDC_ISSUER": issuer})
+
+
+def test_an_oidc_issuer_with_a_user_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="VERDICTS_OIDC_ISSUER: .*user name or password"):
+        load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC,
+                       "VERDICTS_OIDC_ISSUER": "https://me:pw@id.example.org"})
+
+
+@pytest.mark.parametrize("name", ["VERDICTS_OIDC_CLIENT_ID", "VERDICTS_OIDC_CLIENT_SECRET"])
+@pytest.mark.parametrize("value", ["  ", "\t", " verdicts", "verdicts\n"])
+def test_a_blank_or_padded_oidc_client_id_or_secret_is_refused(tmp_path: Path, name: str, value: str) -> None:
+    # Given single sign-on with a client id or secret of white space, or with white space around it,
+    # Then the settings are refused, naming that variable
+    with pytest.raises(SettingsError, match=f"{name}: .*blank or begin or end with white space"):
+        load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC, name: value})

@@ -324,8 +324,8 @@ def test_fast_links_are_the_tokens_the_web_side_verifies(rt: Runtime) -> None:
     # Then both mint the same tokens, and the core's unsign reads them
     if int(time.time()) == now:
         assert signer.unsubscribe(42) == links.unsubscribe(rt.settings, 42)
-    token = signer.vote(42, 7, "ship").rsplit("/", 1)[1]
-    assert unsign(rt.settings.secret(), links.VOTE, token, 3600) == [42, 7, "ship"]
+    token = signer.ballot(42, 7).rsplit("/", 1)[1]
+    assert unsign(rt.settings.secret(), links.BALLOT, token, 3600) == [42, 7]
     assert unsign(rt.settings.secret(), links.PREFERENCES, signer.preferences(9).rsplit("/", 1)[1], 3600) == 9
 
 

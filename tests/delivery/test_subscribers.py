@@ -92,6 +92,34 @@ def test_importing_without_confirmed_mails_each_new_address_a_confirmation(rt: R
     assert {m["Subject"] for m in mails(rt)} == {"Confirm your Verdicts subscription"}
 
 
+def test_an_import_with_a_topics_column_gives_new_subscribers_their_topics_and_the_export_writes_them_back(
+        rt: Runtime) -> None:
+    # Given one address already on the list with no topic
+    with rt.sessions() as session, session.begin():
+        factories.confirmed_subscriber(session, "known@example.org")
+    # When a file with a topics column is imported (names or slugs, several separators, one row with too many)
+    too_many = ";".join(f"topic-{n}" for n in range(60))
+    report = subscribers.import_rows(rt.sessions, rt.settings, [
+        ["topics", "email"], ["Developer Tools; image-generation", "a@example.org"], ["", "b@example.org"],
+        ["audio|Video", "known@example.org"], [too_many, "c@example.org"]], confirmed=True)
+    # Then new subscribers get their topics as slugs, an empty cell means the whole digest, a subscriber on the
+    # list keeps their own, and the row with too many topics is refused with the reason
+    assert (report.added, report.already) == (2, 1)
+    assert [(line, value) for line, value, _reason in report.rejected] == [(5, "c@example.org")]
+    assert "at most 50 topics" in report.rejected[0][2]
+    with rt.sessions() as session:
+        topics = {email: topics for email, topics in session.execute(select(Subscriber.email, Subscriber.topics))}
+    assert topics == {"a@example.org": ["developer-tools", "image-generation"], "b@example.org": [],
+                      "known@example.org": []}
+    # And the export writes them in a topics column that imports back to the same
+    with rt.sessions() as session:
+        exported = list(subscribers.export_rows(session))
+    column = exported[0].index("topics")
+    assert {row[0]: row[column] for row in exported[1:]} == {
+        "known@example.org": "", "a@example.org": "developer-tools;image-generation", "b@example.org": ""}
+    assert subscribers.parse_topics("developer-tools;image-generation") == ["developer-tools", "image-generation"]
+
+
 def test_an_import_killed_midway_leaves_every_stored_pending_address_its_confirmation(
         rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given an import committed in chunks of two, whose input dies after the third row

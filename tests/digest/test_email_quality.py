@@ -64,8 +64,8 @@ def _personal(rt: Runtime, digest: Digest) -> str:
     for section in digest.sections:
         for side in section.get("sides", ()):
             for call in Call:
-                values[placeholders.vote(side["tool_id"], call.value)] = links.vote(
-                    rt.settings, subscriber_id, side["tool_id"], call.value)
+                values[placeholders.vote(side["tool_id"], call.value)] = links.ballot_vote(
+                    rt.settings, subscriber_id, digest.id, side["tool_id"], call.value)
     return placeholders.fill(digest.html, values)
 
 

@@ -87,3 +87,30 @@ def test_items_of_a_changelog_are_updates_of_its_product_only_when_shaped_like_c
     # Then its items are judged as any feed's: not updates of "Acme", and a plain note is no release
     assert note.kind == "new" and not note.is_release
     assert not any("changelog" in reason for reason in note.reasons)
+
+
+def test_a_post_without_a_launch_verb_on_a_page_named_for_the_tool_is_a_release_of_that_tool() -> None:
+    # Given posts that announce a tool without a launch verb, on pages whose address is the tool's name
+    ledger = detect(_entry("Ledger for teams that close the books", "https://lumen.example/news/ledger"))
+    sketches = detect(_entry("Sketches in web, iOS, and Android", "https://lumen.example/news/lumen-sketches"))
+    # Then each is a release named for the tool, and the reasons say why
+    assert [(d.is_release, d.name) for d in ledger + sketches] == [(True, "Ledger"), (True, "Sketches")]
+    assert "its page is named for 'Ledger'" in ledger[0].reasons
+
+
+def test_a_listicle_and_a_customer_story_with_a_figure_are_not_releases() -> None:
+    # Given a count opening a title, and a customer's result on a page named for the customer
+    listicle = detect(_entry("7 new ways to plan a trip with Atlas", "https://lumen.example/news/trip-planning"))[0]
+    story = detect(_entry("Brightline cuts onboarding time by 55% using Ledger",
+                          "https://lumen.example/customers/brightline"))[0]
+    # Then neither is a release, and the story's figure is among the reasons
+    assert not listicle.is_release and not story.is_release
+    assert any("by 55%" in reason for reason in story.reasons)
+
+
+def test_a_changelog_item_named_for_a_feature_is_an_update_of_the_product() -> None:
+    from services.core.domain import SourceFacts
+
+    changelog = SourceFacts(kind="feed", url="https://lumen.example/changelog", title="Lumen Changelog")
+    found = detect(_entry("Shared folders", "https://lumen.example/changelog/shared-folders"), changelog)[0]
+    assert found.is_release and (found.kind, found.name) == ("update", "Lumen")

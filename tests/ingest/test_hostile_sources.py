@@ -12,10 +12,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
+from services.core import ssrf
 from services.core.db.models import Entry, Source, Tool
 from services.core.domain import SourceKind, SourceState
 from services.core.runtime import Runtime
-from services.ingest import fetcher, schedule
+from services.ingest import schedule
 from services.ingest.fetcher import FetchError, FetchPolicy, fetch
 from services.ingest.refresh import refresh_source, refresh_sources
 from services.ingest.sources import add_source, source_rows
@@ -275,7 +276,7 @@ def test_a_bad_source_does_not_stop_the_batch(rt: Runtime, http: LocalServer) ->
 def test_the_guard_refuses_non_public_addresses_before_connecting(monkeypatch: pytest.MonkeyPatch,
                                                                    address: str) -> None:
     # Given a host name the (stubbed) resolver maps to a forbidden address, and a socket layer that fails the test if used
-    monkeypatch.setattr(fetcher, "resolve", lambda host, port: [address])
+    monkeypatch.setattr(ssrf, "resolve", lambda host, port: [address])
 
     def no_connect(*args: object, **kwargs: object) -> None:
         raise AssertionError("the guard let a connection through")
@@ -296,7 +297,7 @@ def test_the_guard_connects_only_to_the_address_it_checked(monkeypatch: pytest.M
         lookups.append(host)
         return next(answers)
 
-    monkeypatch.setattr(fetcher, "resolve", rebinding)
+    monkeypatch.setattr(ssrf, "resolve", rebinding)
     http.routes["/feed"] = Reply(body=RSS % b"")
     # When fetched with private networks allowed, Then the one lookup's address is the one connected
     port = http.httpd.server_address[1]
@@ -314,12 +315,12 @@ def test_redirects_to_forbidden_places_are_refused(monkeypatch: pytest.MonkeyPat
     def resolve(host: str, port: int) -> list[str]:
         return ["93.184.215.14"] if host == "feeds.example.org" else [host]
 
-    monkeypatch.setattr(fetcher, "resolve", resolve)
+    monkeypatch.setattr(ssrf, "resolve", resolve)
     replies = iter([httpx.Response(302, headers={"Location": target})])
 
-    class FirstHopOnly(fetcher.GuardedBackend):
+    class FirstHopOnly(ssrf.GuardedBackend):
         def connect_tcp(self, host: str, port: int, *args: object, **kwargs: object):
-            fetcher.pinned_address(host, port, self.allow_private_networks)
+            ssrf.pinned_address(host, port, self.allow_private_networks)
             raise AssertionError(f"no packet may leave for {host}")
 
     def handler(request: httpx.Request) -> httpx.Response:

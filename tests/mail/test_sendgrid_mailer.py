@@ -137,3 +137,14 @@ def test_a_single_mail_carries_its_headers_and_category(endpoint: RecordingEndpo
     [body] = endpoint.bodies
     assert body["personalizations"] == [{"to": [{"email": "new@example.org"}]}]
     assert body["categories"] == ["confirm_subscription"] and body["subject"] == "Confirm"
+
+
+def test_open_tracking_is_off_in_every_request_unless_the_setting_turns_it_on(endpoint: RecordingEndpoint) -> None:
+    # Given a mailer with open tracking left off, and one with it on
+    mail = OutgoingMail(to="new@example.org", subject="Confirm", html="<p>x</p>", text="x")
+    # When each sends a mail
+    _mailer(endpoint).send(mail)
+    SendGridMailer("SG.test-key", endpoint.host, SENDER, 5.0, open_tracking=True).send(mail)
+    # Then SendGrid is told not to add its pixel, then to add it
+    assert [body["tracking_settings"] for body in endpoint.bodies] == [
+        {"open_tracking": {"enable": False}}, {"open_tracking": {"enable": True}}]

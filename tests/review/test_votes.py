@@ -112,3 +112,37 @@ def test_two_first_votes_racing_each_other_leave_one_vote(rt: Runtime) -> None:
     assert outcome == {"call": "skip"}
     with rt.sessions() as session:
         assert [v.call for v in session.scalars(select(Vote))] == ["skip"]
+
+
+def _ballot(url: str) -> tuple[str, int, str]:
+    """A ballot vote URL's token, tool id and call."""
+    token, tool_id, call = url.rsplit("/", 3)[1:]
+    return token, int(tool_id), call
+
+
+def test_a_ballot_votes_on_the_tools_its_digest_showed_and_on_nothing_else(rt: Runtime) -> None:
+    # Given a digest showing Alpha vs Beta, a reader, and a tool the digest did not show
+    with rt.sessions() as session, session.begin():
+        comparison = factories.published_comparison(session)
+        shown = comparison.tool_a_id
+        elsewhere = factories.judged_tool(session, "Elsewhere", (Call.SHIP,) * 4).id
+        reader = factories.confirmed_subscriber(session, "reader@example.org").id
+        digest = factories.sent_digest(session, rt.settings, "2026-W48").id
+    secret = rt.settings.secret()
+    # When the reader follows the digest's ship link for a shown tool and confirms
+    with rt.sessions() as session, session.begin():
+        wanted = votes.read_ballot(session, secret, *_ballot(links.ballot_vote(rt.settings, reader, digest, shown,
+                                                                                "ship")))
+        assert (wanted.subscriber_id, wanted.tool.id, wanted.call) == (reader, shown, Call.SHIP)
+        votes.cast(session, wanted.subscriber_id, wanted.tool.id, wanted.call)
+    # Then it counts
+    with rt.sessions() as session:
+        assert votes.community_percent(session, [shown]) == {shown: 100}
+    # And the same ballot with another tool, an unknown call, or another digest's id is refused
+    token, _tool, _call = _ballot(links.ballot_vote(rt.settings, reader, digest, shown, "ship"))
+    with rt.sessions() as session:
+        for tool_id, call, message in [(elsewhere, "ship", "did not show that tool"), (shown, "maybe", "not a vote"),
+                                       (shown, "ship", "not valid")]:
+            used = token if message != "not valid" else sign("another-secret-entirely", links.BALLOT, [reader, digest])
+            with pytest.raises(VoteLinkError, match=message):
+                votes.read_ballot(session, secret, used, tool_id, call)

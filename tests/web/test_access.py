@@ -23,16 +23,18 @@ from services.core.runtime import Runtime
 from services.web import accounts
 from services.web.app import create_app
 from services.web.auth import issue_token
-from tests.web.conftest import add_user, csrf, sign_in
+from tests.web.conftest import add_user, client_with, csrf, sign_in
 
 #: Pages and endpoints anyone may use (from the URL map in design.md).
 PUBLIC_PATHS = {
     "/", "/c/{slug}", "/t/{slug}", "/archive", "/archive.atom", "/archive/{week}", "/subscribe",
     "/confirm/{token}", "/unsubscribe/{token}", "/prefs/{token}", "/vote/{token}", "/login", "/logout",
+    "/vote/{token}/{tool_id}/{call}",  # a digest's vote link: its ballot token authenticates it
     "/webhooks/sendgrid", "/metrics", "/healthz", "/readyz", "/api/openapi.json",
     "/api/subscribe", "/api/subscribers",  # the public subscribe endpoint of the API
     "/category/{slug}", "/search", "/comparisons.atom", "/comparisons.json", "/archive.json",  # browsing, feeds
     "/sitemap.xml", "/sitemap-{page:int}.xml", "/robots.txt", "/c/{slug}/og.png",  # for search engines and sharing
+    "/login/two-factor",  # sign-in's second step: it answers only a sign-in waiting for its code
 }
 ROLES = (Role.EDITOR, Role.REVIEWER, Role.OPS)
 
@@ -119,6 +121,24 @@ def test_every_private_route_refuses_roles_it_does_not_allow(rt: Runtime, app: f
             if response.status_code != 403:
                 failures.append(f"{role.value}: {method} {path} -> {response.status_code}")
     assert unguarded == [], "private routes must use services.web.auth.require() or require_api()"
+    assert failures == []
+    assert checked > 20
+
+
+def test_every_private_page_sends_an_admin_without_two_factor_to_enrol_when_it_is_required(rt: Runtime) -> None:
+    # Given VERDICTS_REQUIRE_TWO_FACTOR_FOR_ADMINS on and a signed-in admin who has not enrolled
+    client = client_with(rt, require_two_factor_for_admins=True)
+    client.headers["x-csrf-token"] = sign_in(client, add_user(rt, "admin@example.org", "admin").email)
+    failures, checked = [], 0
+    for path, method, _ in _private(client.app):  # type: ignore[arg-type]
+        if path.startswith(("/api/", "/account/two-factor")):
+            continue  # the API takes tokens, not sessions; the enrolment pages are where they are sent
+        # When they call each private page
+        response = client.request(method, _concrete(path), follow_redirects=False)
+        checked += 1
+        # Then it sends them to the enrolment page
+        if not (response.status_code == 303 and response.headers["location"] == "/account/two-factor"):
+            failures.append(f"{method} {path} -> {response.status_code}")
     assert failures == []
     assert checked > 20
 

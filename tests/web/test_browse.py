@@ -30,7 +30,7 @@ def test_a_category_page_lists_its_tools_and_comparisons_with_counts(rt: Runtime
     # Then it lists the category's tools and comparisons, and counts them
     assert response.status_code == 200
     page = _text(response.text)
-    assert "<h1>Developer Tools</h1>" in response.text
+    assert "<h1><bdi>Developer Tools</bdi></h1>" in response.text
     assert "3 tools · 1 comparison" in page
     assert 'href="/c/alpha-vs-beta"' in response.text
     assert all(f'href="/t/{slug}"' in response.text for slug in ("alpha", "beta", "gamma"))

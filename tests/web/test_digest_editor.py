@@ -53,7 +53,7 @@ def test_the_preview_shows_subject_both_frames_and_the_plain_text(rt: Runtime, c
     page = client.get(f"/editor/digests/{WEEK}")
     # Then the subject, a desktop and a phone frame and the plain text are there, with the draft's controls
     assert page.status_code == 200
-    assert "<h1>Alpha vs Beta — and more</h1>" in page.text
+    assert "<h1><bdi>Alpha vs Beta — and more</bdi></h1>" in page.text
     assert 'title="Desktop preview"' in page.text and 'title="Phone preview"' in page.text
     assert 'width="375"' in page.text
     assert "== Gamma vs Delta (Developer Tools) ==" in page.text

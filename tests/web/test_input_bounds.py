@@ -92,3 +92,17 @@ def test_the_cli_refuses_an_id_past_the_database_range_as_a_usage_error() -> Non
                  ["queue", "merge", "1", "--into", str(PAST_THE_RANGE)]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2, (args, result.output)
+
+
+def test_a_minimum_score_that_is_not_a_number_from_0_to_1_is_refused_naming_the_parameter(
+        rt: Runtime, client: TestClient) -> None:
+    # Given an editor's API token
+    bearer = _bearer(rt)
+    for value in ("nan", "inf", "-0.5", "1.5"):
+        # When the queue is asked for candidates scoring at least that
+        answer = client.get("/api/queue", params={"min_score": value}, headers=bearer)
+        # Then the request is refused with the parameter named, not answered with an empty page
+        assert answer.status_code == 422, value
+        assert "min_score" in answer.text
+    # And a score in range still filters
+    assert client.get("/api/queue", params={"min_score": "0.5"}, headers=bearer).status_code == 200

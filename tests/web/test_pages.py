@@ -30,7 +30,7 @@ def test_the_comparison_page_shows_both_tools_the_scorecard_and_a_subscribe_box(
     response = client.get(f"/c/{slug}")
     assert response.status_code == 200
     page = _text(response.text)
-    assert "<h1>Alpha vs Beta</h1>" in response.text
+    assert "<h1><bdi>Alpha</bdi> vs <bdi>Beta</bdi></h1>" in response.text
     assert "Developer Tools" in page
     assert "Alpha tagline" in page and "Beta description" in page
     assert "75% panel ship" in page and "25% panel ship" in page

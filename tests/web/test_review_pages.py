@@ -196,6 +196,28 @@ def test_a_vote_link_shows_a_confirm_page_and_only_the_post_votes(rt: Runtime, c
         assert len(session.scalars(select(Vote)).all()) == 1
 
 
+def test_a_digest_ballot_link_shows_a_confirm_page_that_posts_back_to_it(rt: Runtime, client: TestClient) -> None:
+    # Given a sent digest showing Alpha vs Beta and one of its readers' ship link for Alpha
+    with rt.sessions() as session, session.begin():
+        comparison = factories.published_comparison(session, "Alpha", "Beta")
+        reader = factories.confirmed_subscriber(session, "reader@example.org").id
+        digest = factories.sent_digest(session, rt.settings, "2026-W48").id
+        slug, tool_id = comparison.slug, comparison.tool_a_id
+    url = links.ballot_vote(rt.settings, reader, digest, tool_id, "ship").removeprefix(rt.settings.public_url)
+    # When the link is followed, Then the confirm page posts back to that very link, counting nothing yet
+    confirm = client.get(url)
+    assert confirm.status_code == 200 and f'action="{url}"' in confirm.text
+    with rt.sessions() as session:
+        assert session.scalars(select(Vote)).all() == []
+    # When the reader presses the button, Then the vote counts
+    token = re.search(r'name="csrf_token" value="([^"]+)"', confirm.text).group(1)  # type: ignore[union-attr]
+    assert client.post(url, data={"csrf_token": token}).status_code == 200
+    assert "100% community" in _text(client.get(f"/c/{slug}").text)
+    # And the same ballot for a tool the digest did not show gets a clear refusal
+    other = url.rsplit("/", 2)[0] + "/999999/ship"
+    assert client.get(other).status_code == 400
+
+
 def test_a_tampered_vote_link_gets_a_clear_page_not_an_error(rt: Runtime, client: TestClient) -> None:
     with rt.sessions() as session, session.begin():
         tool = factories.judged_tool(session, "Alpha", (Call.SHIP,) * 4)

@@ -111,3 +111,26 @@ def test_ops_may_resend_an_ambiguous_batch_but_not_start_a_send(rt: Runtime, cli
     # And the ops page no longer lists the batch as waiting for a decision
     with rt.sessions() as session:
         assert [send.ambiguous for send in store.sends(session)] == [[]]
+
+
+def test_the_send_page_shows_recipients_per_topic_variant(rt: Runtime, client: TestClient) -> None:
+    # Given a compiled digest of a Developer Tools comparison, and readers: three with no topic, two who
+    # picked developer-tools, one who picked a topic nothing in it matches
+    from services.core.db.models import Subscriber
+
+    _compiled(rt, 3)
+    with rt.sessions() as session, session.begin():
+        for address, topics in [("dev1@example.org", ["developer-tools"]), ("dev2@example.org", ["developer-tools"]),
+                                ("audio@example.org", ["audio"])]:
+            factories.confirmed_subscriber(session, address).topics = topics
+        assert session.scalar(select(Subscriber.topics).where(Subscriber.email == "audio@example.org")) == ["audio"]
+    token = _editor(rt, client)
+    # When the editor opens the send page, and again after sending
+    before = client.get("/editor/sends/2026-W48").text
+    client.post("/editor/sends/2026-W48/send", data={"csrf_token": token})
+    after = client.get("/editor/sends/2026-W48").text
+    # Then both list the versions with their recipients: everything for five, nothing sent to one
+    for page in (before, after):
+        table = page[page.index('id="variants"'):]
+        assert re.search(r"<td>[^<]*<bdi>Alpha vs Beta</bdi> · <bdi>New this week</bdi></td><td>5<", table)
+        assert re.search(r"no matching section: not sent</td><td>1<", table)

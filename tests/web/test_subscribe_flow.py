@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from services.core import links
 from services.core.db.models import Event, Subscriber
+from services.core.domain import Call
 from services.core.runtime import Runtime
 from tests import factories
 from tests.event_driver import mails
@@ -125,16 +126,44 @@ def test_a_forged_unsubscribe_token_is_refused(rt: Runtime, client: TestClient) 
     assert _subscriber(rt, "reader@example.org").state == "confirmed"
 
 
-def test_the_preferences_page_pauses_and_picks_categories(rt: Runtime, client: TestClient) -> None:
-    # Given the reader's preferences link
+def test_the_preferences_page_pauses_and_picks_topics_from_the_tools_categories(rt: Runtime, client: TestClient) -> None:
+    # Given approved tools in two categories and the reader's preferences link
+    with rt.sessions() as session, session.begin():
+        factories.judged_tool(session, "Coder", (Call.SHIP,) * 4, category="Developer Tools")
+        factories.judged_tool(session, "Painter", (Call.SHIP,) * 4, category="Image Generation")
     _id, _token, prefs = _confirmed(rt)
-    assert "Pause the digest" in client.get(f"/prefs/{prefs}").text
-    # When they pause and keep one category
-    saved = client.post(f"/prefs/{prefs}", data={"paused": "on", "categories": ["comparisons", "bogus"]})
-    # Then it is stored (unknown categories dropped) and the page still offers to unsubscribe
+    page = client.get(f"/prefs/{prefs}").text
+    assert "Pause the digest" in page
+    assert 'value="developer-tools"' in page and "Developer Tools" in page and 'value="image-generation"' in page
+    # When they pause and tick one offered topic and one that no tool has
+    saved = client.post(f"/prefs/{prefs}", data={"paused": "on", "topics": ["image-generation", "bogus"]})
+    # Then it is stored (the unknown topic dropped), shown ticked, and the page still offers to unsubscribe
     assert saved.status_code == 200 and "Saved." in saved.text and 'action="/unsubscribe/' in saved.text
+    assert 'value="image-generation" checked' in saved.text
     subscriber = _subscriber(rt, "reader@example.org")
-    assert subscriber.paused is True and subscriber.categories == ["comparisons"]
+    assert subscriber.paused is True and subscriber.topics == ["image-generation"]
+    # When they untick everything, Then they are back to the whole digest
+    client.post(f"/prefs/{prefs}", data={})
+    assert _subscriber(rt, "reader@example.org").topics == []
+
+
+def test_the_json_api_keeps_the_topics_of_a_new_subscriber_and_refuses_too_many(rt: Runtime,
+                                                                              client: TestClient) -> None:
+    # When a new address subscribes through the API with topics named as categories
+    answer = client.post("/api/subscribers", json={"email": "topical@example.org",
+                                                   "topics": ["Developer Tools", "image-generation"]})
+    # Then it is accepted and its topics are stored as slugs
+    assert answer.status_code == 202
+    assert _subscriber(rt, "topical@example.org").topics == ["developer-tools", "image-generation"]
+    # And a confirmed subscriber's topics cannot be changed by anyone who knows the address
+    with rt.sessions() as session, session.begin():
+        factories.confirmed_subscriber(session, "settled@example.org")
+    client.post("/api/subscribers", json={"email": "settled@example.org", "topics": ["image-generation"]})
+    assert _subscriber(rt, "settled@example.org").topics == []
+    # And a list past the limit is refused with a 4xx, storing nothing
+    refused = client.post("/api/subscribers", json={"email": "greedy@example.org",
+                                                    "topics": [f"topic-{n}" for n in range(60)]})
+    assert refused.status_code == 422 and _subscriber(rt, "greedy@example.org") is None
 
 
 @pytest.mark.parametrize("path", ["/prefs/x.y.z", "/unsubscribe/x.y.z"])

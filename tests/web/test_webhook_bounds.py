@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from services.core.db.models import WebhookEvent
+from services.core.db.models import WebhookBatch
 from services.core.runtime import Runtime
 from tests.web.sendgrid_signing import Signer, webhook_client
 
@@ -25,7 +25,7 @@ def _event(n: int) -> dict[str, object]:
 
 def _stored(rt: Runtime) -> int:
     with rt.sessions() as session:
-        return session.scalar(select(func.count()).select_from(WebhookEvent)) or 0
+        return session.scalar(select(func.count()).select_from(WebhookBatch)) or 0
 
 
 def test_a_signed_body_past_the_cap_is_refused_with_413_and_nothing_is_stored(rt: Runtime) -> None:

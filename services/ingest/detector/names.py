@@ -5,7 +5,7 @@
   "X 2.0 Released: Higher Precision …", "X 3.5 正式发布";
 - an active launch before the name: "Acme launches X", "Perplexity Is Open-Sourcing X";
 - no launch verb: "X 2 brings …", "… Powered by X 3.5.", "Bring your data to life with X",
-  "X: a model for …";
+  "X: a model for …", "X in web, iOS, and Android";
 - several tools: "A and B are now available in App", "Introducing A, B and C" yield each.
 
 Then the place and the owner are cut away ("… on GroqCloud", "in Google Flow Music", "Canopy
@@ -45,7 +45,7 @@ WITH_AT_END = re.compile(r"\bwith\s+(?!(?:the|a|an|our|your|new|more|less)\b)([A
 CLAUSE_END = re.compile(r"\s*[:|–—]\s*|\s+-\s+|[,!?](?:\s|$)|\.(?:\s|$)")
 PLACE = re.compile(
     r"\s+(?:in|on|for|to|across|via|inside)\s+(?:the\s+)?(?:(?:public|private)\s+)?(?:beta|preview|[A-Z0-9][\w.+-]*"
-    r"|hub|api|everyone|developers|enterprises?|all\b)(?:\s+[\w.+-]+)*$"
+    r"|hub|api|everyone|developers|enterprises?|all\b|web\b|mobile|desktop|iOS|browsers?)(?:\s+[\w.+-]+)*$"
 )
 OWNER = re.compile(r"^[\w.&-]+(?:\s+[\w.&-]+){0,2}(?:'|’)s?\s+(?=\S)")
 ARTICLE = re.compile(r"^(?:the|our|a|an|new|το|η|ο)\s+", re.IGNORECASE)
@@ -83,8 +83,8 @@ def _span(text: str) -> str:
     if active and active.end() < len(text):
         return _first_clause(_cut_place(text[active.end():]))
     head = _first_clause(text)
-    if head != text:  # "X: a model for …", "X 2.0 - notes"
-        return head
+    if head != text:  # "X: a model for …", "X 2.0 - notes", "X in web, iOS, and Android"
+        return _cut_place(head)
     ending = WITH_AT_END.search(text)
     if ending:
         return ending.group(1)

@@ -3,6 +3,9 @@ words an editor can check. They are features of the model, which weighs them; no
 
 The phrase lists are read off vendors' feeds (launch verbs, newsroom genres, status pages); the
 structural ones follow the source: a GitHub release tag, a Hub model, a bare-version changelog item.
+Two signals pool others (``LAUNCH_SHAPES``, ``RELEASE_SHAPES``): each way of telling a launch is
+rare in any one feed, so a weight learned for "any of them" still reaches a feed that tells its
+launches in a way no other feed does.
 An entry is read once (``read``): the rule signals, the features and ``detect``'s shapes share that
 ``Reading``.
 """
@@ -12,10 +15,10 @@ from __future__ import annotations
 import functools
 import re
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from services.core.domain import ParsedEntry, SourceFacts
-from services.ingest.detector import names, versions
+from services.ingest.detector import keys, names, versions
 
 GITHUB_RELEASE = re.compile(r"^https?://github\.com/([\w.-]+)/([\w.-]+)/releases/tag/([^/?#]+)", re.IGNORECASE)
 HUB_PATHS_NOT_MODELS = ("blog", "docs", "spaces", "datasets", "papers", "learn", "api", "collections", "organizations",
@@ -32,14 +35,29 @@ NOISE = re.compile(
     r"|evidence|what changed|observations)\b",
     re.IGNORECASE,
 )
-#: A title that opens with a proper name carrying a version ("Helix 3 brings …", "Stratus 2: a model for …").
-LEADING_NAME = re.compile(r"^(?:[A-Z\w][\w.+-]*\s+){0,3}v?\d{1,3}(?:\.\d+)*[a-z]?\b(?!\s*%)")
+#: A customer story's result ("cuts onboarding time by 55%", "cut support costs by 40%").
+RESULT_FIGURE = re.compile(r"\bby\s+\d+(?:\.\d+)?\s?%")
+#: A title that opens with a proper name carrying a version ("Helix 3 brings …", "Stratus 2: a model for …"):
+#: at least one word before the number, so a count ("5 new ways to …") is not a name (``opens_with_name``).
+LEADING_NAME = re.compile(r"^((?:[\w][\w.+-]*\s+){1,3})v?\d{1,3}(?:\.\d+)*[a-z]?\b(?!\s*%)")
+#: An English verb in -ing opening a headline ("Improving …", "Scaling …"): an essay, not a name.
+GERUND = re.compile(r"^[A-Za-z]{4,}ing$")
 QUESTION = re.compile(r"\?\s*$")
 VERSION_IN_NAME = re.compile(r"(?<![#\d])\b\d{1,3}(?:\.\d+)*[a-z]?\b|[A-Za-z]\d+(?:\.\d+)+")
 CHANGELOG = re.compile(r"change ?log|release[- ]notes|/releases\b", re.IGNORECASE)
 STATUS_HOST = re.compile(r"^status\.|statuspage|incident", re.IGNORECASE)
+#: A file suffix on a page's address ("agents.html").
+ADDRESS_SUFFIX = re.compile(r"\.(?:s?html?|php|aspx?)$", re.IGNORECASE)
 HUB_COPY = re.compile(r"[-_.](?:gguf|awq|gptq|mlx|exl2|fp8|int[48]|bnb|[q]\d(?:_k(?:_[msl])?)?|\d+bit|quantized)\b.*$",
                       re.IGNORECASE)
+
+
+#: The signals that each tell a launch in one way vendors write it. Each alone is rare in any one
+#: feed, so ``launch_shape`` (any of them) is a signal too: the model learns one weight from all of
+#: them, which a feed whose way no other feed shares still gets.
+LAUNCH_SHAPES = ("launch_phrase", "opens_with_name", "named_address")
+#: Likewise the shapes of a source whose items are releases: a release page, a changelog item.
+RELEASE_SHAPES = ("github_release", "bare_version", "changelog_entry")
 
 
 class Signal(NamedTuple):
@@ -67,6 +85,41 @@ def hub_original(model: str) -> str | None:
     """The model a quantized or re-uploaded copy stands for ("Qwen3-8B-GGUF" → "Qwen3-8B"), else None."""
     stripped = HUB_COPY.sub("", model)
     return stripped if stripped and stripped != model else None
+
+
+def opens_with_name(title: str) -> bool:
+    """Whether ``title`` opens with a versioned proper name ("Kestrel 2 brings …", "Ήλιος 2 …"):
+    one to three words, none starting with a lower-case letter and the first not a verb in -ing,
+    then a version number that is not a percentage. "7 new ways …" (a count), "Отчёт о сбое 3
+    марта" (a date) and "Improving Kestrel 2's safety checks" (an essay) do not."""
+    match = LEADING_NAME.match(title)
+    if not match:
+        return False
+    words = match.group(1).split()
+    return not GERUND.match(words[0]) and not any(w[:1].islower() for w in words)
+
+
+def address_names(link: str | None, title: str, named: list[str]) -> str | None:
+    """The name of ``named`` that the entry's page is named for, else None.
+
+    Publishers give a launch page the product's own address ("/blog/quill-canvas" for "Bring your
+    notes to life with Quill Canvas", "/news/ledger" for "Ledger for teams that close the books"),
+    while an article's address repeats or shortens its headline, often behind a date. So: the last
+    path segment of ``link``, read as words (``keys.normalized_name``), is the name's words run
+    together ("nova25-mini" for "Nova2.5-Mini"), with at most one more word before or after it
+    ("lumen-sketches", "atlas-preview"). ``title`` being only the name says nothing: then the
+    address is the headline.
+    """
+    segment = unquote(urlsplit(link or "").path.rstrip("/").rpartition("/")[2])
+    address = [w for w in keys.normalized_name(ADDRESS_SUFFIX.sub("", segment)).split("-") if w]
+    if not address:
+        return None
+    spans = {"".join(address), "".join(address[1:]), "".join(address[:-1])} - {""}  # all words, or all but one
+    for name in named:
+        run = keys.normalized_name(name).replace("-", "")
+        if run in spans and run != keys.normalized_name(title).replace("-", ""):
+            return name
+    return None
 
 
 def linked_repositories(html: str) -> list[str]:
@@ -138,11 +191,15 @@ def read(entry: ParsedEntry, source: SourceFacts) -> Reading:
 def launch_phrase(title: str) -> str | None:
     """The words of ``title`` that tell a launch, in any of the ways vendors write it: a lead phrase
     ("Introducing X"), a launch after the name ("X is now available") or before it ("Acme launches
-    X"); None when it tells none. One signal for all three: each alone is rare in any one feed, and
-    the model learns one weight from all of them."""
+    X"), or the model a feature ships on ("Remote agents in App. Powered by X 3.5."); None when it
+    tells none. One signal for all of them: each alone is rare in any one feed, and the model learns
+    one weight from all of them."""
     lead = names.LEAD.match(title)
     if lead:
         return lead.group(0).strip(" :,")
+    powered = names.POWERED_BY.search(title)
+    if powered:
+        return powered.group(0).strip(" .")
     for pattern in (names.PASSIVE, names.ACTIVE):
         phrase = pattern.search(title)
         if phrase and phrase.start() > 0:
@@ -178,9 +235,7 @@ def rule_signals(reading: Reading) -> list[Signal]:
     ending = names.WITH_AT_END.search(title)
     if ending and not lead:
         found.append(Signal("with_name", f"title ends on a name: 'with {ending.group(1)}'"))
-    if names.POWERED_BY.search(title):
-        found.append(Signal("powered_by", "title names what it is powered by"))
-    noise = NOISE.search(title)
+    noise = NOISE.search(title) or RESULT_FIGURE.search(title)
     if noise:
         found.append(Signal("newsy", f"title reads like news or an essay ({noise.group(0)!r})"))
     if QUESTION.search(title):
@@ -190,10 +245,18 @@ def rule_signals(reading: Reading) -> list[Signal]:
     named = reading.names
     if any(VERSION_IN_NAME.search(n) for n in named) and not (release or bare):
         found.append(Signal("versioned_name", "the name carries a version"))
-    if named and not (release or bare) and LEADING_NAME.match(title) and lead is None:
+    if named and not (release or bare) and lead is None and opens_with_name(title):
         found.append(Signal("opens_with_name", f"title opens with the name {named[0]!r}"))
     if len(named) > 1:
         found.append(Signal("several_names", f"names {len(named)} tools"))
+    addressed = None if (release or reading.hub) else address_names(entry.link, title, named)
+    if addressed:
+        found.append(Signal("named_address", f"its page is named for {addressed!r}"))
+    shapes = sum(s.name in LAUNCH_SHAPES for s in found)
+    if shapes:
+        found.append(Signal("launch_shape", "shaped like a launch" + (f" in {shapes} ways" if shapes > 1 else "")))
+    if any(s.name in RELEASE_SHAPES for s in found):
+        found.append(Signal("release_shape", "shaped like an item of a release history"))
     if reading.repositories:
         found.append(Signal("links_repository", f"links to {reading.repositories[0].split(':', 1)[1]}"))
     return found

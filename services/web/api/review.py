@@ -86,7 +86,7 @@ class ComparisonEdit(BaseModel):
 
 @router.get("/queue", response_model=answers.QueuePage)
 def list_queue(session: DbSession, state: str = "candidate", source: str | None = None, category: str | None = None,
-               min_score: float | None = None, q: str | None = None,
+               min_score: float | None = Query(None, ge=0.0, le=1.0), q: str | None = None,
                offset: int = Query(0, ge=0, le=limits.ROW_ID_MAX), limit: int = 50,
                user: User = Depends(editor)) -> dict[str, object]:
     """Candidates newest first, filtered like the queue page."""

@@ -12,7 +12,8 @@ from services.core.db.models import User
 from services.core.domain import Role
 from services.delivery import controls
 from services.delivery.progress import ambiguous_batches, summary
-from services.delivery.send import recipient_count, start_send
+from services.delivery.send import deliverable, recipient_count, start_send
+from services.delivery.variants import variant_figures
 from services.digest import compose
 from services.web.auth import require
 from services.web.csrf import csrf_protected
@@ -35,24 +36,22 @@ def send_page(request: Request, week: str, session: DbSession, user: Watcher) ->
     progress = summary(session, digest.id)
     recipients = recipient_count(session) if progress.control is None else None
     return page(request, "sends.html", digest=digest, progress=progress, ambiguous=ambiguous_batches(session, digest.id),
-                recipients=recipients)
-
-
-def _begin(session: Session, digest_id: int) -> None:
-    """The editor's "send": approve the draft, then cut the batches (both idempotent)."""
-    compose.approve(session, digest_id)
-    start_send(session, digest_id)
+                recipients=recipients, variants=variant_figures(session, digest, deliverable()))
 
 
 def _act(session: Session, week: str, action: str) -> RedirectResponse:
-    {"send": _begin, "pause": controls.pause, "resume": controls.resume,
+    {"pause": controls.pause, "resume": controls.resume,
      "cancel": controls.cancel}[action](session, compose.of_week(session, week).id)
     return RedirectResponse(f"/editor/sends/{week}", status_code=303)
 
 
 @router.post("/{week}/send", dependencies=protected, response_model=None)
-def send(week: str, session: DbSession, user: Editor) -> RedirectResponse:
-    return _act(session, week, "send")
+def send(request: Request, week: str, session: DbSession, user: Editor) -> RedirectResponse:
+    """The editor's "send": approve the draft, then cut the batches, one variant per topic pick (both idempotent)."""
+    digest_id = compose.of_week(session, week).id
+    compose.approve(session, digest_id)
+    start_send(session, digest_id, settings=request.app.state.runtime.settings)
+    return RedirectResponse(f"/editor/sends/{week}", status_code=303)
 
 
 @router.post("/{week}/pause", dependencies=protected, response_model=None)

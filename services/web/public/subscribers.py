@@ -16,6 +16,7 @@ from services.core import limits, links
 from services.core.addresses import InvalidAddress, mailable_identity
 from services.core.db.models import Subscriber
 from services.core.domain import SubscriberState
+from services.core.topics import TooManyTopics, normalized
 from services.delivery import subscribe_limits, subscribers
 from services.web.db import DbSession
 from services.web.rendering import message, page
@@ -24,13 +25,15 @@ router = APIRouter()
 SAME_ANSWER = "If the address can receive mail, a confirmation link is on its way."
 
 
-def request_subscription(request: Request, session: Session, email: str) -> tuple[int, str, dict[str, str]]:
+def request_subscription(request: Request, session: Session, email: str,
+                         topics: list[str] | None = None) -> tuple[int, str, dict[str, str]]:
     """The shared path of the form and the JSON API: (status, text, headers). The same text whatever the list holds.
 
     429 with a ``Retry-After`` header once the client address used up its window.
 
     400 with the reason for an address that is not one, or that the mailer cannot deliver to
-    (``services.core.addresses.mailable_identity``).
+    (``services.core.addresses.mailable_identity``), or for more than ``topics.MAX_TOPICS`` topics.
+    ``topics`` (names or slugs) are normalized and kept for a new or pending subscriber.
 
     Renders and sends nothing: ``subscribers.subscribe`` records the confirmation as due in the
     request's transaction, whatever the address's state, and a worker mails it.
@@ -42,10 +45,11 @@ def request_subscription(request: Request, session: Session, email: str) -> tupl
                 {"Retry-After": str(subscribe_limits.retry_after(settings, time.time()))})
     try:
         address = mailable_identity(email, settings.mailer_smtputf8)
-    except InvalidAddress as exc:
+        picked = None if topics is None else normalized(topics)
+    except (InvalidAddress, TooManyTopics) as exc:
         return 400, str(exc), {}
     if subscribe_limits.allowed(settings, "address", address):
-        subscribers.subscribe(session, address, smtputf8=settings.mailer_smtputf8)
+        subscribers.subscribe(session, address, smtputf8=settings.mailer_smtputf8, topics=picked)
     return 200, SAME_ANSWER, {}
 
 
@@ -82,23 +86,30 @@ def unsubscribe(request: Request, token: str, session: DbSession) -> HTMLRespons
     return message(request, "You're unsubscribed", f"{subscriber.email} will get no further digest.")
 
 
-def _preferences(request: Request, subscriber: Subscriber, token: str, saved: bool) -> HTMLResponse:
+def _preferences(request: Request, session: Session, subscriber: Subscriber, token: str, saved: bool) -> HTMLResponse:
+    """The page: the pause switch and the topics offered (``subscribers.topic_choices``), with any topic the
+    subscriber kept that no approved tool has any more, labelled by its slug."""
     unsubscribe_token = links.unsubscribe(request.app.state.runtime.settings, subscriber.id).rsplit("/", 1)[1]
-    return page(request, "prefs.html", subscriber=subscriber, token=token, categories=subscribers.CATEGORIES,
-                unsubscribe_token=unsubscribe_token, saved=saved)
+    choices = dict(subscribers.topic_choices(session))
+    for topic in subscriber.topics or []:
+        choices.setdefault(topic, topic.replace("-", " "))
+    return page(request, "prefs.html", subscriber=subscriber, token=token, unsubscribe_token=unsubscribe_token,
+                saved=saved, topics=sorted(choices.items(), key=lambda choice: choice[1].lower()))
 
 
 @router.get(links.PREFERENCES_PATH + "{token}", response_class=HTMLResponse)
 def preferences_page(request: Request, token: str, session: DbSession) -> HTMLResponse:
     secret = request.app.state.runtime.settings.secret()
-    return _preferences(request, subscribers.subscriber_for(session, secret, links.PREFERENCES, token), token, False)
+    subscriber = subscribers.subscriber_for(session, secret, links.PREFERENCES, token)
+    return _preferences(request, session, subscriber, token, False)
 
 
 @router.post(links.PREFERENCES_PATH + "{token}", response_class=HTMLResponse)
 async def save_preferences(request: Request, token: str, session: DbSession) -> HTMLResponse:
+    """Pause or resume, and the topics ticked (none: the whole digest); topics not offered are dropped."""
     subscriber = subscribers.subscriber_for(session, request.app.state.runtime.settings.secret(), links.PREFERENCES,
                                             token)
     form = await request.form()
-    subscribers.update_preferences(subscriber, paused=form.get("paused") == "on",
-                                   categories=[str(c) for c in form.getlist("categories")])
-    return _preferences(request, subscriber, token, True)
+    subscribers.update_preferences(session, subscriber, paused=form.get("paused") == "on",
+                                   topics=[str(topic) for topic in form.getlist("topics")])
+    return _preferences(request, session, subscriber, token, True)

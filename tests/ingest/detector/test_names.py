@@ -13,6 +13,7 @@ from services.ingest.detector.names import product_names, source_product
     ("Remote agents in Loom. Powered by Stratus 3.5.", ["Stratus 3.5"]),
     ("Bring your data to life with Quill Canvas", ["Quill Canvas"]),
     ("Orion: a model for long documents", ["Orion"]),
+    ("Sketches in web, iOS, and Android", ["Sketches"]),
     # passive launches whose name was cut wrong
     ("Vega and Lyra are now available in Loom", ["Vega", "Lyra"]),
     ("Quill Studio Is Now in Public Preview", ["Quill Studio"]),

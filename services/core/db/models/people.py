@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core import limits
@@ -23,6 +23,13 @@ class User(Base):
     #: Bumped to end every session of the user at once (services/web/sessions.py): a cookie is only good
     #: for the generation it was issued under.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The TOTP shared secret (RFC 6238), encrypted (services/web/two_factor.py); set from the start of
+    #: enrolment, None without two-factor sign-in.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    #: When enrolment was confirmed with a valid code; None: two-factor sign-in is off (or not yet confirmed).
+    two_factor_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: The time step of the last code accepted, so no code is accepted twice (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -39,6 +46,18 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for a TOTP code at sign-in; only its argon2 hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class AuditEntry(Base):

@@ -20,7 +20,8 @@ class Subscriber(Base):
     state: Mapped[SubscriberState] = mapped_column(string_enum(SubscriberState, 16), default=SubscriberState.PENDING,
                                                    index=True)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Sorted topic slugs (``services.core.topics``); empty: the whole digest.
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     suppressed_reason: Mapped[str | None] = mapped_column(String(64))
     suppressed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     #: Soft bounces (SendGrid's "blocked") since the last delivery; suppressed at settings' soft_bounce_limit.
