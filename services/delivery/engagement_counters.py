@@ -62,16 +62,17 @@ def counter_kind(kind: str, bounce_type: str | None) -> str | None:
 
 def link_label(url: str) -> str:
     """A clicked URL as the report groups it: without its fragment, and a personal link (unsubscribe,
-    preferences, vote, confirm) without its token, so every reader's copy of one link is one row; clipped to
-    ``limits.CLICKED_URL``, without NUL characters (PostgreSQL text holds none)."""
+    preferences, vote, confirm; under any base path) without its token, so every reader's copy of one link is
+    one row; clipped to ``limits.CLICKED_URL``, without NUL characters (PostgreSQL text holds none)."""
     try:
         parts = urlsplit(url.strip().replace("\x00", ""))
     except ValueError:  # not a URL (an unclosed IPv6 bracket…): counted as written
         return limits.clip(url.replace("\x00", ""), limits.CLICKED_URL)
     path, query = parts.path, parts.query
     for prefix in PERSONAL_PATHS:
-        if path.startswith(prefix):
-            path, query = prefix + "…", ""
+        at = path.find(prefix)  # after the public base URL's own path, when it has one (https://host/verdicts/…)
+        if at >= 0:
+            path, query = path[:at] + prefix + "…", ""
             break
     return limits.clip(urlunsplit((parts.scheme, parts.netloc, path, query, "")), limits.CLICKED_URL)
 

@@ -29,7 +29,9 @@ def signature_is_valid(public_key: str, raw_body: bytes, signature: str | None, 
     """True only for a fresh, well-formed timestamp and a signature by ``public_key`` over it and the body."""
     from sendgrid.helpers.eventwebhook import EventWebhook
 
-    if not signature or not timestamp or not timestamp.isdigit() or not timestamp.isascii():
+    # Unix seconds have 10 digits until 2286: a longer "timestamp" is refused before int() (which a few
+    # hundred digits make overflow the float subtraction, or thousands past Python's digit limit).
+    if not signature or not timestamp or len(timestamp) > 12 or not timestamp.isdigit() or not timestamp.isascii():
         return False
     age = (time.time() if now is None else now) - int(timestamp)
     if not -MAX_AGE_SECONDS <= age <= MAX_AGE_SECONDS:

@@ -232,6 +232,8 @@ def test_requests_not_signed_by_the_key_or_not_fresh_are_refused(rt: Runtime, ho
     assert _forbidden(hook, raw, signer.headers(raw, str(int(time.time()) - 11 * 60)))
     assert _forbidden(hook, raw, signer.headers(raw, "1e9"))
     assert _forbidden(hook, raw, {**good, TIMESTAMP: "soon"})
+    assert _forbidden(hook, raw, {**good, TIMESTAMP: "9" * 400})  # would overflow a float
+    assert _forbidden(hook, raw, {**good, TIMESTAMP: "9" * 5000})  # past Python's int digit limit
     assert _forbidden(hook, raw, {**good, SIGNATURE: "***not base64***"})
     assert _forbidden(hook, raw, {k: v for k, v in good.items() if k != SIGNATURE})
     # Then nothing was stored; and the genuine request still goes through
