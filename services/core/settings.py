@@ -6,6 +6,7 @@ from that file. A bad value stops the process at start with the variable's name 
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import secrets
@@ -146,6 +147,25 @@ class Settings(BaseSettings):
     def _alert_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
             raise ValueError("must be an http(s):// URL")
+        return value
+
+    @field_validator("sendgrid_webhook_key")
+    @classmethod
+    def _webhook_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """The Event Webhook's verification key as SendGrid's settings page shows it: base64 of a DER
+        SubjectPublicKeyInfo holding an elliptic-curve (ECDSA) public key. Anything else would make every
+        genuine post a 403, which SendGrid retries for a day and then drops, so it is refused at start."""
+        if value is None:
+            return value
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        try:
+            key = load_der_public_key(base64.b64decode(value.get_secret_value().strip(), validate=True))
+        except ValueError as exc:  # binascii.Error is a ValueError; so are the loader's refusals
+            raise ValueError("must be the base64 public key SendGrid shows for the signed Event Webhook") from exc
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise ValueError("must be an elliptic-curve (ECDSA) public key, as SendGrid signs with")
         return value
 
     @field_validator("oidc_client_id", "oidc_client_secret")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from services.core.settings import SENDGRID_API_HOST, SettingsError, load_settings
 
@@ -173,3 +176,22 @@ def test_a_blank_or_padded_oidc_client_id_or_secret_is_refused(tmp_path: Path, n
     # Then the settings are refused, naming that variable
     with pytest.raises(SettingsError, match=f"{name}: .*blank or begin or end with white space"):
         load_settings({"VERDICTS_VAR_DIR": str(tmp_path), **_OIDC, name: value})
+
+
+@pytest.mark.parametrize("key", ["not-base64!!", "aGVsbG8=", "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE="],
+                         ids=["not-base64", "not-a-key", "ed25519-key"])
+def test_a_webhook_key_that_is_not_an_ecdsa_public_key_is_refused_at_start(tmp_path: Path, key: str) -> None:
+    # Given a webhook verification key that no SendGrid signature could ever verify against,
+    # Then the settings are refused, naming the variable (instead of a 403 for every genuine post)
+    with pytest.raises(SettingsError, match="VERDICTS_SENDGRID_WEBHOOK_KEY: "):
+        load_settings({"VERDICTS_VAR_DIR": str(tmp_path), "VERDICTS_SENDGRID_WEBHOOK_KEY": key})
+
+
+def test_the_webhook_key_sendgrid_shows_is_taken(tmp_path: Path) -> None:
+    # Given the base64 DER public key of an ECDSA P-256 pair, as SendGrid's settings page shows it
+    private = ec.generate_private_key(ec.SECP256R1())
+    der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # When the settings load, Then the key is kept as given
+    loaded = load_settings({"VERDICTS_VAR_DIR": str(tmp_path),
+                            "VERDICTS_SENDGRID_WEBHOOK_KEY": base64.b64encode(der).decode()})
+    assert loaded.sendgrid_webhook_key is not None
