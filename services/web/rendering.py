@@ -9,7 +9,7 @@ import nh3
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import HTTPException, RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,6 +26,12 @@ def page(request: Request, name: str, status_code: int = 200, **context: object)
 
 def message(request: Request, title: str, text: str, status_code: int = 200) -> HTMLResponse:
     return page(request, "message.html", status_code, title=title, message=text)
+
+
+def noted_redirect(request: Request, to: str, note: str) -> RedirectResponse:
+    """Post/redirect/get: ``note`` shown once on the next page (the session's flash), and a 303 to ``to``."""
+    request.session["flash"] = note
+    return RedirectResponse(to, status_code=303)
 
 
 def safe_url(value: str | None) -> str | None:

@@ -57,9 +57,11 @@ def _make_due(rt: Runtime) -> None:
 
 
 def _approve_a_candidate(rt: Runtime, name: str = "Widget") -> int:
+    """Approve a new candidate and let the worker handle the recorded events (the fan-out to endpoints)."""
     with rt.sessions() as session, session.begin():
         tool_id = factories.candidate(session, name).id
         queue.approve(session, tool_id, None)
+    handle_recorded_events(rt)
     return tool_id
 
 
@@ -70,7 +72,6 @@ def test_an_event_reaches_only_the_endpoints_that_asked_for_it_signed_so_the_rec
     _endpoint(rt, receiver.listen("/comparisons"), "comparison.published")
     # When a candidate is approved, the worker handles the event, and the tick and worker run
     tool_id = _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     assert _run_due(rt) == [HookDeliveryState.SUCCEEDED]
     # Then only the approvals endpoint got one POST, which standardwebhooks verifies with its secret
     assert receiver.at("/comparisons") == []
@@ -108,7 +109,6 @@ def test_a_delivery_answered_500_waits_its_backoff_is_tried_again_and_succeeds(r
     # Given an endpoint that answers 500 once, then 200
     _endpoint(rt, receiver.listen("/flaky", 500, 200), "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     # When the first attempt fails
     assert _run_due(rt) == [HookDeliveryState.PENDING]
     # Then it is recorded, and the delivery is not due again before its backoff (30 s ± 20 %)
@@ -141,7 +141,6 @@ def test_a_delivery_fails_after_its_last_attempt_and_replaying_the_failed_sends_
     endpoint_id, secret = _endpoint(rt, receiver.listen("/down", 503, 503, 204), "tool.approved")
     settings = _settings(rt, hook_max_attempts=2)
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     # When both attempts fail
     assert _run_due(rt, settings) == [HookDeliveryState.PENDING]
     _make_due(rt)
@@ -172,7 +171,6 @@ def test_a_delivery_fails_after_its_last_attempt_and_replaying_the_failed_sends_
 def test_replaying_one_delivery_is_refused_while_it_is_still_being_tried(rt: Runtime, receiver: Receiver) -> None:
     endpoint_id, _ = _endpoint(rt, receiver.listen("/slow", 500), "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     with rt.sessions() as session:
         delivery_id = session.scalars(select(HookDelivery.id)).one()
     with rt.sessions() as session, pytest.raises(HookBusy):
@@ -188,7 +186,6 @@ def test_an_address_that_turned_private_is_refused_at_delivery_and_not_tried_aga
     monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["93.184.215.14"])
     _endpoint(rt, f"http://hooks.example.org:{port}/in", "tool.approved", allow_private=False)
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     # When the name now resolves to loopback (DNS rebinding) and the delivery is attempted
     monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["127.0.0.1"])
     assert _run_due(rt, _settings(rt, allow_private_networks=False)) == [HookDeliveryState.FAILED]
@@ -205,7 +202,6 @@ def test_a_claim_is_used_once_and_a_lost_one_is_handed_out_again_when_its_lease_
     # Given a due delivery claimed by a tick whose message was lost
     _endpoint(rt, receiver.listen("/once"), "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     [(delivery_id, lost)] = deliveries.claim_due(rt.sessions, lease=60)
     assert deliveries.claim_due(rt.sessions, lease=60) == []  # leased: no second hand-out
     # When the lease has run out, a tick hands it out again with a new claim
@@ -226,7 +222,6 @@ def test_an_unreachable_endpoint_records_the_error_and_the_duration(rt: Runtime,
     receiver.server.httpd.server_close()
     _endpoint(rt, f"http://127.0.0.1:{port}/gone", "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     # When it is attempted, Then the attempt has no status, a network error and a duration, and it will be retried
     assert _run_due(rt) == [HookDeliveryState.PENDING]
     with rt.sessions() as session:
@@ -240,7 +235,6 @@ def test_an_attempt_that_outlived_its_lease_never_changes_the_delivery_a_later_a
     # Given a due delivery handed to a worker
     _endpoint(rt, receiver.listen("/in"), "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     [(delivery_id, first)] = deliveries.claim_due(rt.sessions, lease=60)
     later: list[HookDeliveryState | None] = []
 
@@ -268,7 +262,6 @@ def test_a_delivery_taken_by_a_worker_is_not_handed_out_again_while_its_attempt_
     # Given a delivery whose message waited in the queue until the lease of its hand-out had run out
     _endpoint(rt, receiver.listen("/in"), "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     [(delivery_id, claim)] = deliveries.claim_due(rt.sessions, lease=0)
     handed_out_meanwhile: list[list[tuple[int, str]]] = []
 
@@ -288,7 +281,6 @@ def test_a_receiver_that_drips_its_answer_fails_the_attempt_at_the_deadline_and_
     with dripping("drip") as slow:
         _endpoint(rt, slow.url, "tool.approved")
         _approve_a_candidate(rt)
-        handle_recorded_events(rt)
         # When the delivery is attempted
         states = _run_due(rt, _settings(rt, hook_deadline_seconds=0.5, hook_timeout_seconds=30))
     # Then the attempt is over, recorded as a deadline failure, and the delivery waits for its retry
@@ -305,7 +297,6 @@ def test_a_refusal_with_nul_escape_and_bidi_characters_is_stored_clean_and_count
     receiver.server.routes["/odd"] = Reply(500, "bad\x00 \x1b[31mred\u202e\r\nthing\x07".encode())
     _endpoint(rt, receiver.url("/odd"), "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     # When it is attempted, Then the attempt is stored (not lost to a database error) with the text cleaned
     assert _run_due(rt) == [HookDeliveryState.PENDING]
     with rt.sessions() as session:
@@ -323,7 +314,6 @@ def test_a_delivery_is_replayed_once_and_replaying_it_again_names_its_replay(rt:
     # Given a delivery that failed its only attempt
     endpoint_id, _ = _endpoint(rt, receiver.listen("/no", 500), "tool.approved")
     _approve_a_candidate(rt)
-    handle_recorded_events(rt)
     assert _run_due(rt, _settings(rt, hook_max_attempts=1)) == [HookDeliveryState.FAILED]
     with rt.sessions() as session:
         delivery_id = session.scalars(select(HookDelivery.id)).one()

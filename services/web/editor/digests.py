@@ -17,7 +17,7 @@ from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
 from services.web.forms import checked_text_field
-from services.web.rendering import message, page
+from services.web.rendering import message, noted_redirect, page
 
 router = APIRouter(prefix="/editor/digests")
 editor = require(Role.EDITOR)
@@ -26,8 +26,7 @@ LIST_LIMIT = 52
 
 
 def _back(request: Request, week: str, note: str) -> RedirectResponse:
-    request.session["flash"] = note
-    return RedirectResponse(f"/editor/digests/{week}", status_code=303)
+    return noted_redirect(request, f"/editor/digests/{week}", note)
 
 
 @router.get("", response_class=HTMLResponse)

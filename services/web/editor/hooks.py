@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from services.core import limits
@@ -23,7 +23,7 @@ from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
 from services.web.ids import RowId
-from services.web.rendering import page
+from services.web.rendering import noted_redirect, page
 
 router = APIRouter(prefix="/editor/hooks")
 editor = require(Role.EDITOR)
@@ -42,11 +42,6 @@ def _list_page(request: Request, session: Session, status_code: int = 200, *, er
     if created is not None:
         answer.headers["Cache-Control"] = "no-store"
     return answer
-
-
-def _back(request: Request, to: str, note: str) -> RedirectResponse:
-    request.session["flash"] = note
-    return RedirectResponse(to, status_code=303)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -82,14 +77,14 @@ def hook_detail(request: Request, endpoint_id: RowId, session: DbSession, user: 
 @router.post("/{endpoint_id}/remove", dependencies=protected, response_model=None)
 def hook_remove(request: Request, endpoint_id: RowId, session: DbSession, user: User = Depends(editor)) -> Response:
     removed = endpoints.remove(session, endpoint_id, user_id=user.id)
-    return _back(request, "/editor/hooks", f"Removed webhook endpoint {removed.id} ({removed.url}).")
+    return noted_redirect(request, "/editor/hooks", f"Removed webhook endpoint {removed.id} ({removed.url}).")
 
 
 @router.post("/{endpoint_id}/deliveries/{delivery_id}/replay", dependencies=protected, response_model=None)
 def hook_replay(request: Request, endpoint_id: RowId, delivery_id: RowId, session: DbSession,
                 user: User = Depends(editor)) -> Response:
     again = deliveries.replay(session, endpoint_id, delivery_id, user_id=user.id)
-    return _back(request, f"/editor/hooks/{endpoint_id}",
+    return noted_redirect(request, f"/editor/hooks/{endpoint_id}",
                  f"Delivery {delivery_id} will be sent again as delivery {again.id}.")
 
 
@@ -97,4 +92,4 @@ def hook_replay(request: Request, endpoint_id: RowId, delivery_id: RowId, sessio
 def hook_replay_failed(request: Request, endpoint_id: RowId, session: DbSession,
                        user: User = Depends(editor)) -> Response:
     made = deliveries.replay_failed(session, endpoint_id, user_id=user.id)
-    return _back(request, f"/editor/hooks/{endpoint_id}", f"{len(made)} failed delivery(ies) will be sent again.")
+    return noted_redirect(request, f"/editor/hooks/{endpoint_id}", f"{len(made)} failed delivery(ies) will be sent again.")

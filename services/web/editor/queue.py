@@ -20,7 +20,7 @@ from services.web.db import DbSession
 from services.web.errors import echo
 from services.web.forms import checked_text_field
 from services.web.ids import BodyRowId, RowId, typed_row_id
-from services.web.rendering import page
+from services.web.rendering import noted_redirect, page
 
 router = APIRouter()
 editor = require(Role.EDITOR)
@@ -28,12 +28,11 @@ QUEUE = "/editor/queue"
 
 
 def _back(request: Request, note: str) -> RedirectResponse:
-    request.session["flash"] = note
     referer = request.headers.get("referer", "")
     target = QUEUE
     if referer.startswith(str(request.base_url).rstrip("/") + QUEUE):
         target = referer.removeprefix(str(request.base_url).rstrip("/"))
-    return RedirectResponse(target, status_code=303)
+    return noted_redirect(request, target, note)
 
 
 @router.get("/queue", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from services.web.auth import require
 from services.web.csrf import csrf_protected
 from services.web.db import DbSession
 from services.web.ids import RowId
-from services.web.rendering import page
+from services.web.rendering import noted_redirect, page
 
 router = APIRouter(prefix="/editor/sources")
 editor = require(Role.EDITOR)
@@ -25,8 +25,7 @@ protected = [Depends(csrf_protected)]
 
 
 def _back(request: Request, note: str) -> RedirectResponse:
-    request.session["flash"] = note
-    return RedirectResponse("/editor/sources", status_code=303)
+    return noted_redirect(request, "/editor/sources", note)
 
 
 def _sources_page(request: Request, session: Session, status_code: int = 200, error: str | None = None,
